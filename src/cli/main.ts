@@ -1,0 +1,84 @@
+// Entry point of the `netdiag` command: picks the subcommand, runs it, and turns every
+// failure into one line on stderr and an exit code (contract.md): never a stack trace.
+import { PrivilegeError, UsageError, isSystemError } from '../errors.js';
+import { processOutput, type Output } from './output.js';
+
+export type CommandRunner = (argv: string[], out: Output, signal: AbortSignal) => Promise<number>;
+
+interface CommandEntry {
+  summary: string;
+  load: () => Promise<{ run: CommandRunner }>;
+}
+
+const commands: Record<string, CommandEntry> = {
+  ping: { summary: 'ICMP echo to one host or many', load: () => import('./ping.js') },
+  traceroute: { summary: 'trace the path to a host (ICMP, UDP, TCP)', load: () => import('./traceroute.js') },
+  sockets: { summary: 'list sockets from /proc, like ss', load: () => import('./sockets.js') },
+  ipc: { summary: 'talk SOCK_SEQPACKET to a Unix socket', load: () => import('./ipc.js') },
+  doctor: { summary: 'what this machine allows and how to fix what is missing', load: () => import('./doctor.js') },
+};
+const aliases: Record<string, string> = { trace: 'traceroute', ss: 'sockets' };
+
+export function usage(): string {
+  const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`);
+  return `usage: netdiag <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nnetdiag <command> --help shows the options of a command.\n`;
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function run(argv: string[], out: Output = processOutput(), signal: AbortSignal = new AbortController().signal): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    (first === undefined ? out.err : out.out)(usage());
+    return first === undefined ? 2 : 0;
+  }
+  if (first === '--version' || first === '-V') {
+    out.out(`netdiag ${await version()}\n`);
+    return 0;
+  }
+  const name = aliases[first] ?? first;
+  const entry = commands[name];
+  try {
+    if (!entry) throw new UsageError(`unknown command '${first}'`, `commands are: ${Object.keys(commands).join(', ')}`);
+    const mod = await entry.load();
+    return await mod.run(rest, out, signal);
+  } catch (e) {
+    out.err(`netdiag: ${describeFailure(e)}\n`);
+    if (process.env.NETDIAG_DEBUG && e instanceof Error && e.stack) out.err(e.stack + '\n');
+    return 2;
+  }
+}
+
+export function describeFailure(e: unknown): string {
+  if (e instanceof UsageError || e instanceof PrivilegeError) return e.message;
+  if (e instanceof TypeError || e instanceof RangeError) return `${e.message} (see netdiag --help)`;
+  if (isSystemError(e)) return `${e.syscall} failed: ${e.message} (run netdiag doctor to see what this machine allows)`;
+  if (e instanceof Error) return `${e.message} (set NETDIAG_DEBUG=1 for details)`;
+  return `${String(e)} (set NETDIAG_DEBUG=1 for details)`;
+}
+
+async function version(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Process entry: wires SIGINT to an AbortSignal so commands can print what they have. */
+export async function main(): Promise<void> {
+  const ac = new AbortController();
+  let interrupts = 0;
+  const onSignal = (): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    ac.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // a closed stdout (netdiag ... | head) is not an error worth a trace
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  });
+  const code = await run(process.argv.slice(2), processOutput(), ac.signal);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.exitCode = code;
+}
