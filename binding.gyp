@@ -1,0 +1,29 @@
+{
+  "targets": [
+    {
+      "target_name": "netdiag",
+      "sources": [
+        "native/addon.cc",
+        "native/common.cc",
+        "native/constants.cc",
+        "native/sockaddr.cc",
+        "native/socket_ops.cc",
+        "native/datagram_io.cc",
+        "native/stream_io.cc",
+        "native/poller.cc",
+        "native/capabilities.cc",
+        "native/tun.cc"
+      ],
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fvisibility=hidden"],
+      "conditions": [
+        ["OS=='linux'", {
+          "ldflags": ["-static-libstdc++", "-static-libgcc", "-Wl,--exclude-libs,ALL"]
+        }]
+      ]
+    }
+  ]
+}

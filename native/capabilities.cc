@@ -1,0 +1,87 @@
+// Linux capabilities of the calling thread: read them, raise one from permitted to
+// effective, drop them all. Capabilities are per thread; the JS thread is the one that
+// opens sockets, so that is the thread that matters.
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+
+#include "common.h"
+
+namespace netdiag {
+
+static bool ReadCaps(__user_cap_data_struct data[2]) {
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  return syscall(SYS_capget, &hdr, data) == 0;
+}
+
+static bool WriteCaps(__user_cap_data_struct data[2]) {
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  return syscall(SYS_capset, &hdr, data) == 0;
+}
+
+static std::string Hex(uint64_t v) {
+  char buf[19];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+static uint64_t Join(uint32_t lo, uint32_t hi) { return (static_cast<uint64_t>(hi) << 32) | lo; }
+
+// capabilities() -> {effective, permitted, inheritable, ambient, bounding} as 16-digit hex masks
+static Napi::Value Capabilities(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  __user_cap_data_struct data[2] = {};
+  if (!ReadCaps(data)) throw ErrnoError(env, errno, "capget");
+  uint64_t ambient = 0, bounding = 0;
+  for (int cap = 0; cap < 64; cap++) {
+    int a = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0);
+    if (a < 0) break;  // past the last capability this kernel knows
+    if (a == 1) ambient |= 1ULL << cap;
+    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1) bounding |= 1ULL << cap;
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("effective", Hex(Join(data[0].effective, data[1].effective)));
+  o.Set("permitted", Hex(Join(data[0].permitted, data[1].permitted)));
+  o.Set("inheritable", Hex(Join(data[0].inheritable, data[1].inheritable)));
+  o.Set("ambient", Hex(ambient));
+  o.Set("bounding", Hex(bounding));
+  return o;
+}
+
+// raiseCapability(cap) -> true when cap is now effective (it must be permitted)
+static Napi::Value RaiseCapability(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int cap = ArgInt(info, 0, "capability");
+  if (cap < 0 || cap > 63) throw Napi::RangeError::New(env, "argument capability must be from 0 to 63");
+  __user_cap_data_struct data[2] = {};
+  if (!ReadCaps(data)) throw ErrnoError(env, errno, "capget");
+  uint32_t bit = 1u << (cap % 32);
+  __user_cap_data_struct& d = data[cap / 32];
+  if (d.effective & bit) return Napi::Boolean::New(env, true);
+  if (!(d.permitted & bit)) return Napi::Boolean::New(env, false);
+  d.effective |= bit;
+  if (!WriteCaps(data)) throw ErrnoError(env, errno, "capset");
+  return Napi::Boolean::New(env, true);
+}
+
+// dropCapabilities(): empties the effective, permitted, inheritable and ambient sets.
+static Napi::Value DropCapabilities(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  __user_cap_data_struct data[2] = {};
+  if (!WriteCaps(data)) throw ErrnoError(env, errno, "capset");
+  return env.Undefined();
+}
+
+void InitCapabilities(Napi::Env env, Napi::Object exports) {
+  exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
+  exports.Set("raiseCapability", Napi::Function::New(env, RaiseCapability, "raiseCapability"));
+  exports.Set("dropCapabilities", Napi::Function::New(env, DropCapabilities, "dropCapabilities"));
+}
+
+}  // namespace netdiag

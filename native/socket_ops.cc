@@ -1,0 +1,228 @@
+// Socket lifecycle and options: socket, bind, connect, listen, accept, names, options,
+// classic BPF. Every socket is non-blocking and close-on-exec; no protocol logic here.
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "common.h"
+#include "poll_handle.h"
+#include "sockaddr.h"
+
+namespace netdiag {
+
+static Napi::Value Socket(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int domain = ArgInt(info, 0, "domain");
+  int type = ArgInt(info, 1, "type");
+  int protocol = ArgIntOr(info, 2, "protocol", 0);
+  if (domain != AF_INET && domain != AF_INET6 && domain != AF_UNIX) {
+    throw Napi::RangeError::New(env, "argument domain must be AF_INET, AF_INET6 or AF_UNIX");
+  }
+  if (type != SOCK_RAW && type != SOCK_DGRAM && type != SOCK_STREAM && type != SOCK_SEQPACKET) {
+    throw Napi::RangeError::New(env, "argument type must be SOCK_RAW, SOCK_DGRAM, SOCK_STREAM or SOCK_SEQPACKET");
+  }
+  int fd = ::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  if (fd < 0) throw ErrnoError(env, errno, "socket");
+  return Napi::Number::New(env, fd);
+}
+
+static Napi::Value SocketPair(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int type = ArgInt(info, 0, "type");
+  if (type != SOCK_DGRAM && type != SOCK_STREAM && type != SOCK_SEQPACKET) {
+    throw Napi::RangeError::New(env, "argument type must be SOCK_DGRAM, SOCK_STREAM or SOCK_SEQPACKET");
+  }
+  int fds[2];
+  if (::socketpair(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) {
+    throw ErrnoError(env, errno, "socketpair");
+  }
+  Napi::Array a = Napi::Array::New(env, 2);
+  a.Set(0u, fds[0]);
+  a.Set(1u, fds[1]);
+  return a;
+}
+
+static Napi::Value Close(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  // libuv aborts if a polled fd disappears from under epoll: stop any poll on it first
+  StopPollsOnFd(GetInstanceData(info.Env()), fd);
+  if (::close(fd) < 0 && errno != EINTR) throw ErrnoError(info.Env(), errno, "close");
+  return info.Env().Undefined();
+}
+
+static socklen_t AddressArgs(const Napi::CallbackInfo& info, sockaddr_storage* ss) {
+  int family = ArgInt(info, 1, "family");
+  std::string address = ArgString(info, 2, "address");
+  uint32_t port = family == 1 ? 0 : ArgUint(info, 3, "port");
+  uint32_t scope = family == 6 ? static_cast<uint32_t>(ArgIntOr(info, 4, "scopeId", 0)) : 0;
+  return ParseSockaddr(info.Env(), family, address, port, scope, ss);
+}
+
+static Napi::Value Bind(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  sockaddr_storage ss;
+  socklen_t len = AddressArgs(info, &ss);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) < 0) throw ErrnoError(info.Env(), errno, "bind");
+  return info.Env().Undefined();
+}
+
+// true: connected now; false: in progress (wait for writable, then read SO_ERROR)
+static Napi::Value Connect(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  sockaddr_storage ss;
+  socklen_t len = AddressArgs(info, &ss);
+  int r;
+  do r = ::connect(fd, reinterpret_cast<sockaddr*>(&ss), len);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    if (errno == EINPROGRESS) return Napi::Boolean::New(info.Env(), false);
+    throw ErrnoError(info.Env(), errno, "connect");
+  }
+  return Napi::Boolean::New(info.Env(), true);
+}
+
+// Dissolves a datagram socket's association (connect to AF_UNSPEC).
+static Napi::Value Disconnect(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  sockaddr sa{};
+  sa.sa_family = AF_UNSPEC;
+  if (::connect(fd, &sa, sizeof(sa)) < 0) throw ErrnoError(info.Env(), errno, "connect");
+  return info.Env().Undefined();
+}
+
+static Napi::Value Listen(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  int backlog = ArgIntOr(info, 1, "backlog", 511);
+  if (::listen(fd, backlog) < 0) throw ErrnoError(info.Env(), errno, "listen");
+  return info.Env().Undefined();
+}
+
+// Accepts one connection: the new fd, or -1 when none is pending.
+static Napi::Value Accept(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  int c;
+  do c = ::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  while (c < 0 && errno == EINTR);
+  if (c < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED) return Napi::Number::New(info.Env(), -1);
+    throw ErrnoError(info.Env(), errno, "accept4");
+  }
+  return Napi::Number::New(info.Env(), c);
+}
+
+static Napi::Value Shutdown(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  int how = ArgInt(info, 1, "how");
+  if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) throw Napi::RangeError::New(info.Env(), "argument how must be SHUT_RD, SHUT_WR or SHUT_RDWR");
+  if (::shutdown(fd, how) < 0 && errno != ENOTCONN) throw ErrnoError(info.Env(), errno, "shutdown");
+  return info.Env().Undefined();
+}
+
+static Napi::Value GetSockName(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) throw ErrnoError(info.Env(), errno, "getsockname");
+  return SockaddrToObject(info.Env(), &ss, len);
+}
+
+static Napi::Value GetPeerName(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) throw ErrnoError(info.Env(), errno, "getpeername");
+  return SockaddrToObject(info.Env(), &ss, len);
+}
+
+static Napi::Value SetSockOptInt(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  int level = ArgInt(info, 1, "level");
+  int name = ArgInt(info, 2, "name");
+  int value = ArgInt(info, 3, "value");
+  if (::setsockopt(fd, level, name, &value, sizeof(value)) < 0) throw ErrnoError(info.Env(), errno, "setsockopt");
+  return info.Env().Undefined();
+}
+
+static Napi::Value SetSockOptBuffer(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  int level = ArgInt(info, 1, "level");
+  int name = ArgInt(info, 2, "name");
+  Napi::Buffer<uint8_t> buf = ArgBuffer(info, 3, "value");
+  if (buf.Length() > 65536) throw Napi::RangeError::New(info.Env(), "argument value must be at most 65536 bytes");
+  if (::setsockopt(fd, level, name, buf.Data(), static_cast<socklen_t>(buf.Length())) < 0) {
+    throw ErrnoError(info.Env(), errno, "setsockopt");
+  }
+  return info.Env().Undefined();
+}
+
+static Napi::Value GetSockOptInt(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  int level = ArgInt(info, 1, "level");
+  int name = ArgInt(info, 2, "name");
+  int value = 0;
+  socklen_t len = sizeof(value);
+  if (::getsockopt(fd, level, name, &value, &len) < 0) throw ErrnoError(info.Env(), errno, "getsockopt");
+  return Napi::Number::New(info.Env(), value);
+}
+
+static Napi::Value GetSockOptBuffer(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  int level = ArgInt(info, 1, "level");
+  int name = ArgInt(info, 2, "name");
+  uint32_t size = ArgUint(info, 3, "size");
+  if (size > 65536) throw Napi::RangeError::New(info.Env(), "argument size must be at most 65536");
+  std::vector<uint8_t> buf(size);
+  socklen_t len = size;
+  if (::getsockopt(fd, level, name, buf.data(), &len) < 0) throw ErrnoError(info.Env(), errno, "getsockopt");
+  return Napi::Buffer<uint8_t>::Copy(info.Env(), buf.data(), len);
+}
+
+// Attaches a classic BPF program given as 8-byte sock_filter instructions (host order).
+static Napi::Value AttachFilter(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  Napi::Buffer<uint8_t> prog = ArgBuffer(info, 1, "program");
+  if (prog.Length() == 0 || prog.Length() % sizeof(sock_filter) != 0 || prog.Length() / sizeof(sock_filter) > BPF_MAXINSNS) {
+    throw Napi::RangeError::New(info.Env(), "argument program must hold 1 to 4096 eight-byte BPF instructions");
+  }
+  std::vector<sock_filter> insns(prog.Length() / sizeof(sock_filter));
+  std::memcpy(insns.data(), prog.Data(), prog.Length());
+  sock_fprog fprog{static_cast<unsigned short>(insns.size()), insns.data()};
+  if (::setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) < 0) {
+    throw ErrnoError(info.Env(), errno, "setsockopt(SO_ATTACH_FILTER)");
+  }
+  return info.Env().Undefined();
+}
+
+// Whether fd is open (F_GETFD): lets JS check before it polls or closes.
+static Napi::Value IsOpen(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  return Napi::Boolean::New(info.Env(), ::fcntl(fd, F_GETFD) != -1);
+}
+
+void InitSocketOps(Napi::Env env, Napi::Object exports) {
+  exports.Set("socket", Napi::Function::New(env, Socket, "socket"));
+  exports.Set("socketpair", Napi::Function::New(env, SocketPair, "socketpair"));
+  exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("bind", Napi::Function::New(env, Bind, "bind"));
+  exports.Set("connect", Napi::Function::New(env, Connect, "connect"));
+  exports.Set("disconnect", Napi::Function::New(env, Disconnect, "disconnect"));
+  exports.Set("listen", Napi::Function::New(env, Listen, "listen"));
+  exports.Set("accept", Napi::Function::New(env, Accept, "accept"));
+  exports.Set("shutdown", Napi::Function::New(env, Shutdown, "shutdown"));
+  exports.Set("getsockname", Napi::Function::New(env, GetSockName, "getsockname"));
+  exports.Set("getpeername", Napi::Function::New(env, GetPeerName, "getpeername"));
+  exports.Set("setsockoptInt", Napi::Function::New(env, SetSockOptInt, "setsockoptInt"));
+  exports.Set("setsockoptBuffer", Napi::Function::New(env, SetSockOptBuffer, "setsockoptBuffer"));
+  exports.Set("getsockoptInt", Napi::Function::New(env, GetSockOptInt, "getsockoptInt"));
+  exports.Set("getsockoptBuffer", Napi::Function::New(env, GetSockOptBuffer, "getsockoptBuffer"));
+  exports.Set("attachFilter", Napi::Function::New(env, AttachFilter, "attachFilter"));
+  exports.Set("isOpen", Napi::Function::New(env, IsOpen, "isOpen"));
+}
+
+}  // namespace netdiag

@@ -1,0 +1,192 @@
+// Loads the addon (a prebuild from prebuilds/ or a local build from build/) with
+// node-gyp-build and types every export. Nothing else imports the .node file.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+/** Poll event bits passed to and reported by Poller. */
+export const POLL_READABLE = 1;
+export const POLL_WRITABLE = 2;
+export const POLL_HANGUP = 4;
+/** The socket has something in its error queue (POLLERR). */
+export const POLL_ERROR = 16;
+
+/** Per-message metadata layout of recvBatch (Float64Array stride). */
+export const RECV_META_STRIDE = 16;
+export const RecvMeta = {
+  length: 0, flags: 1, tsSec: 2, tsNsec: 3, ttl: 4, tos: 5, family: 6, port: 7, scopeId: 8,
+  eeErrno: 9, eeOrigin: 10, eeType: 11, eeCode: 12, eeInfo: 13, eeData: 14, offenderFamily: 15,
+} as const;
+/** recvBatch address slot: 16 bytes source, 16 bytes offender (error queue). */
+export const RECV_ADDR_STRIDE = 32;
+export const RECV_FLAG_TRUNC = 1;
+export const RECV_FLAG_CTRUNC = 2;
+
+/** sendBatch descriptor layout (Int32Array stride): offset, length, family, port, ttl, tos, scopeId, 0. */
+export const SEND_DESC_STRIDE = 8;
+/** sendBatch output layout (Float64Array stride): sec, nsec, errno. */
+export const SEND_OUT_STRIDE = 3;
+
+export interface SocketName {
+  family: 4 | 6 | 1 | 0;
+  address?: string;
+  port?: number;
+  scopeId?: number;
+  /** unix sockets: the path, '@name' when abstract, null when unbound */
+  path?: string | null;
+}
+
+export interface CapabilityMasks {
+  effective: string;
+  permitted: string;
+  inheritable: string;
+  ambient: string;
+  bounding: string;
+}
+
+export interface Poller {
+  readonly fd: number;
+  readonly closed: boolean;
+  /** events: POLL_READABLE | POLL_WRITABLE (errors are always reported) */
+  start(events: number): void;
+  stop(): void;
+  close(): void;
+  ref(): void;
+  unref(): void;
+  hasRef(): boolean;
+}
+
+export interface PollerConstructor {
+  /** callback(status, events): status is 0 or a negative libuv error */
+  new (fd: number, callback: (status: number, events: number) => void): Poller;
+}
+
+export type Constants = Record<
+  | 'AF_INET' | 'AF_INET6' | 'AF_UNIX'
+  | 'SOCK_STREAM' | 'SOCK_DGRAM' | 'SOCK_RAW' | 'SOCK_SEQPACKET'
+  | 'IPPROTO_IP' | 'IPPROTO_IPV6' | 'IPPROTO_ICMP' | 'IPPROTO_ICMPV6' | 'IPPROTO_UDP' | 'IPPROTO_TCP'
+  | 'SOL_SOCKET' | 'SO_RCVBUF' | 'SO_RCVBUFFORCE' | 'SO_SNDBUF' | 'SO_SNDBUFFORCE' | 'SO_TIMESTAMPNS'
+  | 'SO_MARK' | 'SO_BINDTODEVICE' | 'SO_ERROR' | 'SO_REUSEADDR' | 'SO_PEERCRED' | 'SO_PASSCRED'
+  | 'SO_DOMAIN' | 'SO_TYPE' | 'SO_PROTOCOL' | 'SO_RXQ_OVFL' | 'SO_DETACH_FILTER'
+  | 'IP_TTL' | 'IP_TOS' | 'IP_RECVERR' | 'IP_RECVTTL' | 'IP_RECVTOS' | 'IP_MTU_DISCOVER' | 'IP_MTU'
+  | 'IP_HDRINCL' | 'IP_PMTUDISC_DONT' | 'IP_PMTUDISC_WANT' | 'IP_PMTUDISC_DO' | 'IP_PMTUDISC_PROBE'
+  | 'IP_MULTICAST_TTL' | 'IP_PKTINFO' | 'IP_RECVERR_RFC4884'
+  | 'IPV6_UNICAST_HOPS' | 'IPV6_TCLASS' | 'IPV6_RECVERR' | 'IPV6_RECVHOPLIMIT' | 'IPV6_RECVTCLASS'
+  | 'IPV6_MTU_DISCOVER' | 'IPV6_MTU' | 'IPV6_PMTUDISC_DONT' | 'IPV6_PMTUDISC_WANT' | 'IPV6_PMTUDISC_DO'
+  | 'IPV6_PMTUDISC_PROBE' | 'IPV6_V6ONLY' | 'IPV6_CHECKSUM' | 'IPV6_RECVPKTINFO' | 'IPV6_RECVERR_RFC4884'
+  | 'ICMP_FILTER' | 'ICMPV6_FILTER'
+  | 'SHUT_RD' | 'SHUT_WR' | 'SHUT_RDWR'
+  | 'SO_EE_ORIGIN_NONE' | 'SO_EE_ORIGIN_LOCAL' | 'SO_EE_ORIGIN_ICMP' | 'SO_EE_ORIGIN_ICMP6',
+  number
+>;
+
+/** Seqpacket message I/O (native/stream_io.cc). */
+export interface StreamIo {
+  /**
+   * Sends messages: desc per message [offset, length, fdsOffset, fdsCount] (stride 4), fds
+   * taken from `fds`. Returns how many were sent; stops at EAGAIN. Other errors throw with
+   * `sent` set to the number sent before the failing one.
+   */
+  sendMessages(fd: number, data: Buffer, desc: Int32Array, fds: Int32Array, count: number): number;
+  /**
+   * Receives up to max messages into slots of slotSize bytes; meta per message
+   * [length, flags, fdsOffset, fdsCount] (stride 4; flags 1 = truncated, 2 = fds truncated,
+   * 4 = end of stream). Received fds (MSG_CMSG_CLOEXEC) go to fdsOut. Returns the count.
+   */
+  recvMessages(fd: number, buf: Buffer, slotSize: number, max: number, meta: Int32Array, fdsOut: Int32Array): number;
+  /** SO_PEERCRED of a connected unix socket. */
+  peerCredentials(fd: number): { pid: number; uid: number; gid: number };
+}
+
+export interface NativeBinding extends Partial<StreamIo> {
+  readonly arch: string;
+  readonly constants: Constants;
+  socket(domain: number, type: number, protocol?: number): number;
+  socketpair(type: number): [number, number];
+  close(fd: number): void;
+  /** family 4, 6 or 1 (unix: address is the path, '@name' for abstract) */
+  bind(fd: number, family: number, address: string, port?: number, scopeId?: number): void;
+  /** true when connected at once, false when in progress */
+  connect(fd: number, family: number, address: string, port?: number, scopeId?: number): boolean;
+  disconnect(fd: number): void;
+  listen(fd: number, backlog?: number): void;
+  /** the accepted fd, or -1 when none is pending */
+  accept(fd: number): number;
+  shutdown(fd: number, how: number): void;
+  getsockname(fd: number): SocketName;
+  getpeername(fd: number): SocketName;
+  setsockoptInt(fd: number, level: number, name: number, value: number): void;
+  setsockoptBuffer(fd: number, level: number, name: number, value: Buffer): void;
+  getsockoptInt(fd: number, level: number, name: number): number;
+  getsockoptBuffer(fd: number, level: number, name: number, size: number): Buffer;
+  /** classic BPF: 8-byte sock_filter instructions in host byte order */
+  attachFilter(fd: number, program: Buffer): void;
+  isOpen(fd: number): boolean;
+  /** see RecvMeta / RECV_ADDR_STRIDE; returns the number of messages (0: nothing ready) */
+  recvBatch(fd: number, buf: Buffer, slotSize: number, max: number, meta: Float64Array, addrs: Buffer, errqueue: boolean): number;
+  /** see SEND_DESC_STRIDE / SEND_OUT_STRIDE; returns how many were processed */
+  sendBatch(fd: number, data: Buffer, desc: Int32Array, addrs: Buffer, count: number, out: Float64Array): number;
+  clockRealtime(out: Float64Array): void;
+  Poller: PollerConstructor;
+  capabilities(): CapabilityMasks;
+  raiseCapability(cap: number): boolean;
+  dropCapabilities(): void;
+  openTun(name?: string): { fd: number; name: string };
+  readPackets(fd: number, buf: Buffer, slotSize: number, max: number, lengths: Int32Array): number;
+  writePacket(fd: number, buf: Buffer, offset: number, length: number): boolean;
+}
+
+export interface AddonInfo {
+  /** absolute path of the loaded .node file */
+  path: string;
+  /** 'prebuild' (prebuilds/), 'local-build' (build/Release), or 'override' (NETDIAG_ADDON) */
+  source: 'prebuild' | 'local-build' | 'override';
+  arch: string;
+}
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+
+let cached: { binding: NativeBinding; info: AddonInfo } | undefined;
+
+function load(): { binding: NativeBinding; info: AddonInfo } {
+  if (cached) return cached;
+  // NETDIAG_ADDON points at a specific build (the sanitizer run uses it)
+  const override = process.env.NETDIAG_ADDON;
+  let path: string;
+  if (override) {
+    path = override;
+  } else {
+    const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+    path = nodeGypBuild.resolve(packageRoot);
+  }
+  const binding = require(path) as NativeBinding;
+  const source = override ? 'override' : path.includes(`${'/'}prebuilds${'/'}`) ? 'prebuild' : 'local-build';
+  cached = { binding, info: { path, source, arch: binding.arch } };
+  return cached;
+}
+
+/** The addon; throws a clear error when no binary can be loaded. */
+export function native(): NativeBinding {
+  try {
+    return load().binding;
+  } catch (e) {
+    const err = new Error(
+      `cannot load the netdiag native addon: ${(e as Error).message.split('\n')[0]} ` +
+        `(reinstall netdiag, or build it with npm run build:native)`,
+    );
+    (err as Error & { code: string }).code = 'ERR_NETDIAG_ADDON';
+    throw err;
+  }
+}
+
+/** Which addon binary was loaded. */
+export function addonInfo(): AddonInfo {
+  native();
+  return load().info;
+}
+
+/** A kernel timestamp pair to milliseconds, relative to a base pair (keeps precision). */
+export function tsDiffMs(sec: number, nsec: number, baseSec: number, baseNsec: number): number {
+  return (sec - baseSec) * 1e3 + (nsec - baseNsec) / 1e6;
+}
