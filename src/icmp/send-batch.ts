@@ -1,0 +1,74 @@
+// A reusable batch of outgoing datagrams for the native sendBatch: fixed slots in one
+// Buffer, a descriptor per message, and the send time the addon records for each.
+import { SEND_DESC_STRIDE, SEND_OUT_STRIDE } from '../native.js';
+
+export class SendBatch {
+  readonly data: Buffer;
+  readonly desc: Int32Array;
+  readonly addrs: Buffer;
+  readonly out: Float64Array;
+  count = 0;
+
+  constructor(readonly capacity: number, readonly slotSize: number) {
+    this.data = Buffer.alloc(capacity * slotSize);
+    this.desc = new Int32Array(capacity * SEND_DESC_STRIDE);
+    this.addrs = Buffer.alloc(capacity * 16);
+    this.out = new Float64Array(capacity * SEND_OUT_STRIDE);
+  }
+
+  get full(): boolean {
+    return this.count >= this.capacity;
+  }
+
+  /** Offset in data where the next message must be written. */
+  nextOffset(): number {
+    return this.count * this.slotSize;
+  }
+
+  /**
+   * Adds the message already written at nextOffset(); dest is 16 address bytes (see
+   * address-bytes.ts) or null for a connected socket. Returns its index.
+   */
+  push(length: number, family: 4 | 6 | 0, dest: Buffer | null, destOffset = 0, port = 0, ttl = -1, tos = -1, scopeId = 0): number {
+    const i = this.count++;
+    const d = i * SEND_DESC_STRIDE;
+    this.desc[d] = i * this.slotSize;
+    this.desc[d + 1] = length;
+    this.desc[d + 2] = family;
+    this.desc[d + 3] = port;
+    this.desc[d + 4] = ttl;
+    this.desc[d + 5] = tos;
+    this.desc[d + 6] = scopeId;
+    if (dest) dest.copy(this.addrs, i * 16, destOffset, destOffset + 16);
+    return i;
+  }
+
+  sentSec(i: number): number {
+    return this.out[i * SEND_OUT_STRIDE]!;
+  }
+  sentNsec(i: number): number {
+    return this.out[i * SEND_OUT_STRIDE + 1]!;
+  }
+  /** errno of message i (0 when it was sent) */
+  errno(i: number): number {
+    return this.out[i * SEND_OUT_STRIDE + 2]!;
+  }
+
+  /** Drops the first n messages (sent), keeping the rest for a later attempt. */
+  shift(n: number): void {
+    if (n <= 0) return;
+    const rest = this.count - n;
+    for (let j = 0; j < rest; j++) {
+      const from = (j + n) * SEND_DESC_STRIDE, to = j * SEND_DESC_STRIDE;
+      this.data.copy(this.data, j * this.slotSize, (j + n) * this.slotSize, (j + n + 1) * this.slotSize);
+      for (let k = 0; k < SEND_DESC_STRIDE; k++) this.desc[to + k] = this.desc[from + k]!;
+      this.desc[to] = j * this.slotSize;
+      this.addrs.copy(this.addrs, j * 16, (j + n) * 16, (j + n + 1) * 16);
+    }
+    this.count = rest;
+  }
+
+  clear(): void {
+    this.count = 0;
+  }
+}
