@@ -12,7 +12,8 @@
         "native/stream_io.cc",
         "native/poller.cc",
         "native/capabilities.cc",
-        "native/tun.cc"
+        "native/tun.cc",
+        "native/glibc_compat.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "defines": ["NAPI_VERSION=8"],
@@ -21,7 +22,7 @@
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fvisibility=hidden"],
       "conditions": [
         ["OS=='linux'", {
-          "ldflags": ["-static-libstdc++", "-static-libgcc", "-Wl,--exclude-libs,ALL"]
+          "ldflags": ["-static-libstdc++", "-Wl,--gc-sections", "-Wl,--exclude-libs,ALL"]
         }]
       ]
     }
