@@ -15,5 +15,5 @@ apt-get install -y -qq --no-install-recommends \
   iproute2 nftables iputils-ping fping traceroute mtr-tiny net-tools \
   libcap2-bin util-linux procps \
   qemu-user-static g++-aarch64-linux-gnu binutils-aarch64-linux-gnu \
-  ca-certificates >/dev/null
+  debian-archive-keyring ca-certificates >/dev/null
 echo "setup-debian.sh: packages installed"
