@@ -185,14 +185,14 @@ static Napi::Value SendBatch(const Napi::CallbackInfo& info) {
   // check every descriptor before sending anything, so an error never leaves a batch half sent
   for (uint32_t k = 0; k < count; k++) {
     const int32_t* d = desc.Data() + k * kSendDescStride;
-    std::string which = "message " + std::to_string(k);
+    auto which = [k] { return "message " + std::to_string(k); };
     if (d[0] < 0 || d[1] < 0 || static_cast<size_t>(d[0]) + static_cast<size_t>(d[1]) > data.Length()) {
-      throw Napi::RangeError::New(env, which + " lies outside the data buffer");
+      throw Napi::RangeError::New(env, which() + " lies outside the data buffer");
     }
-    if (d[2] != 0 && d[2] != 4 && d[2] != 6) throw Napi::RangeError::New(env, which + " has a family other than 4, 6 or 0");
+    if (d[2] != 0 && d[2] != 4 && d[2] != 6) throw Napi::RangeError::New(env, which() + " has a family other than 4, 6 or 0");
     if (d[2] != 0 && (k + 1) * 16 > addrs.Length()) throw Napi::RangeError::New(env, "argument addresses is too short for count");
-    if (d[3] < 0 || d[3] > 65535) throw Napi::RangeError::New(env, which + " has a port outside 0-65535");
-    if (d[4] > 255 || d[5] > 255) throw Napi::RangeError::New(env, which + ": ttl and tos must be from 0 to 255");
+    if (d[3] < 0 || d[3] > 65535) throw Napi::RangeError::New(env, which() + " has a port outside 0-65535");
+    if (d[4] > 255 || d[5] > 255) throw Napi::RangeError::New(env, which() + ": ttl and tos must be from 0 to 255");
   }
   int domain = -1;
   uint32_t i = 0;

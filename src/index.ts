@@ -7,3 +7,4 @@ export { icmpAccess, chooseIcmpMode } from './privileges.js';
 export type { IcmpAccess, IcmpMode, IcmpModeRequest } from './privileges.js';
 export { addonInfo } from './native.js';
 export type { AddonInfo } from './native.js';
+export * from './ping/index.js';

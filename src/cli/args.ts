@@ -65,7 +65,8 @@ export function parseArgs(argv: string[], specs: OptionSpec[], command: string):
       }
       continue;
     }
-    if (arg.startsWith('-') && arg.length > 1 && !isNegativeNumber(arg)) {
+    // '-4' is an option when one is defined (ping -4), otherwise a negative number
+    if (arg.startsWith('-') && arg.length > 1 && (!isNegativeNumber(arg) || byName.has(arg.slice(0, 2)))) {
       // short option cluster: -nq, -c3, -c 3
       for (let j = 1; j < arg.length; j++) {
         const name = '-' + arg[j];

@@ -1,0 +1,83 @@
+// Many hosts, printed as fping -c prints them: a line per probe as results arrive, names padded
+// to one width, then a summary line per target; -a / -u list the targets that answered / never
+// answered instead.
+//   127.0.0.1 : [0], 64 bytes, 0.033 ms (0.033 avg, 0% loss)
+//   127.0.0.9 : [0], timed out (NaN avg, 100% loss)
+//
+//   127.0.0.1 : xmt/rcv/%loss = 1/1/0%, min/avg/max = 0.033/0.033/0.033
+
+import type { TargetState } from '../ping/target-state.js';
+import type { PingEvent } from '../ping/types.js';
+import { fpingTime } from './ping-format.js';
+
+export interface MultiOptions {
+  quiet: boolean;
+  alive: boolean;
+  unreachable: boolean;
+}
+
+export class FpingPrinter {
+  private readonly width: number;
+
+  constructor(
+    private readonly targets: readonly TargetState[],
+    private readonly o: MultiOptions,
+  ) {
+    let w = 0;
+    for (const t of targets) if (t.info.target.length > w) w = t.info.target.length;
+    this.width = w;
+  }
+
+  private name(t: TargetState): string {
+    return t.info.target.padEnd(this.width);
+  }
+
+  /** Running average and loss as fping shows them (loss counts what is still out). */
+  private soFar(t: TargetState): string {
+    const loss = t.transmitted > 0 ? Math.trunc(((t.transmitted - t.received) * 100) / t.transmitted) : 0;
+    return `(${t.stats.count > 0 ? fpingTime(t.stats.mean) : 'NaN'} avg, ${loss}% loss)`;
+  }
+
+  /** What an event prints; '' for nothing. */
+  line(e: PingEvent): string {
+    const t = this.targets[e.index]!;
+    if (this.o.alive && e.type === 'reply' && !e.reply.flags.includes('dup') && !e.reply.flags.includes('corrupted') && t.received === 1) {
+      // -a: a target is listed the first time it answers
+      return `${t.info.target}\n`;
+    }
+    if (this.o.quiet || this.o.alive || this.o.unreachable) return '';
+    const seq = e.seq - 1;
+    switch (e.type) {
+      case 'reply': {
+        const r = e.reply;
+        if (r.flags.includes('dup')) return `${this.name(t)} : duplicate for [${seq}], ${r.bytes} bytes, ${fpingTime(r.rtt)} ms\n`;
+        if (r.flags.includes('corrupted')) return `${this.name(t)} : [${seq}], ${r.bytes} bytes, ${fpingTime(r.rtt)} ms (BAD CHECKSUM)\n`;
+        const extra = r.flags.includes('different-address') ? ` (from ${r.from})` : '';
+        return `${this.name(t)} : [${seq}], ${r.bytes} bytes, ${fpingTime(r.rtt)} ms ${this.soFar(t)}${extra}\n`;
+      }
+      case 'late':
+        return `${this.name(t)} : late reply for [${seq}], ${e.reply.bytes} bytes, ${fpingTime(e.reply.rtt)} ms\n`;
+      case 'timeout':
+        return `${this.name(t)} : [${seq}], timed out ${this.soFar(t)}\n`;
+      case 'error':
+        return `${this.name(t)} : [${seq}], ${e.error.message}${e.from !== null ? ` from ${e.from}` : ''}\n`;
+      default:
+        return '';
+    }
+  }
+
+  /** The end: the -u list, or a summary line per target. */
+  summary(): string {
+    let s = '';
+    if (this.o.unreachable) for (const t of this.targets) if (t.received === 0) s += `${t.info.target}\n`;
+    if (this.o.alive || this.o.unreachable) return s;
+    if (!this.o.quiet) s += '\n';
+    for (const t of this.targets) {
+      s += `${this.name(t)} : xmt/rcv/%loss = ${t.transmitted}/${t.received}/${Math.trunc(t.loss)}%`;
+      const st = t.stats;
+      if (st.count > 0) s += `, min/avg/max = ${fpingTime(st.min)}/${fpingTime(st.mean)}/${fpingTime(st.max)}`;
+      s += '\n';
+    }
+    return s;
+  }
+}

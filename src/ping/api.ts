@@ -1,0 +1,68 @@
+// The library entry points: ping one host, ping many, stream the probes, check reachability.
+
+import { optionRangeError, optionTypeError } from '../errors.js';
+import { checkNumber, checkObject, checkSignal } from '../validate.js';
+import type { PingBackend } from './backend.js';
+import { nativeBackend } from './native-backend.js';
+import { normalizeOptions } from './options.js';
+import { ResolveError } from './resolve.js';
+import { PingRun } from './run.js';
+import type { PingDocument, PingOptions, PingTargetResult } from './types.js';
+
+function checkHost(option: string, v: unknown): string {
+  if (typeof v !== 'string') throw optionTypeError(option, 'a host name or address', v);
+  if (v.length === 0 || v.length > 1024) throw optionRangeError(option, 'a non-empty host name or address', v);
+  return v;
+}
+
+function checkHosts(option: string, v: unknown): string[] {
+  if (typeof v === 'string') return [checkHost(option, v)];
+  if (!Array.isArray(v)) throw optionTypeError(option, 'an array of host names or addresses', v);
+  if (v.length === 0) throw optionRangeError(option, 'at least one host', 'an empty array');
+  return v.map((h, i) => checkHost(`${option}[${i}]`, h));
+}
+
+/** Starts pinging and returns the run at once: events as they happen, `result` at the end. */
+export function pingStream(targets: string | readonly string[], options?: PingOptions): PingRun {
+  return startRun(checkHosts('targets', targets), options, nativeBackend);
+}
+
+/** Pings one host; resolves with its netdiag.ping/1 target result. */
+export async function ping(target: string, options?: PingOptions): Promise<PingTargetResult> {
+  const doc = await startRun([checkHost('target', target)], options, nativeBackend).result;
+  return doc.targets[0]!;
+}
+
+/** Pings many hosts over one socket per family; resolves with the netdiag.ping/1 document. */
+export async function pingMany(targets: readonly string[], options?: PingOptions): Promise<PingDocument> {
+  return startRun(checkHosts('targets', targets), options, nativeBackend).result;
+}
+
+export interface ReachableOptions {
+  /** ms to wait for one reply (default 1000); probes go every third of it */
+  timeout?: number;
+  signal?: AbortSignal;
+  socket?: PingOptions['socket'];
+}
+
+/** True when host answers an echo within timeout (several probes, the first reply wins). */
+export async function isReachable(host: string, options?: ReachableOptions): Promise<boolean> {
+  const o = checkObject('options', options) as ReachableOptions;
+  const timeout = o.timeout === undefined ? 1000 : checkNumber('options.timeout', o.timeout, 1, 2 ** 31 - 1);
+  const signal = checkSignal('options.signal', o.signal);
+  const opts: PingOptions = { count: 1, deadline: timeout, timeout, interval: Math.max(1, timeout / 3), probes: false, signal, socket: o.socket };
+  try {
+    const doc = await startRun([checkHost('host', host)], opts, nativeBackend).result;
+    return doc.targets[0]!.received > 0;
+  } catch (e) {
+    // a name that does not resolve is not reachable; a missing privilege is an error
+    if (e instanceof ResolveError) return false;
+    throw e;
+  }
+}
+
+/** Validates options synchronously (so bad ones throw at the call) and starts the run. */
+export function startRun(hosts: string[], options: PingOptions | undefined, backend: PingBackend): PingRun {
+  const normalized = normalizeOptions(options);
+  return new PingRun(hosts, normalized, backend);
+}

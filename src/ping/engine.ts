@@ -1,0 +1,619 @@
+// The ping engine: one loop over a few shared sockets that sends probes when the scheduler says
+// so, books every reply, error and timeout, and tells an observer as things happen.
+//
+// Each turn of the loop (pump) reads what the sockets hold, expires due timeouts (after that
+// read, so a reply already queued is never booked as lost), and sends the probes now due in
+// batches, then goes round again while anything happened: on loopback a reply is queued before
+// sendmsg returns, so a flood runs send-read-send without waiting for the event loop. A turn
+// yields after a time slice; between turns one timer waits for the earliest due time.
+//
+// Pure TypeScript: sockets and clock come from a PingBackend. Events are built only while
+// someone observes them.
+
+import { writeAddress } from '../icmp/address-bytes.js';
+import type { IcmpMessage } from '../icmp/icmp-socket.js';
+import { icmpErrorMessage } from '../packet/icmp-errors.js';
+import type { PingClock, PingSocket, TimerHandle } from './backend.js';
+import { Channel } from './channel.js';
+import { EMSGSIZE, localErrorMessage, sendFailureMessage } from './local-error.js';
+import { PayloadLayout } from './payload.js';
+import { FLAG_BAD_PAYLOAD, FLAG_CORRUPTED, FLAG_DIFFERENT_ADDRESS, FLAG_DUP, Probe, ProbeState, flagNames } from './probe.js';
+import { classifyMessage, newMatchResult, type MatchResult } from './reply-matcher.js';
+import { Scheduler } from './scheduler.js';
+import { TargetState } from './target-state.js';
+import { TimerHeap } from './timer-heap.js';
+import type { IcmpSocketKind, PingDocument, PingEvent, PingIcmpError, PingTarget } from './types.js';
+
+export interface EngineConfig {
+  /** probes per target; Infinity = until the deadline or stop() */
+  count: number;
+  /** ms between a target's probes; 0 = flood pacing */
+  interval: number;
+  /** ms a probe waits for its reply */
+  timeout: number;
+  /** ms after the start when the run ends, or null */
+  deadline: number | null;
+  /** probes per second across all targets, or null */
+  rate: number | null;
+  preload: number;
+  /** payload bytes */
+  size: number;
+  pattern: Uint8Array | null;
+  /** keep every probe for the result */
+  keepProbes: boolean;
+}
+
+export type EndReason = 'done' | 'deadline' | 'stopped';
+export type PingObserver = (e: PingEvent) => void;
+
+/** Longest stretch of work before the loop yields to other callbacks. */
+const SLICE_MS = 10;
+/** Reads of the sockets before timeouts are booked (each takes up to DRAIN_BUDGET messages). */
+const MAX_DRAIN_ROUNDS = 1000;
+/** Wait before retrying a send the kernel refused for lack of buffer space. */
+const RETRY_MS = 1;
+
+/** What one echo reply said, before it is booked. */
+interface ReplyFacts {
+  rtt: number;
+  receivedAt: number;
+  flags: number;
+  badByte: number;
+  /** the reply's payload, valid while the message is */
+  payloadOffset: number;
+  payloadLength: number;
+}
+
+export class PingEngine {
+  readonly targets: TargetState[];
+  readonly mode: IcmpSocketKind;
+  /** monotonic ms when the first probes went out (-1 before start) */
+  startedAt = -1;
+  endedAt = -1;
+  endReason: EndReason | null = null;
+  /** settles when the run has ended */
+  readonly done: Promise<void>;
+
+  private observer: PingObserver | null;
+  private readonly channels: Channel[] = [];
+  private readonly channelOf = new Map<4 | 6, Channel>();
+  private readonly deliver: Array<(m: IcmpMessage) => void> = [];
+  private readonly scheduler: Scheduler<TargetState>;
+  private readonly timeouts = new TimerHeap<Probe>();
+  private readonly match: MatchResult = newMatchResult();
+  private readonly facts: ReplyFacts = { rtt: 0, receivedAt: 0, flags: 0, badByte: -1, payloadOffset: 0, payloadLength: 0 };
+  private readonly untilReplies: boolean;
+  private finishedTargets = 0;
+  private deadlineAt = Infinity;
+  private retryAt = -Infinity;
+  private timer: TimerHandle | null = null;
+  private timerAt = Infinity;
+  private deferred: TimerHandle | null = null;
+  private pumping = false;
+  /** the current turn's time: work done in a turn counts as done at its start */
+  private turnNow = 0;
+  private stopRequested = false;
+  private ended = false;
+  private resolveDone!: () => void;
+
+  constructor(
+    private readonly clock: PingClock,
+    sockets: ReadonlyMap<4 | 6, PingSocket>,
+    targets: readonly PingTarget[],
+    private readonly cfg: EngineConfig,
+    observer: PingObserver | null = null,
+  ) {
+    this.observer = observer;
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    const payload = new PayloadLayout(cfg.size, cfg.pattern);
+    let mode: IcmpSocketKind | null = null;
+    for (const [family, socket] of sockets) {
+      const ch = new Channel(socket, payload);
+      this.channels.push(ch);
+      this.channelOf.set(family, ch);
+      this.deliver.push((m) => this.onMessage(ch, m));
+      mode ??= socket.mode;
+    }
+    const dests = Buffer.alloc(16 * Math.max(2, targets.length));
+    this.targets = targets.map((t, i) => {
+      if (!this.channelOf.has(t.family)) throw new Error(`no IPv${t.family} socket for ${t.target}`);
+      return new TargetState(i, t, cfg.keepProbes, dests);
+    });
+    this.mode = mode ?? 'raw';
+    this.untilReplies = cfg.deadline !== null && Number.isFinite(cfg.count);
+    this.scheduler = new Scheduler({
+      count: cfg.count, interval: cfg.interval, preload: cfg.preload, rate: cfg.rate, untilReplies: this.untilReplies,
+    });
+  }
+
+  /** Sets (or with null removes) the function told about every event. */
+  observe(observer: PingObserver | null): void {
+    this.observer = observer;
+  }
+
+  /** Starts sending; `done` settles when the run ends. */
+  start(): void {
+    if (this.startedAt >= 0) throw new Error('the ping engine was already started');
+    const now = this.clock.now();
+    this.startedAt = now;
+    if (this.cfg.deadline !== null) this.deadlineAt = now + this.cfg.deadline;
+    for (const ch of this.channels) {
+      ch.socket.start((_readable, errorQueue) => {
+        if (errorQueue) ch.errorQueuePending = true;
+        this.pump();
+      });
+    }
+    this.scheduler.start(this.targets, now);
+    for (const t of this.targets) this.targetMayBeFinished(t);
+    this.pump();
+  }
+
+  /** Ends the run now: what is queued is read, probes still waiting are booked as timed out. */
+  stop(): void {
+    if (this.ended) return;
+    if (this.pumping) {
+      // called from an event inside the loop: the loop ends the run when that returns
+      this.stopRequested = true;
+      return;
+    }
+    if (this.startedAt < 0) this.startedAt = this.clock.now();
+    this.receiveAll(true);
+    this.end('stopped');
+  }
+
+  /** The run's document. */
+  document(includeProbes = true): PingDocument {
+    const end = this.endedAt >= 0 ? this.endedAt : this.clock.now();
+    return {
+      schema: 'netdiag.ping/1',
+      socket: this.mode,
+      targets: this.targets.map((t) => t.result(includeProbes)),
+      elapsed: this.startedAt >= 0 ? Math.round((end - this.startedAt) * 1000) / 1000 : 0,
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // the loop
+
+  private readonly pump = (): void => {
+    if (this.ended || this.pumping) return;
+    this.pumping = true;
+    try {
+      const sliceStart = this.clock.now();
+      for (;;) {
+        this.turnNow = sliceStart;
+        let progress = this.receiveAll(false);
+        const now = (this.turnNow = this.clock.now());
+        if (now >= this.deadlineAt) {
+          this.receiveAll(true);
+          this.end('deadline');
+          return;
+        }
+        progress += this.expire(now);
+        if (this.ended || this.stopRequested) return;
+        progress += this.sendDue(now);
+        if (this.ended || this.stopRequested) return;
+        if (progress === 0) break;
+        if (now - sliceStart >= SLICE_MS) {
+          // more to do: let other callbacks run first
+          this.deferred ??= this.clock.defer(() => {
+            this.deferred = null;
+            this.pump();
+          });
+          break;
+        }
+      }
+      this.arm();
+    } finally {
+      this.pumping = false;
+      if (this.stopRequested) this.stop();
+    }
+  };
+
+  /** Sets the one timer for the earliest due time. */
+  private arm(): void {
+    let sendAt = this.scheduler.nextTime();
+    if (this.channels.some((ch) => ch.batch.count > 0)) sendAt = Math.min(sendAt, this.retryAt);
+    // after the kernel refused a send, nothing goes before the retry time
+    if (sendAt !== Infinity) sendAt = Math.max(sendAt, this.retryAt);
+    const at = Math.min(this.timeouts.peekTime(), sendAt, this.deadlineAt);
+    if (at === this.timerAt && this.timer !== null) return;
+    if (this.timer !== null) this.clock.clearTimer(this.timer);
+    this.timer = null;
+    this.timerAt = at;
+    if (at === Infinity) return;
+    this.timer = this.clock.setTimer(() => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      this.pump();
+    }, Math.max(0, at - this.clock.now()));
+  }
+
+  /** Reads what every socket holds; errorQueue forces a look at the error queues. */
+  private receiveAll(errorQueue: boolean): number {
+    let n = 0;
+    for (let i = 0; i < this.channels.length && !this.ended; i++) {
+      const ch = this.channels[i]!;
+      n += this.read(ch, i, false);
+      if (errorQueue || ch.errorQueuePending) n += this.read(ch, i, true);
+    }
+    return n;
+  }
+
+  private read(ch: Channel, i: number, errorQueue: boolean): number {
+    if (errorQueue) {
+      ch.errorQueuePending = false;
+      return ch.socket.drain(true, this.deliver[i]!);
+    }
+    try {
+      return ch.socket.drain(false, this.deliver[i]!);
+    } catch (e) {
+      // an ICMP error also leaves a pending socket error (IP_RECVERR) that the next read
+      // returns once; its details are in the error queue (iputils reads it there too)
+      if (!isPendingSocketError(e)) throw e;
+      ch.errorQueuePending = true;
+      return 1;
+    }
+  }
+
+  /** Books probes whose timeout is due as lost, after reading what already arrived. */
+  private expire(now: number): number {
+    if (this.timeouts.peekTime() > now) return 0;
+    // everything already queued first, not just one read's worth
+    for (let rounds = 0; rounds < MAX_DRAIN_ROUNDS && this.receiveAll(rounds === 0) > 0; rounds++);
+    let n = 0;
+    while (!this.ended && this.timeouts.peekTime() <= now) {
+      this.timeOut(this.timeouts.pop()!);
+      n++;
+    }
+    return n;
+  }
+
+  private sendDue(now: number): number {
+    if (now < this.retryAt) return 0;
+    // a batch the kernel could not take whole goes first
+    for (const ch of this.channels) {
+      if (ch.batch.count > 0 && !this.flush(ch, now)) return 0;
+    }
+    let issued = 0;
+    for (;;) {
+      const t = this.scheduler.takeDue(now);
+      if (t === null) break;
+      const ch = this.channelOf.get(t.family)!;
+      this.issue(t, ch, now);
+      issued++;
+      // one full batch per turn, so replies are read between batches
+      if (ch.batch.full) break;
+    }
+    for (const ch of this.channels) if (ch.batch.count > 0) this.flush(ch, now);
+    return issued;
+  }
+
+  /** Writes t's next probe into ch's batch. */
+  private issue(t: TargetState, ch: Channel, now: number): void {
+    const p = new Probe(t, ++t.issued, ch.takeSeq32());
+    t.inFlight++;
+    const batch = ch.batch;
+    const length = ch.echo.write(batch.data, batch.nextOffset(), p.seq32);
+    batch.push(length, t.family, t.dest, t.destOffset, 0, -1, -1, t.scopeId);
+    ch.batchProbes.push(p);
+    this.scheduler.afterIssue(t, now);
+  }
+
+  /** Sends ch's batch; false when the kernel took only part of it (the rest is retried). */
+  private flush(ch: Channel, now: number): boolean {
+    const batch = ch.batch;
+    const count = batch.count;
+    const sent = ch.socket.send(batch);
+    const timeout = this.cfg.timeout;
+    let failed = 0;
+    for (let i = 0; i < sent; i++) {
+      const p = ch.batchProbes[i]!;
+      const t = p.target;
+      p.sentSec = batch.sentSec(i);
+      p.sentNsec = batch.sentNsec(i);
+      p.sentAt = now;
+      p.state = ProbeState.Pending;
+      t.transmitted++;
+      if (t.firstSentAt < 0) t.firstSentAt = now;
+      t.lastSentAt = now;
+      t.probes?.push(p);
+      ch.remember(p);
+      const errno = batch.errno(i);
+      if (errno !== 0) {
+        // the kernel refused it: settled below; the error queue may add the MTU
+        p.error = { type: null, code: null, message: sendFailureMessage(errno), mtu: null };
+        ch.failedSends.push(p);
+        failed++;
+        continue;
+      }
+      t.addPending(p);
+      this.timeouts.schedule(p, now + timeout);
+      if (this.observer !== null) {
+        this.observer({ type: 'sent', index: t.index, target: t.info, seq: p.seq, sentAt: p.sentSec * 1e3 + p.sentNsec / 1e6 });
+      }
+    }
+    if (sent === count) {
+      batch.clear();
+      ch.batchProbes.length = 0;
+    } else {
+      batch.shift(sent);
+      ch.batchProbes.splice(0, sent);
+    }
+    if (failed > 0) {
+      // sendmsg queued the local errors itself: read them now for the MTU
+      ch.errorQueuePending = false;
+      ch.socket.drain(true, this.deliver[this.channels.indexOf(ch)]!);
+      for (const p of ch.failedSends.splice(0)) this.failSend(p);
+    }
+    if (sent < count) {
+      this.retryAt = now + RETRY_MS;
+      return false;
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // what came back
+
+  private onMessage(ch: Channel, m: IcmpMessage): void {
+    if (this.ended) return;
+    const r = classifyMessage(m, ch.ctx, this.match);
+    switch (r.kind) {
+      case 'reply': {
+        const p = r.seq32 >= 0 ? ch.bySeq32(r.seq32) : ch.byWireSeq(r.wireSeq, null);
+        if (p !== undefined && p.state !== ProbeState.Queued) this.onReply(ch, p, m, r);
+        return;
+      }
+      case 'icmp-error': {
+        const p = r.seq32 >= 0 ? ch.bySeq32(r.seq32) : ch.byWireSeq(r.wireSeq, r.destination);
+        if (p === undefined || p.state === ProbeState.Queued) return;
+        // the quoted destination must be the probe's (iputils checks it too)
+        if (r.destination !== null && !sameAddress(r.destination, p.target.address)) return;
+        this.onIcmpError(p, m, r);
+        return;
+      }
+      case 'local-error': {
+        const p = ch.failedSends.find((q) => r.destination === null || sameAddress(r.destination, q.target.address));
+        if (p !== undefined) {
+          const mtu = r.errno === EMSGSIZE ? r.mtu : null;
+          p.error = { type: null, code: null, message: localErrorMessage(ch.family, r.errno, mtu), mtu };
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** The kernel receive time of m (now, when the kernel gave none) as [sec, nsec]. */
+  private receiveTime(m: IcmpMessage): [number, number] {
+    return m.rxSec >= 0 ? [m.rxSec, m.rxNsec] : this.clock.realtime();
+  }
+
+  private readFacts(ch: Channel, p: Probe, m: IcmpMessage, r: MatchResult): ReplyFacts {
+    const f = this.facts;
+    const [rxSec, rxNsec] = this.receiveTime(m);
+    f.rtt = Math.max(0, (rxSec - p.sentSec) * 1e3 + (rxNsec - p.sentNsec) / 1e6);
+    f.receivedAt = rxSec * 1e3 + rxNsec / 1e6;
+    f.flags = 0;
+    if (!r.checksumOk) f.flags |= FLAG_CORRUPTED;
+    if (m.from !== p.target.address) f.flags |= FLAG_DIFFERENT_ADDRESS;
+    f.payloadOffset = r.payloadOffset;
+    f.payloadLength = r.payloadLength;
+    f.badByte = ch.payload.firstBadByte(m.buf, r.payloadOffset, r.payloadLength);
+    if (f.badByte >= 0) f.flags |= FLAG_BAD_PAYLOAD;
+    return f;
+  }
+
+  private onReply(ch: Channel, p: Probe, m: IcmpMessage, r: MatchResult): void {
+    const t = p.target;
+    const f = this.readFacts(ch, p, m, r);
+    if (!r.checksumOk) {
+      // a damaged reply proves nothing: counted, flagged, and the probe keeps waiting
+      t.corrupted++;
+      p.flags |= FLAG_CORRUPTED;
+      this.emitReply('reply', p, m, f, 0);
+      return;
+    }
+    switch (p.state) {
+      case ProbeState.Pending:
+        this.notePipe(t, p);
+        this.record(p, m, f);
+        if (f.rtt > this.cfg.timeout) {
+          // the kernel's timestamp says it came after the timeout: lost, and late
+          t.late++;
+          this.settleLost(p, 'late');
+          this.emitReply('late', p, m, f, 0);
+        } else {
+          p.state = ProbeState.Replied;
+          p.status = 'reply';
+          t.received++;
+          t.stats.add(f.rtt);
+          this.unwait(p);
+          this.emitReply('reply', p, m, f, 0);
+        }
+        this.afterSettle(t);
+        return;
+      case ProbeState.TimedOut:
+        if (p.status === 'late') {
+          t.duplicates++;
+          p.flags |= FLAG_DUP;
+          this.emitReply('late', p, m, f, FLAG_DUP);
+        } else {
+          // the first reply after its timeout (or after an error the probe was lost to)
+          t.late++;
+          if (p.status === 'timeout') {
+            p.status = 'late';
+            this.record(p, m, f);
+          }
+          this.emitReply('late', p, m, f, 0);
+        }
+        return;
+      default:
+        // answered (or failed) already: a duplicate, whose time counts as in iputils
+        t.duplicates++;
+        p.flags |= FLAG_DUP;
+        t.stats.add(f.rtt);
+        this.emitReply('reply', p, m, f, FLAG_DUP);
+    }
+  }
+
+  private record(p: Probe, m: IcmpMessage, f: ReplyFacts): void {
+    p.rtt = f.rtt;
+    p.ttl = m.ttl ?? -1;
+    p.bytes = m.length;
+    p.from = m.from;
+    p.flags |= f.flags & ~FLAG_CORRUPTED;
+  }
+
+  private emitReply(type: 'reply' | 'late', p: Probe, m: IcmpMessage, f: ReplyFacts, extra: number): void {
+    if (this.observer === null) return;
+    const t = p.target;
+    this.observer({
+      type, index: t.index, target: t.info, seq: p.seq,
+      reply: {
+        rtt: f.rtt, ttl: m.ttl, tos: m.tos, bytes: m.length, from: m.from, flags: flagNames(f.flags | extra),
+        receivedAt: f.receivedAt,
+        mismatch: f.badByte >= 0 && f.badByte < f.payloadLength
+          ? { offset: f.badByte, expected: this.channelOf.get(t.family)!.payload.expectedByte(f.badByte, p.seq32), actual: m.buf[f.payloadOffset + f.badByte]! }
+          : null,
+      },
+    });
+  }
+
+  private onIcmpError(p: Probe, m: IcmpMessage, r: MatchResult): void {
+    const t = p.target;
+    const error: PingIcmpError = {
+      type: r.type,
+      code: r.code,
+      message: icmpErrorMessage(t.family, r.type!, r.code!, { mtu: r.mtu, pointer: r.pointer }),
+      mtu: r.mtu,
+    };
+    const [rxSec, rxNsec] = this.receiveTime(m);
+    const rtt = Math.max(0, (rxSec - p.sentSec) * 1e3 + (rxNsec - p.sentNsec) / 1e6);
+    t.errors++;
+    const settles = p.state === ProbeState.Pending;
+    if (settles) {
+      this.notePipe(t, p);
+      p.error = error;
+      p.from = r.router ?? '';
+      p.rtt = rtt;
+      this.settleLost(p, 'error');
+      p.state = ProbeState.Errored;
+    } else if (p.state === ProbeState.TimedOut && p.status === 'timeout') {
+      p.status = 'error';
+      p.error = error;
+      p.from = r.router ?? '';
+    }
+    this.observer?.({ type: 'error', index: t.index, target: t.info, seq: p.seq, error, from: r.router, rtt, receivedAt: rxSec * 1e3 + rxNsec / 1e6 });
+    if (settles) this.afterSettle(t);
+  }
+
+  private failSend(p: Probe): void {
+    const t = p.target;
+    t.errors++;
+    t.lost++;
+    t.inFlight--;
+    p.state = ProbeState.Errored;
+    p.status = 'error';
+    this.observer?.({ type: 'error', index: t.index, target: t.info, seq: p.seq, error: p.error!, from: null, rtt: null, receivedAt: null });
+    this.afterSettle(t);
+  }
+
+  private timeOut(p: Probe): void {
+    this.settleLost(p, 'timeout');
+    const t = p.target;
+    this.observer?.({ type: 'timeout', index: t.index, target: t.info, seq: p.seq });
+    if (!this.ended) this.afterSettle(t);
+  }
+
+  /** Ends a waiting probe without a reply. */
+  private settleLost(p: Probe, status: 'timeout' | 'error' | 'late'): void {
+    p.state = ProbeState.TimedOut;
+    p.status = status;
+    p.target.lost++;
+    this.unwait(p);
+  }
+
+  /** p no longer waits: out of its target's list and the timeout heap. */
+  private unwait(p: Probe): void {
+    const t = p.target;
+    t.inFlight--;
+    t.removePending(p);
+    this.timeouts.remove(p);
+  }
+
+  private notePipe(t: TargetState, p: Probe): void {
+    const outstanding = t.transmitted - p.seq + 1;
+    if (outstanding > t.pipe) t.pipe = outstanding;
+  }
+
+  private afterSettle(t: TargetState): void {
+    this.scheduler.afterSettle(t, this.pumping ? this.turnNow : this.clock.now());
+    this.targetMayBeFinished(t);
+  }
+
+  /** A target is finished when it wants no more probes and none is out. */
+  private targetMayBeFinished(t: TargetState): void {
+    if (t.finished || this.scheduler.wantsMore(t)) return;
+    if (t.inFlight > 0) {
+      // with a deadline, `count` replies end the target: what is still out is given up
+      if (!this.untilReplies) return;
+      for (const p of t.pendingProbes()) {
+        this.settleLost(p, 'timeout');
+        this.observer?.({ type: 'timeout', index: t.index, target: t.info, seq: p.seq });
+      }
+      if (t.inFlight > 0) return;
+    }
+    t.finished = true;
+    this.scheduler.cancel(t);
+    this.finishedTargets++;
+    if (this.finishedTargets === this.targets.length) this.end('done');
+  }
+
+  private end(reason: EndReason): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.endReason = reason;
+    this.endedAt = this.clock.now();
+    if (this.timer !== null) this.clock.clearTimer(this.timer);
+    if (this.deferred !== null) this.clock.cancelDeferred(this.deferred);
+    this.timer = null;
+    this.deferred = null;
+    // the run is over: whatever is still out has waited its last
+    for (const t of this.targets) {
+      for (const p of t.pendingProbes()) {
+        this.settleLost(p, 'timeout');
+        this.observer?.({ type: 'timeout', index: t.index, target: t.info, seq: p.seq });
+      }
+    }
+    this.timeouts.clear();
+    this.scheduler.clear();
+    this.resolveDone();
+  }
+}
+
+// what the kernel maps ICMP errors to (icmp_err_convert, icmpv6_err_convert, PMTU)
+const PENDING_ERRORS = new Set(
+  ['ENETUNREACH', 'EHOSTUNREACH', 'ENOPROTOOPT', 'ECONNREFUSED', 'EMSGSIZE', 'EOPNOTSUPP', 'EACCES', 'EPROTO', 'EHOSTDOWN', 'ENONET'],
+);
+
+function isPendingSocketError(e: unknown): boolean {
+  const err = e as { syscall?: unknown; code?: unknown };
+  return e instanceof Error && err.syscall === 'recvmmsg' && typeof err.code === 'string' && PENDING_ERRORS.has(err.code);
+}
+
+function sameAddress(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (!a.includes(':') || !b.includes(':')) return false;
+  // two spellings of one IPv6 address (e.g. ::1.2.3.4 and ::102:304)
+  const x = Buffer.alloc(16), y = Buffer.alloc(16);
+  try {
+    writeAddress(a, x, 0);
+    writeAddress(b, y, 0);
+  } catch {
+    return false;
+  }
+  return x.equals(y);
+}

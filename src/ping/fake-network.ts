@@ -1,0 +1,358 @@
+// A simulated network and clock behind the PingBackend interface, for tests of the engine and
+// of code built on it: time moves only when advance() says so, and a responder decides, per
+// probe sent, what comes back (replies, duplicates, damaged or late replies, ICMP errors from a
+// router, a send the kernel refuses). Messages are built as the kernel would deliver them to a
+// raw socket (ICMP errors as packets quoting the probe) or a ping socket (errors in the queue).
+
+import { readAddress } from '../icmp/address-bytes.js';
+import type { IcmpMessage, QueuedError } from '../icmp/icmp-socket.js';
+import type { SendBatch } from '../icmp/send-batch.js';
+import { SEND_DESC_STRIDE, SEND_OUT_STRIDE } from '../native.js';
+import { internetChecksum } from '../packet/checksum.js';
+import { writeIcmpError } from '../packet/icmp-error-build.js';
+import { writeIPv4Header } from '../packet/ipv4.js';
+import { writeIPv6Header } from '../packet/ipv6.js';
+import type { PingBackend, PingClock, PingSocket, PingSocketOptions, TimerHandle } from './backend.js';
+import type { IcmpSocketKind } from './types.js';
+
+/** Wall-clock seconds at fake time 0 (what the fake CLOCK_REALTIME reads). */
+const EPOCH_SEC = 1_700_000_000;
+
+interface FakeTimer {
+  at: number;
+  order: number;
+  callback: () => void;
+  cancelled: boolean;
+}
+
+/** A clock whose time moves only in advance(). */
+export class FakeClock implements PingClock {
+  private time = 0;
+  private order = 0;
+  private timers: FakeTimer[] = [];
+  private deferred: FakeTimer[] = [];
+
+  now(): number {
+    return this.time;
+  }
+
+  realtime(): [number, number] {
+    return toRealtime(this.time);
+  }
+
+  setTimer(callback: () => void, delayMs: number): TimerHandle {
+    const t: FakeTimer = { at: this.time + Math.max(0, delayMs), order: this.order++, callback, cancelled: false };
+    this.timers.push(t);
+    return t;
+  }
+
+  clearTimer(handle: TimerHandle): void {
+    (handle as FakeTimer).cancelled = true;
+  }
+
+  defer(callback: () => void): TimerHandle {
+    const t: FakeTimer = { at: this.time, order: this.order++, callback, cancelled: false };
+    this.deferred.push(t);
+    return t;
+  }
+
+  cancelDeferred(handle: TimerHandle): void {
+    (handle as FakeTimer).cancelled = true;
+  }
+
+  /** Timers not yet run or cancelled. */
+  get pendingTimers(): number {
+    return this.timers.filter((t) => !t.cancelled).length + this.deferred.filter((t) => !t.cancelled).length;
+  }
+
+  /** Moves time forward by ms, running deferred callbacks and timers in order as it goes. */
+  advance(ms: number): void {
+    const end = this.time + ms;
+    for (;;) {
+      const d = this.deferred.find((t) => !t.cancelled);
+      if (d !== undefined) {
+        this.deferred = this.deferred.filter((t) => t !== d && !t.cancelled);
+        d.callback();
+        continue;
+      }
+      let next: FakeTimer | undefined;
+      for (const t of this.timers) {
+        if (t.cancelled || t.at > end) continue;
+        if (next === undefined || t.at < next.at || (t.at === next.at && t.order < next.order)) next = t;
+      }
+      if (next === undefined) break;
+      this.timers = this.timers.filter((t) => t !== next && !t.cancelled);
+      if (next.at > this.time) this.time = next.at;
+      next.callback();
+    }
+    this.time = end;
+  }
+
+  /** Sets time without running anything (a busy event loop: the time passes, no callback runs). */
+  jump(ms: number): void {
+    this.time += ms;
+  }
+}
+
+function toRealtime(ms: number): [number, number] {
+  const whole = Math.floor(ms / 1000);
+  return [EPOCH_SEC + whole, Math.round((ms - whole * 1000) * 1e6)];
+}
+
+/** A probe as the simulated network saw it. */
+export interface SentProbe {
+  family: 4 | 6;
+  destination: string;
+  identifier: number;
+  wireSeq: number;
+  /** the ICMP echo request as sent */
+  icmp: Buffer;
+  /** fake ms */
+  sentAt: number;
+  /** TTL / hop limit it carried */
+  ttl: number;
+}
+
+/** What the network does with a probe. */
+export type FakeAnswer =
+  | {
+      kind: 'reply';
+      /** ms after the send when it is in the socket's queue */
+      after: number;
+      from?: string;
+      ttl?: number;
+      /** flip a checksum bit (IPv4 raw sockets see it) */
+      corrupt?: boolean;
+      /** change the echo reply before delivery (e.g. a payload byte) */
+      mutate?: (icmp: Buffer) => void;
+      /** tell the engine the socket is readable (default true); false: it finds out on its next read */
+      notify?: boolean;
+    }
+  | {
+      kind: 'error'; after: number; router: string; type: number; code: number; mtu?: number; notify?: boolean;
+      /** the pending socket error IP_RECVERR also sets: the next ordinary read fails with it once */
+      pendingError?: string;
+    }
+  /** sendmsg fails with errno; with mtu, the kernel also queues a local error carrying it */
+  | { kind: 'send-error'; errno: number; mtu?: number };
+
+export type Responder = (probe: SentProbe) => FakeAnswer[];
+
+/** Answers every probe after `after` ms from its destination. */
+export const echoResponder = (after = 0.05): Responder => () => [{ kind: 'reply', after }];
+
+interface Arrival {
+  at: number;
+  order: number;
+  message: IcmpMessage;
+  errorQueue: boolean;
+}
+
+export class FakeSocket implements PingSocket {
+  readonly identifier: number;
+  readonly sent: SentProbe[] = [];
+  /** refuse sends beyond this many per send() call (EAGAIN), Infinity by default */
+  acceptPerSend = Infinity;
+  closed = false;
+  private onEvent: ((readable: boolean, errorQueue: boolean) => void) | null = null;
+  // [regular, error queue]: arrivals sorted by time once something is added out of order
+  private readonly queues: [ArrivalQueue, ArrivalQueue] = [new ArrivalQueue(), new ArrivalQueue()];
+  private order = 0;
+  private pendingError: { at: number; code: string } | null = null;
+
+  constructor(
+    private readonly net: FakeNetwork,
+    readonly family: 4 | 6,
+    readonly mode: IcmpSocketKind,
+    readonly options: PingSocketOptions,
+  ) {
+    this.identifier = net.nextIdentifier++;
+  }
+
+  start(onEvent: (readable: boolean, errorQueue: boolean) => void): void {
+    this.onEvent = onEvent;
+  }
+
+  ref(): void {}
+  unref(): void {}
+
+  close(): void {
+    this.closed = true;
+    this.onEvent = null;
+  }
+
+  send(batch: SendBatch): number {
+    const clock = this.net.clock;
+    const n = Math.min(batch.count, this.acceptPerSend);
+    for (let i = 0; i < n; i++) {
+      const d = i * SEND_DESC_STRIDE;
+      const off = batch.desc[d]!, len = batch.desc[d + 1]!;
+      const icmp = Buffer.from(batch.data.subarray(off, off + len));
+      // a ping socket writes its own identifier (and, for IPv4, the checksum)
+      if (this.mode === 'dgram') icmp.writeUInt16BE(this.identifier, 4);
+      const probe: SentProbe = {
+        family: this.family,
+        destination: readAddress(batch.addrs, i * 16, this.family),
+        identifier: icmp.readUInt16BE(4),
+        wireSeq: icmp.readUInt16BE(6),
+        icmp,
+        sentAt: clock.now(),
+        ttl: this.options.ttl ?? 64,
+      };
+      const [sec, nsec] = clock.realtime();
+      const o = i * SEND_OUT_STRIDE;
+      batch.out[o] = sec;
+      batch.out[o + 1] = nsec;
+      batch.out[o + 2] = 0;
+      const answers = this.net.responder(probe);
+      const refused = answers.find((a) => a.kind === 'send-error');
+      if (refused && refused.kind === 'send-error') {
+        batch.out[o + 2] = refused.errno;
+        if (refused.mtu !== undefined) {
+          this.enqueue(clock.now(), this.queuedMessage(Buffer.alloc(0), probe.destination, { errno: refused.errno, origin: 1, type: 0, code: 0, info: refused.mtu, offender: null }), true, false);
+        }
+        continue;
+      }
+      this.sent.push(probe);
+      for (const a of answers) this.answer(probe, a);
+    }
+    return n;
+  }
+
+  private answer(probe: SentProbe, a: FakeAnswer): void {
+    const at = probe.sentAt + (a.kind === 'send-error' ? 0 : a.after);
+    if (a.kind === 'reply') {
+      const icmp = Buffer.from(probe.icmp);
+      icmp[0] = this.family === 4 ? 0 : 129;
+      a.mutate?.(icmp);
+      if (this.family === 4) {
+        icmp.writeUInt16BE(0, 2);
+        icmp.writeUInt16BE(internetChecksum(icmp, 0, icmp.length), 2);
+      }
+      if (a.corrupt) icmp[2]! ^= 0x10;
+      const message: IcmpMessage = {
+        buf: icmp, offset: 0, length: icmp.length, truncated: false, from: a.from ?? probe.destination,
+        ttl: a.ttl ?? 64, tos: 0, rxSec: 0, rxNsec: 0, queued: null,
+      };
+      this.enqueue(at, message, false, a.notify !== false);
+      return;
+    }
+    if (a.kind !== 'error') return;
+    if (a.pendingError !== undefined) this.pendingError = { at, code: a.pendingError };
+    if (this.mode === 'dgram') {
+      // a ping socket learns of errors through its error queue: the quoted echo, the offender
+      const info = a.mtu ?? 0;
+      this.enqueue(at, this.queuedMessage(Buffer.from(probe.icmp), probe.destination, { errno: 113, origin: this.family === 4 ? 2 : 3, type: a.type, code: a.code, info, offender: a.router }), true, a.notify !== false);
+      return;
+    }
+    // a raw socket gets the error packet: the probe's IP header and ICMP message quoted
+    const quote = Buffer.alloc((this.family === 4 ? 20 : 40) + probe.icmp.length);
+    if (this.family === 4) {
+      writeIPv4Header(quote, 0, { totalLength: quote.length, ttl: 1, protocol: 1, src: '10.255.0.1', dst: probe.destination });
+    } else {
+      writeIPv6Header(quote, 0, { payloadLength: probe.icmp.length, nextHeader: 58, hopLimit: 1, src: 'fd00::ffff', dst: probe.destination });
+    }
+    probe.icmp.copy(quote, this.family === 4 ? 20 : 40);
+    const buf = Buffer.alloc(8 + quote.length);
+    const len = writeIcmpError(buf, 0, { family: this.family, type: a.type, code: a.code, mtu: a.mtu, quote });
+    const message: IcmpMessage = {
+      buf, offset: 0, length: len, truncated: false, from: a.router, ttl: 63, tos: 0, rxSec: 0, rxNsec: 0, queued: null,
+    };
+    this.enqueue(at, message, false, a.notify !== false);
+  }
+
+  private queuedMessage(payload: Buffer, from: string, queued: QueuedError): IcmpMessage {
+    return { buf: payload, offset: 0, length: payload.length, truncated: false, from, ttl: null, tos: null, rxSec: 0, rxNsec: 0, queued };
+  }
+
+  private enqueue(at: number, message: IcmpMessage, errorQueue: boolean, notify: boolean): void {
+    [message.rxSec, message.rxNsec] = toRealtime(at);
+    this.queues[errorQueue ? 1 : 0].add({ at, order: this.order++, message, errorQueue });
+    if (!notify) return;
+    // the poller reports it once it is there
+    const delay = at - this.net.clock.now();
+    this.net.clock.setTimer(() => this.onEvent?.(!errorQueue, errorQueue), delay);
+  }
+
+  drain(errorQueue: boolean, onMessage: (m: IcmpMessage) => void, budget = 1024): number {
+    const now = this.net.clock.now();
+    if (!errorQueue && this.pendingError !== null && this.pendingError.at <= now) {
+      const code = this.pendingError.code;
+      this.pendingError = null;
+      throw Object.assign(new Error(`${code}: pending socket error, recvmmsg`), { code, errno: 0, syscall: 'recvmmsg' });
+    }
+    const q = this.queues[errorQueue ? 1 : 0];
+    let n = 0;
+    while (n < budget && !this.closed) {
+      const arrival = q.takeDue(now);
+      if (arrival === undefined) break;
+      n++;
+      onMessage(arrival.message);
+    }
+    return n;
+  }
+
+  /** Messages waiting in the socket (both queues). */
+  get queued(): number {
+    return this.queues[0].size + this.queues[1].size;
+  }
+}
+
+class ArrivalQueue {
+  private items: Arrival[] = [];
+  private head = 0;
+  private sorted = true;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  add(a: Arrival): void {
+    const last = this.items[this.items.length - 1];
+    if (last !== undefined && (last.at > a.at || (last.at === a.at && last.order > a.order))) this.sorted = false;
+    this.items.push(a);
+  }
+
+  takeDue(now: number): Arrival | undefined {
+    if (!this.sorted) {
+      this.items = this.items.slice(this.head).sort((x, y) => x.at - y.at || x.order - y.order);
+      this.head = 0;
+      this.sorted = true;
+    }
+    const a = this.items[this.head];
+    if (a === undefined || a.at > now) return undefined;
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return a;
+  }
+}
+
+/** The simulated network: a clock, a responder, and the sockets opened on it. */
+export class FakeNetwork implements PingBackend {
+  readonly clock = new FakeClock();
+  readonly sockets: FakeSocket[] = [];
+  nextIdentifier = 0x4242;
+
+  constructor(
+    public responder: Responder = echoResponder(),
+    private readonly mode: IcmpSocketKind = 'raw',
+  ) {}
+
+  chooseMode(request: IcmpSocketKind | 'auto'): IcmpSocketKind {
+    return request === 'auto' ? this.mode : request;
+  }
+
+  openSocket(options: PingSocketOptions): FakeSocket {
+    const s = new FakeSocket(this, options.family, options.mode, options);
+    this.sockets.push(s);
+    return s;
+  }
+
+  /** Every probe sent on any socket, in order. */
+  get sent(): SentProbe[] {
+    return this.sockets.flatMap((s) => s.sent).sort((a, b) => a.sentAt - b.sentAt);
+  }
+}

@@ -1,0 +1,84 @@
+// Checks library options at the boundary (TypeError/RangeError naming the option) and turns
+// them into the engine's configuration and the sockets' options.
+
+import { isIP } from 'node:net';
+import { optionRangeError, optionTypeError } from '../errors.js';
+import { checkBoolean, checkNumber, checkObject, checkOneOf, checkSignal, checkString } from '../validate.js';
+import type { EngineConfig } from './engine.js';
+import { parsePattern } from './payload.js';
+import type { IcmpSocketKind, PingOptions, PmtuDiscovery } from './types.js';
+
+export const DEFAULTS = {
+  count: 1,
+  interval: 1000,
+  timeout: 1000,
+  preload: 1,
+  size: 56,
+} as const;
+
+/** Largest echo payload: 65535 minus the IPv4 and ICMP headers (iputils' limit). */
+export const MAX_PAYLOAD = 65507;
+const MAX_MS = 2 ** 31 - 1;
+
+export interface NormalizedOptions {
+  engine: EngineConfig;
+  socket: IcmpSocketKind | 'auto';
+  family: 4 | 6 | null;
+  ttl?: number;
+  tos?: number;
+  mark?: number;
+  /** -I: an address to bind, or an interface */
+  sourceAddress?: string;
+  device?: string;
+  pmtu?: PmtuDiscovery;
+  signal?: AbortSignal;
+}
+
+export function normalizeOptions(raw: unknown, prefix = 'options'): NormalizedOptions {
+  const o = checkObject(prefix, raw) as PingOptions & Record<string, unknown>;
+  const name = (k: string) => `${prefix}.${k}`;
+  const count = o.count === undefined ? DEFAULTS.count : o.count === Infinity ? Infinity : checkNumber(name('count'), o.count, 1, Number.MAX_SAFE_INTEGER, { integer: true });
+  const flood = checkBoolean(name('flood'), o.flood, false);
+  const interval = o.interval === undefined ? (flood ? 0 : DEFAULTS.interval) : checkNumber(name('interval'), o.interval, 0, MAX_MS);
+  const timeout = o.timeout === undefined ? DEFAULTS.timeout : checkNumber(name('timeout'), o.timeout, 0.001, MAX_MS);
+  const deadline = o.deadline === undefined ? null : checkNumber(name('deadline'), o.deadline, 0.001, MAX_MS);
+  const rate = o.rate === undefined ? null : checkNumber(name('rate'), o.rate, 0.001, 1e9);
+  const preload = o.preload === undefined ? DEFAULTS.preload : checkNumber(name('preload'), o.preload, 1, 65536, { integer: true });
+  const size = o.size === undefined ? DEFAULTS.size : checkNumber(name('size'), o.size, 0, MAX_PAYLOAD, { integer: true });
+  let pattern: Uint8Array | null = null;
+  if (o.pattern !== undefined) {
+    if (typeof o.pattern === 'string') {
+      pattern = parsePattern(o.pattern);
+      if (pattern === null) throw optionRangeError(name('pattern'), 'hex digits (e.g. "ff00")', o.pattern);
+    } else if (o.pattern instanceof Uint8Array) {
+      if (o.pattern.length < 1 || o.pattern.length > 16) throw optionRangeError(name('pattern'), '1 to 16 bytes', `${o.pattern.length} bytes`);
+      pattern = Uint8Array.from(o.pattern);
+    } else {
+      throw optionTypeError(name('pattern'), 'a hex string or a Uint8Array', o.pattern);
+    }
+  }
+  if (count === Infinity && deadline === null && o.signal === undefined) {
+    throw optionRangeError(name('count'), 'finite unless a deadline or a signal ends the run', count);
+  }
+  const out: NormalizedOptions = {
+    engine: { count, interval, timeout, deadline, rate, preload, size, pattern, keepProbes: checkBoolean(name('probes'), o.probes, true) },
+    socket: checkOneOf(name('socket'), o.socket, ['auto', 'raw', 'dgram'] as const, 'auto'),
+    family: null,
+    signal: checkSignal(name('signal'), o.signal),
+  };
+  if (o.family !== undefined) {
+    if (o.family !== 4 && o.family !== 6) throw optionRangeError(name('family'), '4 or 6', o.family);
+    out.family = o.family;
+  }
+  if (o.ttl !== undefined) out.ttl = checkNumber(name('ttl'), o.ttl, 1, 255, { integer: true });
+  if (o.tos !== undefined) out.tos = checkNumber(name('tos'), o.tos, 0, 255, { integer: true });
+  if (o.mark !== undefined) out.mark = checkNumber(name('mark'), o.mark, 0, 0xffffffff, { integer: true });
+  if (o.pmtu !== undefined) out.pmtu = checkOneOf(name('pmtu'), o.pmtu, ['do', 'dont', 'want'] as const, 'want');
+  if (o.source !== undefined) {
+    const s = checkString(name('source'), o.source, { nonEmpty: true });
+    if (isIP(s)) out.sourceAddress = s;
+    else if (/^[^\s/]{1,15}$/.test(s)) out.device = s;
+    else throw optionRangeError(name('source'), 'an IP address or an interface name', s);
+  }
+  return out;
+}

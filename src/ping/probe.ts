@@ -1,0 +1,82 @@
+// One echo request and what became of it.
+
+import type { PingIcmpError, PingProbeResult, ProbeFlag, ProbeStatus } from './types.js';
+import { roundMs } from './statistics.js';
+import type { TargetState } from './target-state.js';
+import type { HeapEntry } from './timer-heap.js';
+
+export const ProbeState = {
+  /** in a send batch, not sent yet */
+  Queued: 0,
+  /** sent, waiting for its reply or timeout */
+  Pending: 1,
+  Replied: 2,
+  /** the timeout expired (or the run ended) without a reply */
+  TimedOut: 3,
+  /** an ICMP error or a local error settled it */
+  Errored: 4,
+} as const;
+export type ProbeState = (typeof ProbeState)[keyof typeof ProbeState];
+
+export const FLAG_DUP = 1;
+export const FLAG_CORRUPTED = 2;
+export const FLAG_DIFFERENT_ADDRESS = 4;
+export const FLAG_BAD_PAYLOAD = 8;
+
+export function flagNames(bits: number): ProbeFlag[] {
+  const out: ProbeFlag[] = [];
+  if (bits & FLAG_DUP) out.push('dup');
+  if (bits & FLAG_CORRUPTED) out.push('corrupted');
+  if (bits & FLAG_DIFFERENT_ADDRESS) out.push('different-address');
+  if (bits & FLAG_BAD_PAYLOAD) out.push('bad-payload');
+  return out;
+}
+
+export class Probe implements HeapEntry {
+  state: ProbeState = ProbeState.Queued;
+  // place in the timeout heap
+  heapIndex = -1;
+  // the target's list of waiting probes
+  prevPending: Probe | null = null;
+  nextPending: Probe | null = null;
+  status: ProbeStatus = 'timeout';
+  /** CLOCK_REALTIME send time taken in C */
+  sentSec = 0;
+  sentNsec = 0;
+  /** monotonic ms, for the timeout */
+  sentAt = 0;
+  // numbers stay numbers (-1: not known) and strings strings ('' : none), so every probe keeps
+  // one object shape; the result turns them into null
+  rtt = -1;
+  ttl = -1;
+  bytes = -1;
+  from = '';
+  flags = 0;
+  error: PingIcmpError | null = null;
+
+  constructor(
+    readonly target: TargetState,
+    /** per-target sequence from 1 */
+    readonly seq: number,
+    /** number on its socket, carried in the payload */
+    readonly seq32: number,
+  ) {}
+
+  get wireSeq(): number {
+    return this.seq32 & 0xffff;
+  }
+
+  toResult(): PingProbeResult {
+    const r: PingProbeResult = {
+      seq: this.seq,
+      status: this.status,
+      rtt: this.rtt < 0 ? null : roundMs(this.rtt),
+      ttl: this.ttl < 0 ? null : this.ttl,
+      bytes: this.bytes < 0 ? null : this.bytes,
+      from: this.from === '' ? null : this.from,
+      flags: flagNames(this.flags),
+    };
+    if (this.error) r.error = { ...this.error };
+    return r;
+  }
+}

@@ -1,0 +1,146 @@
+// Counters, statistics and probes of one target during a run, and its result at the end.
+
+import { networkInterfaces } from 'node:os';
+import { writeAddress, readAddress } from '../icmp/address-bytes.js';
+import type { Probe } from './probe.js';
+import { RttStatistics } from './statistics.js';
+import type { Schedulable } from './scheduler.js';
+import type { PingTarget, PingTargetResult } from './types.js';
+
+export class TargetState implements Schedulable {
+  /** 16 address bytes for sendBatch at dest[destOffset] (one buffer for all targets) */
+  readonly dest: Buffer;
+  readonly destOffset: number;
+  /** the address as received datagrams spell it (for the different-address check) */
+  readonly address: string;
+  /** IPv6 scope of a link-local target given as fe80::1%eth0 or %2 */
+  readonly scopeId: number;
+
+  // scheduling (see Scheduler)
+  issued = 0;
+  inFlight = 0;
+  slot = 0;
+  lastIssuedAt = 0;
+  heapIndex = -1;
+  inReady = false;
+  dueAt = 0;
+
+  transmitted = 0;
+  received = 0;
+  duplicates = 0;
+  corrupted = 0;
+  errors = 0;
+  late = 0;
+  /** probes whose wait ended without a reply (timeouts, errors, late ones) */
+  lost = 0;
+  /** iputils' "pipe": the most probes outstanding when one was answered */
+  pipe = 0;
+  /** monotonic ms of the first and last send */
+  firstSentAt = -1;
+  lastSentAt = -1;
+  finished = false;
+
+  readonly stats = new RttStatistics();
+  /** every sent probe, when the run keeps them */
+  readonly probes: Probe[] | null;
+  /** sent probes still waiting, newest first (a list through the probes, no allocation) */
+  pendingHead: Probe | null = null;
+
+  constructor(
+    readonly index: number,
+    readonly info: PingTarget,
+    keepProbes: boolean,
+    dests: Buffer = Buffer.alloc(16),
+  ) {
+    this.dest = dests;
+    this.destOffset = 16 * (dests.length > 16 ? index : 0);
+    if (info.family === 4 && writeDottedQuad(info.address, dests, this.destOffset)) {
+      // a dotted quad is already spelled as replies will spell it
+      this.address = info.address;
+    } else {
+      writeAddress(info.address, dests, this.destOffset);
+      this.address = readAddress(dests, this.destOffset, info.family);
+    }
+    this.scopeId = scopeIdOf(info.address);
+    this.probes = keepProbes ? [] : null;
+  }
+
+  addPending(p: Probe): void {
+    p.prevPending = null;
+    p.nextPending = this.pendingHead;
+    if (this.pendingHead !== null) this.pendingHead.prevPending = p;
+    this.pendingHead = p;
+  }
+
+  removePending(p: Probe): void {
+    if (p.prevPending !== null) p.prevPending.nextPending = p.nextPending;
+    else if (this.pendingHead === p) this.pendingHead = p.nextPending;
+    else return;
+    if (p.nextPending !== null) p.nextPending.prevPending = p.prevPending;
+    p.prevPending = p.nextPending = null;
+  }
+
+  /** The waiting probes, oldest first. */
+  pendingProbes(): Probe[] {
+    const out: Probe[] = [];
+    for (let p = this.pendingHead; p !== null; p = p.nextPending) out.push(p);
+    return out.reverse();
+  }
+
+  get family(): 4 | 6 {
+    return this.info.family;
+  }
+
+  /** Percentage of transmitted probes lost so far (0 when nothing was sent). */
+  get loss(): number {
+    return this.transmitted > 0 ? (this.lost / this.transmitted) * 100 : 0;
+  }
+
+  result(includeProbes: boolean): PingTargetResult {
+    return {
+      target: this.info.target,
+      address: this.address,
+      family: this.info.family,
+      transmitted: this.transmitted,
+      received: this.received,
+      duplicates: this.duplicates,
+      corrupted: this.corrupted,
+      errors: this.errors,
+      late: this.late,
+      loss: Math.round(this.loss * 1e4) / 1e4,
+      rtt: this.stats.summary(),
+      probes: includeProbes && this.probes ? this.probes.map((p) => p.toResult()) : [],
+    };
+  }
+}
+
+function scopeIdOf(address: string): number {
+  const zone = address.indexOf('%');
+  if (zone < 0) return 0;
+  const name = address.slice(zone + 1);
+  if (/^\d+$/.test(name)) return Number(name);
+  // an interface with an IPv6 address reports its index as scopeid
+  return networkInterfaces()[name]?.find((a) => a.family === 'IPv6' && a.scopeid)?.scopeid ?? 0;
+}
+
+/** Writes a plain a.b.c.d (no leading zeros) as 4 bytes; false for anything else. */
+function writeDottedQuad(text: string, dst: Buffer, off: number): boolean {
+  let part = 0, value = 0, digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || part > 3 || value > 255) return false;
+      dst[off + part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && !(digits === 1 && value === 0)) {
+      value = value * 10 + (c - 48);
+      digits++;
+    } else {
+      return false;
+    }
+  }
+  if (part !== 4) return false;
+  dst.fill(0, off + 4, off + 16);
+  return true;
+}

@@ -1,0 +1,163 @@
+// Public shapes of ping results and events: the `netdiag.ping/1` JSON document of contract.md
+// as TypeScript types, plus the events the streaming form yields as probes are answered.
+
+export type IcmpSocketKind = 'raw' | 'dgram';
+
+/** Final state of one probe: answered, never answered, answered by an ICMP error, answered too late. */
+export type ProbeStatus = 'reply' | 'timeout' | 'error' | 'late';
+
+/**
+ * dup: a further reply to an already answered probe; corrupted: a reply with a bad ICMP checksum
+ * (IPv4 raw sockets only); different-address: the reply came from another address than the
+ * target; bad-payload: the reply's data differs from what was sent.
+ */
+export type ProbeFlag = 'dup' | 'corrupted' | 'different-address' | 'bad-payload';
+
+export interface PingIcmpError {
+  /** ICMP type and code; null for a local error (the kernel refused to send) */
+  type: number | null;
+  code: number | null;
+  /** iputils ping's text, e.g. "Destination Host Unreachable", "local error: message too long, mtu=1400" */
+  message: string;
+  /** next-hop MTU of fragmentation-needed / packet-too-big / local EMSGSIZE, else null */
+  mtu: number | null;
+}
+
+export interface PingProbeResult {
+  /** per-target sequence, from 1 (iputils' icmp_seq for a single target) */
+  seq: number;
+  status: ProbeStatus;
+  /** ms from the send time taken in C to the kernel's receive timestamp */
+  rtt: number | null;
+  ttl: number | null;
+  /** ICMP bytes of the reply (header included), as ping prints them */
+  bytes: number | null;
+  /** who answered: the target, another address, or the router that sent the ICMP error */
+  from: string | null;
+  flags: ProbeFlag[];
+  error?: PingIcmpError;
+}
+
+export interface PingRttSummary {
+  min: number;
+  avg: number;
+  max: number;
+  /** iputils' mdev: sqrt(mean(x²) − mean(x)²) */
+  mdev: number;
+  /** sample standard deviation (n − 1) */
+  stddev: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  /** exponentially weighted moving average, weight 1/8 as iputils */
+  ewma: number;
+}
+
+export interface PingTargetResult {
+  /** the target as given (name or address) */
+  target: string;
+  address: string;
+  family: 4 | 6;
+  transmitted: number;
+  received: number;
+  duplicates: number;
+  corrupted: number;
+  errors: number;
+  late: number;
+  /** percent (0–100) of transmitted probes that got no reply before their timeout */
+  loss: number;
+  rtt: PingRttSummary | null;
+  probes: PingProbeResult[];
+}
+
+export interface PingDocument {
+  schema: 'netdiag.ping/1';
+  socket: IcmpSocketKind;
+  targets: PingTargetResult[];
+  /** ms from the first probe to the end of the run */
+  elapsed: number;
+}
+
+/** A target after name resolution. */
+export interface PingTarget {
+  /** as the user gave it */
+  target: string;
+  address: string;
+  family: 4 | 6;
+}
+
+/** What a received echo reply looked like. */
+export interface PingReply {
+  rtt: number;
+  ttl: number | null;
+  tos: number | null;
+  bytes: number;
+  from: string;
+  flags: ProbeFlag[];
+  /** kernel receive time, ms since the epoch (CLOCK_REALTIME) */
+  receivedAt: number;
+  /** the first payload byte that differs from what was sent (index from the payload start), or null */
+  mismatch: { offset: number; expected: number; actual: number } | null;
+}
+
+interface EventBase {
+  /** index of the target in the run's target list */
+  index: number;
+  target: PingTarget;
+  /** per-target sequence, from 1 */
+  seq: number;
+}
+
+/**
+ * One thing that happened to a probe, in the order it happened:
+ * - sent: the probe left (sentAt: ms since the epoch, taken in C)
+ * - reply: an echo reply; `reply.flags` has 'dup' for a duplicate and 'corrupted' for a bad
+ *   checksum (neither counts as received)
+ * - late: a reply after the probe's timeout (the probe stays lost)
+ * - timeout: the probe's timeout expired without a reply (or the run ended first)
+ * - error: an ICMP error about the probe, or the kernel refused to send it
+ */
+export type PingEvent =
+  | (EventBase & { type: 'sent'; sentAt: number })
+  | (EventBase & { type: 'reply'; reply: PingReply })
+  | (EventBase & { type: 'late'; reply: PingReply })
+  | (EventBase & { type: 'timeout' })
+  | (EventBase & { type: 'error'; error: PingIcmpError; from: string | null; rtt: number | null; receivedAt: number | null });
+
+export type PmtuDiscovery = 'do' | 'dont' | 'want';
+
+/** Options of ping(), pingMany(), pingStream(). Times are milliseconds. */
+export interface PingOptions {
+  /** probes per target (default 1); Infinity runs until the deadline or the signal */
+  count?: number;
+  /** ms between probes to one target (default 1000); 0 = next probe on each reply or every 10 ms */
+  interval?: number;
+  /** ms each probe waits for its reply before it is lost (default 1000) */
+  timeout?: number;
+  /** ms after which the whole run ends; with it, `count` is the number of replies to wait for */
+  deadline?: number;
+  /** probes per second across all targets (default: unlimited) */
+  rate?: number;
+  /** probes sent at once per target before pacing starts, and kept in flight when flooding (default 1) */
+  preload?: number;
+  /** interval 0: the next probe on each reply, or 10 ms after the last send (iputils -f) */
+  flood?: boolean;
+  /** payload bytes after the 8-byte ICMP header (default 56) */
+  size?: number;
+  /** up to 16 bytes repeated through the payload after its 12-byte sequence+cookie head */
+  pattern?: Uint8Array | string;
+  ttl?: number;
+  tos?: number;
+  /** SO_MARK (needs CAP_NET_ADMIN) */
+  mark?: number;
+  /** source address or interface name (ping -I) */
+  source?: string;
+  /** resolve names to this family only (default: whatever the resolver returns first) */
+  family?: 4 | 6;
+  pmtu?: PmtuDiscovery;
+  /** 'auto' (default): raw sockets with CAP_NET_RAW, else ping sockets */
+  socket?: IcmpSocketKind | 'auto';
+  /** keep every probe in the results (default true) */
+  probes?: boolean;
+  signal?: AbortSignal;
+}

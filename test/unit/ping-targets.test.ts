@@ -1,0 +1,45 @@
+// Target lists: -g CIDR and FROM TO ranges (IPv4 like fping, IPv6), and target files.
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { MAX_RANGE_ADDRESSES, expandCidr, expandRange, parseTargetList, readTargetFile } from '../../src/targets/index.js';
+
+describe('-g', () => {
+  it('expands an IPv4 block without network and broadcast address, as fping does', () => {
+    expect(expandCidr('127.0.0.0/30')).toEqual(['127.0.0.1', '127.0.0.2']);
+    expect(expandCidr('127.0.0.0/31')).toEqual(['127.0.0.0', '127.0.0.1']);
+    expect(expandCidr('127.0.0.4/32')).toEqual(['127.0.0.4']);
+    expect(expandCidr('127.0.0.77/24')).toHaveLength(254);
+    expect(expandCidr('10.0.0.0/16').at(-1)).toBe('10.0.255.254');
+  });
+
+  it('expands IPv6 blocks and ranges', () => {
+    expect(expandCidr('fd00::/126')).toEqual(['fd00::', 'fd00::1', 'fd00::2', 'fd00::3']);
+    expect(expandRange('fd00::ffff', 'fd00::1:1')).toEqual(['fd00::ffff', 'fd00::1:0', 'fd00::1:1']);
+  });
+
+  it('expands FROM TO inclusively across octets', () => {
+    expect(expandRange('127.0.0.254', '127.0.1.1')).toEqual(['127.0.0.254', '127.0.0.255', '127.0.1.0', '127.0.1.1']);
+    expect(expandRange('127.0.0.1', '127.0.39.16')).toHaveLength(10_000);
+  });
+
+  it('refuses bad blocks and ranges, and ranges too large to hold', () => {
+    expect(() => expandCidr('10.0.0.0')).toThrow(RangeError);
+    expect(() => expandCidr('10.0.0.0/33')).toThrow(/0 to 32/);
+    expect(() => expandCidr('fd00::/-1')).toThrow(/0 to 128/);
+    expect(() => expandCidr('host/24')).toThrow(/not an IPv4 or IPv6 address/);
+    expect(() => expandRange('10.0.0.2', '10.0.0.1')).toThrow(/ends before it starts/);
+    expect(() => expandRange('10.0.0.1', 'fd00::1')).toThrow(/mixes/);
+    expect(() => expandCidr('10.0.0.0/8')).toThrow(new RegExp(`more than the ${MAX_RANGE_ADDRESSES}`));
+    expect(expandCidr('10.0.0.0/12')).toHaveLength(MAX_RANGE_ADDRESSES - 2);
+  });
+});
+
+describe('--file', () => {
+  it('takes the first word of each line, skipping blanks and # comments', () => {
+    expect(parseTargetList('a\n\n  b  trailing words\n# comment\n#c\n\tc\r\n')).toEqual(['a', 'b', 'c']);
+  });
+
+  it('reads stdin for -', async () => {
+    expect(await readTargetFile('-', Readable.from(['127.0.0.1\n127.', '0.0.2\n']))).toEqual(['127.0.0.1', '127.0.0.2']);
+  });
+});

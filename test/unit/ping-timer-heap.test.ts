@@ -1,0 +1,80 @@
+// The binary heap behind timeouts and send times: order, ties, removal and rescheduling,
+// checked against a sorted reference under many random operations.
+import { describe, expect, it } from 'vitest';
+import { TimerHeap, type HeapEntry } from '../../src/ping/timer-heap.js';
+
+interface Item extends HeapEntry {
+  id: number;
+}
+const item = (id: number): Item => ({ id, heapIndex: -1 });
+
+describe('TimerHeap', () => {
+  it('pops in time order, equal times in the order they were scheduled', () => {
+    const h = new TimerHeap<Item>();
+    const items = [5, 1, 3, 1, 2].map((t, i) => ({ t, it: item(i) }));
+    for (const { t, it } of items) h.schedule(it, t);
+    const out: number[] = [];
+    while (h.size) out.push(h.pop()!.id);
+    expect(out).toEqual([1, 3, 4, 2, 0]);
+    expect(h.peekTime()).toBe(Infinity);
+  });
+
+  it('removes entries and moves rescheduled ones', () => {
+    const h = new TimerHeap<Item>();
+    const a = item(1), b = item(2), c = item(3);
+    h.schedule(a, 10);
+    h.schedule(b, 20);
+    h.schedule(c, 30);
+    h.remove(b);
+    expect(h.has(b)).toBe(false);
+    h.schedule(c, 5);
+    expect(h.timeOf(c)).toBe(5);
+    expect([h.pop()!.id, h.pop()!.id, h.pop()]).toEqual([3, 1, undefined]);
+    h.remove(a); // not in it any more: nothing happens
+    expect(h.size).toBe(0);
+  });
+
+  it('agrees with a sorted list over 100,000 random operations', () => {
+    const h = new TimerHeap<Item>();
+    const live = new Map<Item, [number, number]>();
+    let seed = 12345;
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    let order = 0;
+    const popped: number[] = [];
+    const expected: number[] = [];
+    for (let i = 0; i < 100_000; i++) {
+      const r = rand();
+      if (r < 0.5 || live.size === 0) {
+        const it = item(i);
+        const t = Math.floor(rand() * 1000);
+        h.schedule(it, t);
+        live.set(it, [t, order++]);
+      } else if (r < 0.7) {
+        const victim = [...live.keys()][Math.floor(rand() * live.size)]!;
+        h.remove(victim);
+        live.delete(victim);
+      } else if (r < 0.8) {
+        const moved = [...live.keys()][Math.floor(rand() * live.size)]!;
+        const t = Math.floor(rand() * 1000);
+        h.schedule(moved, t);
+        live.set(moved, [t, order++]);
+      } else {
+        const best = [...live.entries()].sort((x, y) => x[1][0] - y[1][0] || x[1][1] - y[1][1])[0]!;
+        expected.push(best[0].id);
+        live.delete(best[0]);
+        popped.push(h.pop()!.id);
+      }
+      if (live.size > 200) {
+        // keep the reference cheap: empty it in order
+        const rest = [...live.entries()].sort((x, y) => x[1][0] - y[1][0] || x[1][1] - y[1][1]);
+        for (const [it] of rest) {
+          expected.push(it.id);
+          popped.push(h.pop()!.id);
+        }
+        live.clear();
+      }
+    }
+    expect(popped).toEqual(expected);
+    expect(h.size).toBe(live.size);
+  });
+});
