@@ -8,3 +8,4 @@ export type { IcmpAccess, IcmpMode, IcmpModeRequest } from './privileges.js';
 export { addonInfo } from './native.js';
 export type { AddonInfo } from './native.js';
 export * from './ping/index.js';
+export * from './traceroute/index.js';

@@ -1,0 +1,164 @@
+// Opening the sockets of a method in two steps, so the CLI can drop its capabilities in
+// between: openMethodSockets() does what needs privilege (raw sockets, device binding) and knows
+// only the family; createTransport() then binds, reserves ports, installs kernel filters and
+// builds the transport once the destination is known. Which socket a method may use is decided
+// here, with errors that name the missing knob.
+import { IcmpSocket } from '../../icmp/icmp-socket.js';
+import { CAP_NET_RAW } from '../../capabilities.js';
+import { optionRangeError, PrivilegeError } from '../../errors.js';
+import { native } from '../../native.js';
+import { chooseIcmpMode, rawAccess } from '../../privileges.js';
+import type { ProbeTransport } from '../transport.js';
+import type { TracerouteMethod, TracerouteSocketKind, TracerouteSocketRequest } from '../types.js';
+import type { TransportConfig } from './common.js';
+import { IcmpTransport } from './icmp-transport.js';
+import { acceptNothing, icmpV4ErrorQuotingPorts, icmpV6ErrorQuotingPorts, tcpToPorts } from './kernel-filters.js';
+import { ProbeSocket } from './probe-socket.js';
+import { CLASSIC_TCP_PORTS, TcpSynTransport } from './tcp-syn-transport.js';
+import { TcpConnectTransport } from './tcp-connect-transport.js';
+import { UdpDgramTransport } from './udp-dgram-transport.js';
+import { UdpRawTransport } from './udp-raw-transport.js';
+
+export interface SocketSetup {
+  method: TracerouteMethod;
+  socket: TracerouteSocketRequest;
+  tos?: number;
+  device?: string;
+  /** source address: ping and UDP sockets are bound to it when opened (raw ones later) */
+  source?: string;
+  pmtu: 'dont' | 'probe';
+}
+
+/** Sockets opened for one family, waiting for a destination. */
+export interface MethodSockets {
+  readonly method: TracerouteMethod;
+  readonly kind: TracerouteSocketKind;
+  readonly family: 4 | 6;
+  /** consumed by createTransport(); closes everything when not used */
+  close(): void;
+  /** @internal */
+  readonly parts: { icmp?: IcmpSocket; probe?: ProbeSocket };
+  /** @internal */
+  readonly setup: SocketSetup;
+}
+
+/** The socket kind a method gets for a request; throws PrivilegeError naming the fix. */
+export function chooseSocketKind(method: TracerouteMethod, request: TracerouteSocketRequest): TracerouteSocketKind {
+  if (method === 'tcp-connect') {
+    if (request === 'raw') throw optionRangeError('socket', '"auto" or "dgram" for method tcp-connect (it uses ordinary TCP sockets)', request);
+    return 'stream';
+  }
+  if (method === 'icmp') return chooseIcmpMode(request);
+  const raw = rawAccess();
+  if (method === 'tcp') {
+    if (request === 'dgram') throw optionRangeError('socket', '"auto" or "raw" for method tcp (SYN probes need a raw socket; tcp-connect needs none)', request);
+    if (!raw.allowed) {
+      throw new PrivilegeError(`TCP SYN probes need a raw socket: ${raw.reason}`, `${raw.fix}; or use --tcp-connect, which needs no privilege`);
+    }
+  } else if (request === 'dgram' || (request === 'auto' && !raw.allowed)) {
+    return 'dgram';
+  } else if (!raw.allowed) {
+    throw new PrivilegeError(`raw UDP probes need ${raw.reason?.replace(/^raw ICMP sockets need /, '') ?? 'CAP_NET_RAW'}`, `${raw.fix}; or leave --socket at auto for unprivileged UDP probes`);
+  }
+  if (raw.via === 'permitted') native().raiseCapability(CAP_NET_RAW);
+  return 'raw';
+}
+
+/** Opens what needs privilege for `family` (before capabilities are dropped). */
+export function openMethodSockets(family: 4 | 6, setup: SocketSetup): MethodSockets {
+  const kind = chooseSocketKind(setup.method, setup.socket);
+  const C = native().constants;
+  const parts: { icmp?: IcmpSocket; probe?: ProbeSocket } = {};
+  const icmpOptions = { family, tos: setup.tos, device: setup.device, pmtu: setup.pmtu } as const;
+  try {
+    if (setup.method === 'icmp') {
+      parts.icmp = new IcmpSocket({ ...icmpOptions, mode: kind as 'raw' | 'dgram', source: setup.source, receiveBuffer: 1 << 18 });
+    } else if (setup.method === 'udp' && kind === 'dgram') {
+      parts.probe = new ProbeSocket({ family, type: 'dgram', protocol: C.IPPROTO_UDP, tos: setup.tos, device: setup.device, pmtu: setup.pmtu, source: setup.source });
+    } else if (setup.method === 'udp' || setup.method === 'tcp') {
+      const protocol = setup.method === 'udp' ? C.IPPROTO_UDP : C.IPPROTO_TCP;
+      // until the filters know our ports, the raw sockets take nothing
+      parts.probe = new ProbeSocket({ family, type: 'raw', protocol, tos: setup.tos, device: setup.device, pmtu: setup.pmtu, filter: acceptNothing() });
+      parts.icmp = new IcmpSocket({ ...icmpOptions, mode: 'raw', filterIdentifier: false, receiveBuffer: 1 << 18 });
+      native().attachFilter(parts.icmp.fd, acceptNothing());
+    }
+  } catch (e) {
+    parts.icmp?.close();
+    parts.probe?.close();
+    throw e;
+  }
+  return {
+    method: setup.method, kind, family, parts, setup,
+    close: () => {
+      parts.icmp?.close();
+      parts.probe?.close();
+    },
+  };
+}
+
+/** A bound, unconnected socket holding a local port for the life of a raw trace. */
+function reservePort(family: 4 | 6, type: 'dgram' | 'stream', source: string, port = 0): ProbeSocket {
+  const C = native().constants;
+  const s = new ProbeSocket({ family, type, protocol: type === 'dgram' ? C.IPPROTO_UDP : C.IPPROTO_TCP });
+  try {
+    s.bind(source, port);
+  } catch (e) {
+    s.close();
+    throw e;
+  }
+  return s;
+}
+
+function boundPort(s: ProbeSocket): number {
+  return native().getsockname(s.fd).port ?? 0;
+}
+
+/** Reserves `count` consecutive TCP ports on source (classic TCP); returns the holders. */
+function reserveTcpRange(family: 4 | 6, source: string, count: number): ProbeSocket[] {
+  for (let attempt = 0; attempt < 32; attempt++) {
+    const first = reservePort(family, 'stream', source);
+    const base = boundPort(first);
+    const held = [first];
+    try {
+      if (base + count - 1 > 0xffff) throw new Error('range too high');
+      for (let p = base + 1; p < base + count; p++) held.push(reservePort(family, 'stream', source, p));
+      return held;
+    } catch {
+      for (const h of held) h.close();
+    }
+  }
+  throw new Error(`could not reserve ${count} consecutive TCP ports on ${source}`);
+}
+
+/** Builds the transport on opened sockets for a destination (no privilege needed any more). */
+export function createTransport(sockets: MethodSockets, config: TransportConfig): ProbeTransport {
+  const { parts, method, kind, family } = sockets;
+  const C = native().constants;
+  const source = config.source;
+  try {
+    if (method === 'tcp-connect') {
+      sockets.close();
+      return new TcpConnectTransport(config);
+    }
+    if (method === 'icmp') return new IcmpTransport(parts.icmp!, config);
+    if (method === 'udp' && kind === 'dgram') return new UdpDgramTransport(parts.probe!, config);
+    const probe = parts.probe!;
+    const icmp = parts.icmp!;
+    probe.bind(source);
+    if (method === 'udp') {
+      const holder = reservePort(family, 'dgram', source);
+      const port = boundPort(holder);
+      native().attachFilter(icmp.fd, family === 4 ? icmpV4ErrorQuotingPorts(C.IPPROTO_UDP, port, port) : icmpV6ErrorQuotingPorts(C.IPPROTO_UDP, port, port));
+      return new UdpRawTransport(probe, icmp, port, config, () => holder.close());
+    }
+    const holders = config.flow === 'paris' ? [reservePort(family, 'stream', source)] : reserveTcpRange(family, source, CLASSIC_TCP_PORTS);
+    const lo = boundPort(holders[0]!);
+    const hi = lo + holders.length - 1;
+    probe.attachFilter(tcpToPorts(family, lo, hi));
+    native().attachFilter(icmp.fd, family === 4 ? icmpV4ErrorQuotingPorts(C.IPPROTO_TCP, lo, hi) : icmpV6ErrorQuotingPorts(C.IPPROTO_TCP, lo, hi));
+    return new TcpSynTransport(probe, icmp, lo, config, () => holders.forEach((h) => h.close()));
+  } catch (e) {
+    sockets.close();
+    throw e;
+  }
+}

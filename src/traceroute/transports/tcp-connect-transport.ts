@@ -1,0 +1,184 @@
+// TCP connect() probes (traceroute's tcpconn, mtr -T): no privilege needed. Each probe is its
+// own non-blocking stream socket with the probe's TTL set on it (IP_TTL before connect, so no
+// other probe is affected) and IP_RECVERR: a router's time-exceeded aborts the connect and lands
+// in that socket's error queue with the router as offender; a SYN-ACK (connected) or a RST
+// (ECONNREFUSED without an ICMP cause) means the destination was reached. The RTT of a SYN-ACK
+// is the kernel's own first RTT sample (TCP_INFO); a RST is timed when JS sees it.
+import { native, POLL_WRITABLE } from '../../native.js';
+import { readU16 } from '../../packet/bytes.js';
+import { decodeError, NO_EXTENSIONS, queuedExtensions } from '../reply-decoding.js';
+import type { ProbeReply, ProbeRequest, ProbeTransport, SendOutcome } from '../transport.js';
+import { ERRNO, ipHeaderLength, receiveStamp, type TransportConfig } from './common.js';
+import { ProbeSocket } from './probe-socket.js';
+
+// Linux values the addon's constant table does not carry
+const TCP_INFO = 11;
+const TCP_INFO_RTT_OFFSET = 68;
+const SO_LINGER = 13;
+/** a SYN with Linux's usual options: 20-byte header + 20 bytes of options */
+const SYN_LENGTH = 40;
+
+interface Attempt {
+  id: number;
+  sock: ProbeSocket;
+  sendStamp: number;
+  done: boolean;
+}
+
+export class TcpConnectTransport implements ProbeTransport {
+  readonly method = 'tcp-connect' as const;
+  readonly socket = 'stream' as const;
+  readonly flow = null;
+  readonly family: 4 | 6;
+  readonly minLength: number;
+  readonly sizable = false;
+  private readonly attempts = new Map<number, Attempt>();
+  private onReply: (r: ProbeReply) => void = () => {};
+  private onFailure: (e: Error) => void = () => {};
+  private closed = false;
+  /**
+   * Receive timestamps are switched on system-wide by the first socket asking for them, through
+   * deferred kernel work; probe sockets come and go, so this one keeps them on for the trace.
+   */
+  private readonly stampKeeper: ProbeSocket;
+
+  constructor(private readonly config: TransportConfig) {
+    this.family = config.family;
+    this.minLength = ipHeaderLength(config.family) + SYN_LENGTH;
+    this.stampKeeper = new ProbeSocket({ family: config.family, type: 'dgram', protocol: native().constants.IPPROTO_UDP });
+  }
+
+  start(onReply: (r: ProbeReply) => void, onFailure: (e: Error) => void): void {
+    this.onReply = onReply;
+    this.onFailure = onFailure;
+  }
+
+  poll(): void {
+    for (const a of [...this.attempts.values()]) this.event(a);
+  }
+
+  send(probes: readonly ProbeRequest[]): SendOutcome[] {
+    const n = native();
+    const C = n.constants;
+    return probes.map((p) => {
+      const sock = new ProbeSocket({
+        family: this.family, type: 'stream', protocol: C.IPPROTO_TCP, ttl: p.ttl, tos: this.config.tos,
+        device: this.config.device, pmtu: this.config.pmtu,
+        ...(this.config.source ? { source: this.config.source } : {}),
+      });
+      const attempt: Attempt = { id: p.id, sock, sendStamp: this.config.clock.realtimeStamp(), done: false };
+      try {
+        n.connect(sock.fd, this.family, this.config.target, this.config.port);
+      } catch (e) {
+        sock.close();
+        const errno = (e as { errno?: number }).errno;
+        if (errno === ERRNO.EAGAIN || errno === ERRNO.ENOBUFS) return { kind: 'retry' as const };
+        throw e;
+      }
+      this.attempts.set(p.id, attempt);
+      // progress (or an immediate result on loopback) is read from the poll callback
+      sock.start(() => this.guarded(() => this.event(attempt)), POLL_WRITABLE);
+      return { kind: 'sent' as const, stamp: attempt.sendStamp };
+    });
+  }
+
+  release(id: number): void {
+    const a = this.attempts.get(id);
+    if (!a) return;
+    this.attempts.delete(id);
+    a.done = true;
+    this.closeSocket(a.sock);
+  }
+
+  /** Errors in a poll callback go to the engine, never up into the addon (which would abort). */
+  private guarded(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.onFailure(e as Error);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const a of this.attempts.values()) this.closeSocket(a.sock);
+    this.attempts.clear();
+    this.stampKeeper.close();
+  }
+
+  /** Closes with a RST (SO_LINGER 0): no FIN exchange, no TIME_WAIT left behind. */
+  private closeSocket(sock: ProbeSocket): void {
+    if (sock.isClosed) return;
+    const lingerZero = Buffer.alloc(8);
+    lingerZero.writeInt32LE(1, 0);
+    try {
+      native().setsockoptBuffer(sock.fd, native().constants.SOL_SOCKET, SO_LINGER, lingerZero);
+    } catch {
+      // closing normally is fine too
+    }
+    sock.close();
+  }
+
+  private event(a: Attempt): void {
+    if (a.done || this.closed) return;
+    const n = native();
+    const C = n.constants;
+    let reply: ProbeReply | null = null;
+    a.sock.drain(true, (m) => {
+      const e = m.queued;
+      if (reply || !e || (e.origin !== 2 && e.origin !== 3) || m.length < 4 || readU16(m.buf, m.offset + 2) !== this.config.port) return;
+      reply = {
+        id: a.id, stamp: receiveStamp(this.config.clock, m.rxSec, m.rxNsec), from: e.offender ?? '',
+        icmp: { type: e.type, code: e.code }, ...decodeError(this.family, e.type, e.code, e.info),
+        ...(this.config.extensions
+          ? queuedExtensions(this.family, e.type, m.buf, m.offset, m.length, ipHeaderLength(this.family), SYN_LENGTH)
+          : NO_EXTENSIONS),
+        replyTtl: m.ttl, flags: [],
+      };
+    });
+    if (!reply) {
+      const err = n.getsockoptInt(a.sock.fd, C.SOL_SOCKET, C.SO_ERROR);
+      if (err === 0 && this.connected(a.sock)) reply = this.reached(a, this.kernelRtt(a.sock));
+      else if (err === ERRNO.ECONNREFUSED) reply = this.reached(a, null);
+      else if (err !== 0) {
+        // a local failure without an ICMP answer (no neighbour, ...): the probe times out
+        a.sock.close();
+        return;
+      }
+    }
+    if (!reply) return;
+    const r: ProbeReply = reply;
+    if (r.from === '') return;
+    a.done = true;
+    this.onReply(r);
+  }
+
+  private reached(a: Attempt, rtt: number | null): ProbeReply {
+    return {
+      id: a.id, stamp: rtt !== null ? a.sendStamp + rtt : this.config.clock.realtimeStamp(), from: this.config.target,
+      icmp: null, annotation: null, final: true, reached: true, mtu: null, ...NO_EXTENSIONS, replyTtl: null, flags: [],
+    };
+  }
+
+  private connected(sock: ProbeSocket): boolean {
+    try {
+      native().getpeername(sock.fd);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The kernel's first RTT sample of the handshake in ms (tcpi_rtt, µs), or null. */
+  private kernelRtt(sock: ProbeSocket): number | null {
+    try {
+      const info = native().getsockoptBuffer(sock.fd, native().constants.IPPROTO_TCP, TCP_INFO, 104);
+      if (info.length < TCP_INFO_RTT_OFFSET + 4) return null;
+      const us = info.readUInt32LE(TCP_INFO_RTT_OFFSET);
+      return us > 0 ? us / 1000 : null;
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,121 @@
+// Report mode (mtr-like) on a fake clock: cycle pacing (N cycles take about N × interval, no
+// grace period), per-hop statistics, the destination TTL learned by the first cycle, the note
+// on intermediate-hop loss, and the mtr-shaped table.
+import { describe, expect, it } from 'vitest';
+import { tracerouteReport, tracerouteReportStream } from '../../src/traceroute/index.js';
+import { HopStatsAccumulator } from '../../src/traceroute/hop-stats.js';
+import type { TracerouteEvent, TracerouteHop } from '../../src/traceroute/types.js';
+import { intermediateLossNote, reportTable, startStamp } from '../../src/cli/traceroute-report-text.js';
+import { FakeClock, FakePath, fakeBackend, linearPath } from '../sim/fake-network.js';
+
+describe('hop statistics', () => {
+  it('computes loss, last, avg, best, worst, sample stddev and mean |Δ| jitter', () => {
+    const acc = new HopStatsAccumulator();
+    for (const rtt of [10, null, 14, 12, null]) acc.add(rtt);
+    const s = acc.stats();
+    expect(s).toMatchObject({ sent: 5, received: 3, loss: 40, last: 12, best: 10, worst: 14 });
+    expect(s.avg).toBeCloseTo(12, 12);
+    expect(s.stddev).toBeCloseTo(2, 12); // sqrt(((10-12)² + (14-12)² + 0) / 2)
+    expect(s.jitter).toBeCloseTo(3, 12); // |14-10| and |12-14|
+  });
+
+  it('reports nulls, not zeros, for a hop that never answered', () => {
+    const acc = new HopStatsAccumulator();
+    acc.add(null);
+    acc.add(null);
+    expect(acc.stats()).toEqual({ sent: 2, received: 0, loss: 100, last: null, avg: null, best: null, worst: null, stddev: null, jitter: null });
+  });
+});
+
+describe('tracerouteReport', () => {
+  it('paces cycles at the interval and ends right after the last cycle is answered', async () => {
+    const clock = new FakeClock();
+    const path = new FakePath(clock, linearPath(8));
+    const r = await clock.run(tracerouteReport('10.0.8.1', { method: 'icmp', backend: fakeBackend(clock, path), cycles: 5, intervalMs: 250 }));
+    // cycle k starts at k × 250 ms; the last (k = 4) is done when the 8-ms destination answers
+    expect(r.elapsed).toBe(1008);
+    expect(r.cycles).toBe(5);
+    expect(r.reached).toBe(true);
+    const starts = [...new Set(path.sent.filter((p) => p.ttl === 1).map((p) => p.at))];
+    expect(starts).toEqual([0, 250, 500, 750, 1000]);
+    // the first cycle found the destination at TTL 8; later cycles send TTL 1-8 only, all at once
+    expect(path.sent.filter((p) => p.at >= 250).every((p) => p.ttl <= 8)).toBe(true);
+    expect(path.sent.filter((p) => p.at === 250).map((p) => p.ttl)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(r.hops.map((h) => h.ttl)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const h of r.hops) {
+      expect(h.probes).toHaveLength(5);
+      expect(h.stats).toMatchObject({ sent: 5, received: 5, loss: 0, best: h.ttl, worst: h.ttl, avg: h.ttl, stddev: 0, jitter: 0 });
+    }
+  });
+
+  it('a hop answering every other probe shows 40% loss; a silent hop costs NEAR × RTT per cycle', async () => {
+    const clock = new FakeClock();
+    const path = new FakePath(clock, linearPath(5, 1, { 2: { answers: (n) => n % 2 === 0 }, 3: { silent: true } }));
+    const r = await clock.run(tracerouteReport('10.0.5.1', { method: 'icmp', backend: fakeBackend(clock, path), cycles: 5, intervalMs: 100 }));
+    expect(r.hops[1]!.stats).toMatchObject({ sent: 5, received: 3, loss: 40 });
+    expect(r.hops[2]!.stats).toMatchObject({ sent: 5, received: 0, loss: 100, avg: null });
+    expect(r.hops[4]!.stats).toMatchObject({ loss: 0 });
+    // last cycle at 400 ms; hop 3 gives up (4 + 1) × 10 ms after it, once hop 4 answered
+    expect(r.elapsed).toBe(450);
+    expect(intermediateLossNote(r.hops, r.reached)).toMatch(/^Note: loss at hops 2, 3 but none at the destination/);
+  });
+
+  it('streams a cycle event with the statistics so far after every cycle', async () => {
+    const clock = new FakeClock();
+    const path = new FakePath(clock, linearPath(3));
+    const events: TracerouteEvent[] = [];
+    await clock.run((async () => {
+      for await (const e of tracerouteReportStream('10.0.3.1', { method: 'icmp', backend: fakeBackend(clock, path), cycles: 3, intervalMs: 50 })) events.push(e);
+    })());
+    const cycles = events.filter((e): e is Extract<TracerouteEvent, { type: 'cycle' }> => e.type === 'cycle');
+    expect(cycles.map((c) => c.cycle)).toEqual([1, 2, 3]);
+    expect(cycles.map((c) => c.hops[0]!.stats!.sent)).toEqual([1, 2, 3]);
+    expect(events.filter((e) => e.type === 'probe')).toHaveLength(9);
+  });
+
+  it('an endless report stops on abort with the cycles it completed', async () => {
+    const clock = new FakeClock();
+    const path = new FakePath(clock, linearPath(3));
+    const ac = new AbortController();
+    clock.setTimer(() => ac.abort(), 1020);
+    const r = await clock.run(tracerouteReport('10.0.3.1', { method: 'icmp', backend: fakeBackend(clock, path), cycles: Infinity, intervalMs: 100, signal: ac.signal }));
+    expect(r.aborted).toBe(true);
+    expect(r.cycles).toBe(11);
+    expect(r.hops[0]!.stats!.sent).toBe(11);
+  });
+
+  it('rejects --mtu in report mode and bad cycles', async () => {
+    const clock = new FakeClock();
+    const backend = fakeBackend(clock, new FakePath(clock, linearPath(2)));
+    await expect(tracerouteReport('10.0.2.1', { backend, discoverMtu: true })).rejects.toThrow(/discoverMtu/);
+    await expect(tracerouteReport('10.0.2.1', { backend, cycles: 0 })).rejects.toThrow(RangeError);
+  });
+});
+
+describe('report text', () => {
+  const hops: TracerouteHop[] = [
+    { ttl: 1, probes: [{ address: '10.0.1.1', name: null, rtt: 0.12, status: 'reply', annotation: null, icmp: null, mtu: null, mpls: [], extensions: null, replyTtl: 64, flags: [] }],
+      stats: { sent: 10, received: 10, loss: 0, last: 0.12, avg: 0.1, best: 0.08, worst: 0.2, stddev: 0.03, jitter: 0.01 } },
+    { ttl: 2, probes: [{ address: null, name: null, rtt: null, status: 'timeout', annotation: null, icmp: null, mtu: null, mpls: [], extensions: null, replyTtl: null, flags: [] }],
+      stats: { sent: 10, received: 0, loss: 100, last: null, avg: null, best: null, worst: null, stddev: null, jitter: null } },
+  ];
+
+  it('lays out columns exactly like mtr -r, plus Javg', () => {
+    const text = reportTable(hops, { names: false, localHost: 'vm', started: new Date(2026, 10, 21, 19, 53, 57) });
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^Start: 2026-11-21T19:53:57[+-]\d{4}$/);
+    expect(lines[1]).toBe('HOST: vm                          Loss%   Snt   Last   Avg  Best  Wrst StDev  Javg');
+    expect(lines[2]).toBe('  1.|-- 10.0.1.1                   0.0%    10    0.1   0.1   0.1   0.2   0.0   0.0');
+    expect(lines[3]).toBe('  2.|-- ???                      100.0%    10    0.0   0.0   0.0   0.0   0.0   0.0');
+  });
+
+  it('says nothing about loss when the destination loses too, or nothing was lost', () => {
+    expect(intermediateLossNote(hops, false)).toBeNull();
+    expect(intermediateLossNote([hops[0]!, { ...hops[0]!, ttl: 2 }], true)).toBeNull();
+    expect(intermediateLossNote([hops[1]!, hops[0]!], true)).toMatch(/hop 2 but none at the destination/);
+  });
+
+  it('stamps the start like mtr', () => {
+    expect(startStamp(new Date(2026, 0, 2, 3, 4, 5))).toMatch(/^2026-01-02T03:04:05[+-]\d{4}$/);
+  });
+});
