@@ -9,3 +9,4 @@ export { addonInfo } from './native.js';
 export type { AddonInfo } from './native.js';
 export * from './ping/index.js';
 export * from './traceroute/index.js';
+export * from './sockets/index.js';

@@ -1,0 +1,277 @@
+#!/usr/bin/env node
+// Benchmark (not a test): netdiag sockets against ss and netstat with 10,000 and 50,000
+// loopback TCP connections open (20k / 100k sockets), whole process and in-process.
+//
+//   node bench/sockets.mjs [--quick] [--runs N]
+//
+// --quick: 10,000 connections and 3 runs. Needs the compiled code (npm run build:ts),
+// python3 (the connection holders) and ss; netstat (net-tools) is optional. Connections are
+// held by python3 worker processes, a few thousand each, so every process stays within
+// RLIMIT_NOFILE; they close with RST (SO_LINGER 0), leaving no TIME_WAIT, and are killed
+// when the bench ends or is interrupted. Only 127.0.0.1 is used.
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, readlinkSync } from 'node:fs';
+import { readdir, readlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const runsArg = args.indexOf('--runs');
+const runs = runsArg >= 0 ? Number(args[runsArg + 1]) : quick ? 3 : 5;
+const sizes = quick ? [10_000] : [10_000, 50_000];
+if (!Number.isInteger(runs) || runs < 1) fail('--runs needs a whole number, e.g. --runs 7');
+
+const distIndex = join(root, 'dist/sockets/index.js');
+const bin = join(root, 'bin/netdiag.js');
+if (!existsSync(distIndex) || !existsSync(join(root, 'dist/cli/sockets.js'))) fail('dist/ is missing: run npm run build:ts first');
+if (!has('python3')) fail('python3 is needed to hold the connections');
+if (!has('ss')) fail('ss is missing: apt-get install iproute2');
+const haveNetstat = has('netstat');
+if (!haveNetstat) process.stderr.write('netstat is missing (apt-get install net-tools): its rows are left out\n');
+
+function fail(message) {
+  process.stderr.write(`bench/sockets: ${message}\n`);
+  process.exit(2);
+}
+
+function has(tool) {
+  return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
+}
+
+// --- connection holders ----------------------------------------------------------------
+
+const HOLDER = `
+import os, resource, signal, socket, struct, sys
+n = int(sys.argv[1])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+ls = socket.socket()
+ls.bind(('127.0.0.1', 0))
+ls.listen(4096)
+linger = struct.pack('ii', 1, 0)
+conns = []
+def bye(*_):
+    for s in conns:
+        s.close()
+    ls.close()
+    os._exit(0)
+signal.signal(signal.SIGTERM, bye)
+signal.signal(signal.SIGINT, bye)
+for i in range(n):
+    c = socket.socket()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+    c.connect(ls.getsockname())
+    s, _ = ls.accept()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+    conns.append(c)
+    conns.append(s)
+print('ready', flush=True)
+sys.stdin.read()
+bye()
+`;
+
+const holders = new Set();
+
+function hardFdLimit() {
+  const r = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' });
+  const n = Number(r.stdout.trim());
+  return Number.isFinite(n) ? n : 1024;
+}
+
+/** Starts holders for `total` connections; resolves once every one is connected. */
+async function openConnections(total) {
+  // two descriptors per connection, some spare
+  const perHolder = Math.max(100, Math.min(8_334, Math.floor((hardFdLimit() - 64) / 2)));
+  const started = [];
+  for (let left = total; left > 0; left -= perHolder) {
+    const n = Math.min(perHolder, left);
+    const child = spawn('python3', ['-c', HOLDER, String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    holders.add(child);
+    child.on('exit', () => holders.delete(child));
+    started.push(
+      new Promise((resolve, reject) => {
+        const lines = createInterface({ input: child.stdout });
+        lines.once('line', (l) => (l === 'ready' ? resolve() : reject(new Error(`holder said ${l}`))));
+        child.once('exit', (code) => reject(new Error(`a connection holder exited with ${code} before it was ready`)));
+      }),
+    );
+  }
+  await Promise.all(started);
+}
+
+async function closeConnections() {
+  const exits = [...holders].map((c) => new Promise((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : c.once('exit', resolve))));
+  for (const c of holders) c.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    for (const c of holders) c.kill('SIGKILL');
+  }, 5000);
+  await Promise.all(exits);
+  clearTimeout(timer);
+}
+
+function killEverything() {
+  for (const c of holders) {
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+process.on('exit', killEverything);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    killEverything();
+    process.stderr.write(`bench/sockets: interrupted, connections closed\n`);
+    process.exit(130);
+  });
+}
+
+// --- measuring --------------------------------------------------------------------------
+
+const devNull = openSync('/dev/null', 'w');
+
+/** Wall time of one whole run of argv, stdout to /dev/null. */
+function timeProcess(argv) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', devNull, 'ignore'] });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited with ${r.status ?? r.signal}`);
+  return ms;
+}
+
+function countLines(argv) {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
+  return r.stdout.split('\n').filter((l) => l.length > 0).length;
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function timeInProcess(fn) {
+  await fn(); // warm-up
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return times;
+}
+
+/** The owner-scan floor, two ways: sync readdir/readlink vs the promise API. */
+function walkFdsSync() {
+  let sockets = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (pid.charCodeAt(0) < 48 || pid.charCodeAt(0) > 57) continue;
+    let fds;
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) sockets++;
+      } catch {
+        // gone
+      }
+    }
+  }
+  return sockets;
+}
+
+async function walkFdsAsync() {
+  let sockets = 0;
+  for (const pid of await readdir('/proc')) {
+    if (pid.charCodeAt(0) < 48 || pid.charCodeAt(0) > 57) continue;
+    let fds;
+    try {
+      fds = await readdir(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    const links = await Promise.all(fds.map((fd) => readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')));
+    for (const l of links) if (l.startsWith('socket:')) sockets++;
+  }
+  return sockets;
+}
+
+const fmt = (ms) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1)).padStart(7);
+
+async function benchSize(connections) {
+  process.stdout.write(`\n== ${connections.toLocaleString('en-US')} loopback TCP connections (${(2 * connections).toLocaleString('en-US')} sockets + listeners), median of ${runs} runs, ms ==\n`);
+  await openConnections(connections);
+  try {
+    const groups = [
+      {
+        name: '-tan',
+        commands: [
+          ['netdiag', ['node', bin, 'sockets', '-tan']],
+          ['ss', ['ss', '-tan']],
+          ...(haveNetstat ? [['netstat', ['netstat', '-tan']]] : []),
+        ],
+      },
+      {
+        name: '-tanp',
+        commands: [
+          ['netdiag', ['node', bin, 'sockets', '-tanp']],
+          ['ss', ['ss', '-tanp']],
+          ...(haveNetstat ? [['netstat', ['netstat', '-tanp']]] : []),
+        ],
+      },
+    ];
+    const results = new Map();
+    for (const g of groups) {
+      for (const [, argv] of g.commands) {
+        const lines = countLines(argv); // warm-up, and a check that they list the same
+        results.set(argv.join(' '), { lines, times: [] });
+      }
+    }
+    // interleaved, so load from elsewhere hits every tool alike
+    for (let r = 0; r < runs; r++) {
+      for (const g of groups) for (const [, argv] of g.commands) results.get(argv.join(' ')).times.push(timeProcess(argv));
+    }
+    const { listSockets } = await import(distIndex);
+    const inTan = await timeInProcess(() => listSockets({ protocols: ['tcp'] }));
+    const inTanp = await timeInProcess(() => listSockets({ protocols: ['tcp'], owners: true }));
+    const fdSync = await timeInProcess(async () => walkFdsSync());
+    const fdAsync = await timeInProcess(() => walkFdsAsync());
+
+    process.stdout.write(`${'command'.padEnd(34)}${'median'.padStart(7)}${'min'.padStart(7)}${'max'.padStart(7)}  lines\n`);
+    for (const [key, { lines, times }] of results) {
+      process.stdout.write(`${key.replace(bin, 'bin/netdiag.js').padEnd(34)}${fmt(median(times))}${fmt(Math.min(...times))}${fmt(Math.max(...times))}  ${lines}\n`);
+    }
+    const row = (name, times) => process.stdout.write(`${name.padEnd(34)}${fmt(median(times))}${fmt(Math.min(...times))}${fmt(Math.max(...times))}\n`);
+    row('in-process listSockets tcp', inTan);
+    row('in-process listSockets tcp+owners', inTanp);
+    row('/proc/*/fd walk, readlinkSync', fdSync);
+    row('/proc/*/fd walk, fs.promises', fdAsync);
+
+    const m = (argv) => median(results.get(argv.join(' ')).times);
+    const tan = m(['node', bin, 'sockets', '-tan']);
+    const tanp = m(['node', bin, 'sockets', '-tanp']);
+    const ratio = (a, b) => (a / b).toFixed(2) + 'x';
+    process.stdout.write(`ratios: -tan  netdiag/ss ${ratio(tan, m(['ss', '-tan']))} (target <= 1.5x)`);
+    if (haveNetstat) process.stdout.write(`, netdiag/netstat ${ratio(tan, m(['netstat', '-tan']))} (target <= 1.0x)`);
+    process.stdout.write(`\n        -tanp netdiag/ss ${ratio(tanp, m(['ss', '-tanp']))} (target <= 0.3x)`);
+    if (haveNetstat) process.stdout.write(`, netdiag/netstat ${ratio(tanp, m(['netstat', '-tanp']))}`);
+    process.stdout.write('\n');
+  } finally {
+    await closeConnections();
+  }
+}
+
+const load = spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim();
+process.stdout.write(`netdiag sockets benchmark: node ${process.version}, ${(await import('node:os')).cpus().length} CPUs, loadavg ${load}\n`);
+try {
+  for (const n of sizes) await benchSize(n);
+} finally {
+  killEverything();
+  closeSync(devNull);
+}

@@ -1,0 +1,17 @@
+// Public surface of the socket lister (re-exported by src/index.ts).
+export { listSockets } from './list-sockets.js';
+export { NoSuchProcessError } from './scan.js';
+export type {
+  ListSocketsOptions,
+  PortSelector,
+  SocketEntry,
+  SocketFamily,
+  SocketOwner,
+  SocketProtocol,
+  SocketState,
+  SocketStateSelector,
+  SocketTimer,
+  SocketTimerKind,
+  SocketType,
+  SocketsDocument,
+} from './types.js';
