@@ -88,15 +88,25 @@ class Poller : public Napi::ObjectWrap<Poller> {
 
  private:
   void Call(int status, int events) {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
+    napi_env env = Env();
+    Napi::HandleScope scope(Env());
     // keep this object alive across the call even if JS drops every reference
-    Napi::Object self = Value();
-    try {
-      callback_.MakeCallback(self, {Napi::Number::New(env, status), Napi::Number::New(env, events)}, *context_);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(env, e.Value());
-    }
+    napi_value self = Value();
+    napi_value argv[2];
+    napi_create_int32(env, status, &argv[0]);
+    napi_create_int32(env, events, &argv[1]);
+    napi_value result;
+    // the C API, not node-addon-api's: a worker terminated while JS runs here leaves a
+    // termination instead of an exception, and wrapping that in a Napi::Error aborts
+    if (napi_make_callback(env, *context_, self, callback_.Value(), 2, argv, &result) == napi_ok) return;
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return;
+    napi_value error = nullptr;
+    if (napi_get_and_clear_last_exception(env, &error) != napi_ok || error == nullptr) return;
+    napi_valuetype type;
+    // an exception thrown by the callback is the process's uncaught exception, as for any
+    // event emitted from the loop; during termination there is nothing to report
+    if (napi_typeof(env, error, &type) == napi_ok && !GetInstanceData(Env())->cleaning_up) napi_fatal_exception(env, error);
   }
 
   void Pin() {

@@ -82,21 +82,58 @@ export type Constants = Record<
 
 /** Seqpacket message I/O (native/stream_io.cc). */
 export interface StreamIo {
+  /** Most fds one message can carry (the kernel's SCM_MAX_FD). */
+  readonly SCM_MAX_FD: number;
   /**
-   * Sends messages: desc per message [offset, length, fdsOffset, fdsCount] (stride 4), fds
-   * taken from `fds`. Returns how many were sent; stops at EAGAIN. Other errors throw with
-   * `sent` set to the number sent before the failing one.
+   * Sends messages start..start+count-1 with sendmmsg (MSG_NOSIGNAL | MSG_DONTWAIT):
+   * desc per message [offset in data, length, offset in fds, fd count] (stride 4), the fds
+   * travelling as SCM_RIGHTS. Returns how many were sent; fewer than count means EAGAIN.
+   * Other errors throw (code, errno, syscall 'sendmsg') with `sent` = how many went before.
    */
-  sendMessages(fd: number, data: Buffer, desc: Int32Array, fds: Int32Array, count: number): number;
+  sendMessages(fd: number, data: Buffer, desc: Int32Array, fds: Int32Array, start: number, count: number): number;
   /**
-   * Receives up to max messages into slots of slotSize bytes; meta per message
-   * [length, flags, fdsOffset, fdsCount] (stride 4; flags 1 = truncated, 2 = fds truncated,
-   * 4 = end of stream). Received fds (MSG_CMSG_CLOEXEC) go to fdsOut. Returns the count.
+   * Where recvMessages reports, set once per thread: meta (RECV_MESSAGE_STRIDE int32 per
+   * entry) and fdsOut (at least SCM_MAX_FD entries), both larger than 64 bytes. The addon
+   * keeps them referenced.
    */
-  recvMessages(fd: number, buf: Buffer, slotSize: number, max: number, meta: Int32Array, fdsOut: Int32Array): number;
-  /** SO_PEERCRED of a connected unix socket. */
+  setReceiveArea(meta: Int32Array, fdsOut: Int32Array): void;
+  /**
+   * Receives messages back to back into buf from offset, each with room for maxMessageSize
+   * bytes (buf must hold that much after offset). Per entry, meta holds [offset, length,
+   * flags, fdsOffset, fdsCount] (see RECV_*), the fds go to fdsOut. Stops at maxMessages,
+   * EAGAIN, when the buffer or fdsOut could not take another message, or after an
+   * end-of-stream or error entry. Returns the number of entries.
+   * End of stream is told from an empty message by SO_PASSCRED (set it on the socket): the
+   * kernel attaches credentials to every message and to nothing at end of stream.
+   */
+  recvMessages(fd: number, buf: Buffer, offset: number, maxMessageSize: number, maxMessages: number): number;
+  /** SO_PEERCRED of a connected unix socket: the peer as it was at connect()/socketpair(). */
   peerCredentials(fd: number): { pid: number; uid: number; gid: number };
+  /** Close-on-exec duplicates (F_DUPFD_CLOEXEC) of up to SCM_MAX_FD fds; all or nothing. */
+  duplicateFds(fds: readonly number[]): number[];
+  /** Closes owned fds[start..start+count-1] (negative entries skipped), stopping polls on them first. */
+  closeFds(fds: Int32Array, start: number, count: number): void;
+  /**
+   * Ownership registry: fds owned here (adopted sockets, duplicates from duplicateFds,
+   * received fds) are closed when the environment is torn down (worker terminated, exit).
+   * releaseFds hands received fds to the application (out of the registry).
+   */
+  adoptFd(fd: number): void;
+  releaseFds(fds: Int32Array, start: number, count: number): void;
+  /** Closes an owned fd, stopping any poll on it first. */
+  closeFd(fd: number): void;
 }
+
+/** recvMessages meta layout (Int32Array stride) and entry flags. */
+export const RECV_MESSAGE_STRIDE = 5;
+/** MSG_TRUNC: longer than maxMessageSize; `length` is the real length, the rest is lost. */
+export const RECV_MESSAGE_TRUNCATED = 1;
+/** MSG_CTRUNC: some of the message's fds were lost (RLIMIT_NOFILE, too many). */
+export const RECV_MESSAGE_FDS_TRUNCATED = 2;
+/** The peer shut down writing or closed. */
+export const RECV_MESSAGE_END = 4;
+/** recvmsg failed; `length` holds the errno. */
+export const RECV_MESSAGE_ERROR = 8;
 
 export interface NativeBinding extends Partial<StreamIo> {
   readonly arch: string;
@@ -126,6 +163,15 @@ export interface NativeBinding extends Partial<StreamIo> {
   recvBatch(fd: number, buf: Buffer, slotSize: number, max: number, meta: Float64Array, addrs: Buffer, errqueue: boolean): number;
   /** see SEND_DESC_STRIDE / SEND_OUT_STRIDE; returns how many were processed */
   sendBatch(fd: number, data: Buffer, desc: Int32Array, addrs: Buffer, count: number, out: Float64Array): number;
+  /**
+   * sendBatch, then (max > 0) recvBatch of what is queued then (not the error queue), in one
+   * call. counts gets [processed, received]; received is -errno when that read failed (the
+   * sends stand). Returns how many were processed.
+   */
+  sendRecvBatch(
+    fd: number, data: Buffer, desc: Int32Array, addrs: Buffer, count: number, out: Float64Array,
+    buf: Buffer, slotSize: number, max: number, meta: Float64Array, recvAddrs: Buffer, counts: Int32Array,
+  ): number;
   clockRealtime(out: Float64Array): void;
   Poller: PollerConstructor;
   capabilities(): CapabilityMasks;

@@ -34,6 +34,14 @@ describe('native addon robustness', () => {
     });
   }
 
+  it('terminating a worker while its poll callback runs does not abort the process', () => {
+    const r = runNode([fixture('terminate-in-callback.cjs'), addonInfo().path]);
+    expect(r.signal).toBeNull();
+    expect(r.stderr).not.toMatch(/FATAL ERROR|Aborted/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('survived 20');
+  });
+
   it('errors carry code, errno and syscall', () => {
     const n = native();
     let err: (Error & { code?: string; errno?: number; syscall?: string }) | undefined;

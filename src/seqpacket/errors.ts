@@ -1,0 +1,56 @@
+// The errors the seqpacket layer raises itself. Each has a `code` and a message that says
+// what happened and what to change.
+
+export interface SeqpacketError extends Error {
+  code: string;
+}
+
+function withCode<E extends Error>(e: E, code: string, extra: Record<string, unknown> = {}): E & SeqpacketError {
+  return Object.assign(e, { code }, extra);
+}
+
+/** A received message was longer than maxMessageSize (MSG_TRUNC): the rest is lost. */
+export function messageTooLargeError(length: number, maxMessageSize: number): SeqpacketError & { length: number; maxMessageSize: number } {
+  return withCode(
+    new Error(`received a message of ${length} bytes, larger than maxMessageSize ${maxMessageSize} (the kernel cut it; raise maxMessageSize)`),
+    'ERR_SEQPACKET_MESSAGE_TRUNCATED',
+    { length, maxMessageSize },
+  ) as SeqpacketError & { length: number; maxMessageSize: number };
+}
+
+/** Some file descriptors of a received message were lost (MSG_CTRUNC). */
+export function fdsTruncatedError(received: number): SeqpacketError {
+  return withCode(
+    new Error(`a received message lost file descriptors (MSG_CTRUNC, ${received} arrived): the process is at its RLIMIT_NOFILE or the sender sent more than 253`),
+    'ERR_SEQPACKET_FDS_TRUNCATED',
+  );
+}
+
+/** A message larger than the socket's send buffer can ever take (EMSGSIZE). */
+export function messageSizeError(length: number | null, sndbuf: number, overhead: number): RangeError & SeqpacketError {
+  const what = length === null ? 'a queued message is' : `message of ${length} bytes is`;
+  return withCode(
+    new RangeError(
+      `${what} too large for this socket: SO_SNDBUF is ${sndbuf} bytes, so at most ${sndbuf - overhead} bytes fit in one message (EMSGSIZE; raise the sendBufferSize option or send smaller messages)`,
+    ),
+    'EMSGSIZE',
+    { errno: 90, syscall: 'sendmsg', length, limit: sndbuf - overhead },
+  );
+}
+
+export function writeAfterEndError(): SeqpacketError {
+  return withCode(new Error('send() after end(): the socket no longer sends'), 'ERR_STREAM_WRITE_AFTER_END');
+}
+
+export function abortError(reason: unknown): SeqpacketError {
+  return withCode(new Error('the operation was aborted', { cause: reason }), 'ABORT_ERR', { name: 'AbortError' });
+}
+
+/** Adds what the failing operation was about to a native errno error. */
+export function describeSystemError(e: unknown, what: string): Error {
+  if (e instanceof Error) {
+    const code = (e as SeqpacketError).code;
+    if (typeof code === 'string') e.message = `${what}: ${e.message}`;
+  }
+  return e as Error;
+}
