@@ -10,3 +10,4 @@ export type { AddonInfo } from './native.js';
 export * from './ping/index.js';
 export * from './traceroute/index.js';
 export * from './sockets/index.js';
+export * from './seqpacket/index.js';
