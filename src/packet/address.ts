@@ -15,13 +15,20 @@ export function formatIPv4(buf: Uint8Array, off = 0): string {
 
 /** Node's text form of the 16-byte IPv6 address at `off`. */
 export function formatIPv6(buf: Uint8Array, off = 0): string {
-  const words = [0, 0, 0, 0, 0, 0, 0, 0];
-  for (let i = 0; i < 8; i++) words[i] = (buf[off + 2 * i] << 8) | buf[off + 2 * i + 1];
+  const groups = [0, 0, 0, 0, 0, 0, 0, 0];
+  for (let i = 0; i < 8; i++) groups[i] = (buf[off + 2 * i] << 8) | buf[off + 2 * i + 1];
+  return formatIPv6Groups(groups);
+}
 
-  // First longest run of zero words; a run must be at least two words to be compressed.
+/**
+ * Node's text form of an IPv6 address given as its eight 16-bit groups in address order — the
+ * formatting core, shared with callers that hold addresses in another layout (/proc words).
+ */
+export function formatIPv6Groups(groups: readonly number[]): string {
+  // First longest run of zero groups; a run must be at least two groups to be compressed.
   let bestBase = -1, bestLen = 0, curBase = -1, curLen = 0;
   for (let i = 0; i < 8; i++) {
-    if (words[i] === 0) {
+    if (groups[i] === 0) {
       if (curBase === -1) { curBase = i; curLen = 1; } else curLen++;
       if (curLen > bestLen) { bestBase = curBase; bestLen = curLen; }
     } else {
@@ -37,10 +44,10 @@ export function formatIPv6(buf: Uint8Array, off = 0): string {
       continue;
     }
     if (i !== 0) out += ':';
-    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && words[5] === 0xffff))) {
-      return out + formatIPv4(buf, off + 12);
+    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && groups[5] === 0xffff))) {
+      return out + `${groups[6] >>> 8}.${groups[6] & 0xff}.${groups[7] >>> 8}.${groups[7] & 0xff}`;
     }
-    out += words[i].toString(16);
+    out += groups[i].toString(16);
   }
   if (bestBase !== -1 && bestBase + bestLen === 8) out += ':';
   return out;

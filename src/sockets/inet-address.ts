@@ -3,6 +3,7 @@
 // filters can match before any string is built.
 import { endianness } from 'node:os';
 import { isIPv4, isIPv6 } from 'node:net';
+import { formatIPv6Groups } from '../packet/address.js';
 
 const LITTLE_ENDIAN = endianness() === 'LE';
 
@@ -22,43 +23,9 @@ export function isV4Mapped(w0: number, w1: number, w2: number): boolean {
   return w0 === 0 && w1 === 0 && w2 === 0xffff;
 }
 
-/**
- * Node's text form of an IPv6 address given as four network-order u32 words: lowercase hex,
- * the first longest run of two or more zero groups as '::', a dotted tail for v4-mapped and
- * v4-compatible (six leading zero groups) addresses — the rules of libuv's inet_ntop6.
- */
+/** Node's text form (libuv's inet_ntop6 rules) of an IPv6 address given as four network-order u32 words. */
 export function formatIPv6(w0: number, w1: number, w2: number, w3: number): string {
-  const g = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
-  let bestBase = -1;
-  let bestLen = 0;
-  let curBase = -1;
-  for (let i = 0; i < 8; i++) {
-    if (g[i] === 0) {
-      if (curBase === -1) curBase = i;
-      if (i - curBase + 1 > bestLen) {
-        bestBase = curBase;
-        bestLen = i - curBase + 1;
-      }
-    } else {
-      curBase = -1;
-    }
-  }
-  if (bestLen < 2) bestBase = -1;
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    if (bestBase !== -1 && i >= bestBase && i < bestBase + bestLen) {
-      if (i === bestBase) out += ':';
-      continue;
-    }
-    if (i !== 0) out += ':';
-    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && g[5] === 0xffff))) {
-      out += formatIPv4(w3);
-      break;
-    }
-    out += g[i]!.toString(16);
-  }
-  if (bestBase !== -1 && bestBase + bestLen === 8) out += ':';
-  return out;
+  return formatIPv6Groups([w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff]);
 }
 
 /** An address prefix to match sockets against. */

@@ -60,24 +60,29 @@ function setupOf(request: TransportRequest): SocketSetup {
   return { method: request.method, socket: request.socket, tos: request.tos, device: request.device, source: request.source, pmtu: request.pmtu };
 }
 
-/** Opens sockets when a trace starts. */
-export function systemBackend(opts: { names?: boolean } = {}): TracerouteBackend {
+/** A backend on the system's clock, resolver and sockets; the real backends differ in where the sockets come from. */
+function realBackend(opts: { names?: boolean }, openTransport: (request: TransportRequest, clock: TraceClock) => ProbeTransport): TracerouteBackend {
   const clock = systemClock();
   return {
     clock,
     names: opts.names ? new ReverseDnsCache() : null,
     resolveTarget: systemResolveTarget,
     timestampsReady: receiveTimestampsOn,
-    openTransport(request) {
-      const sockets = openMethodSockets(request.family, setupOf(request));
-      try {
-        return createTransport(sockets, transportConfig(request, clock));
-      } catch (e) {
-        sockets.close();
-        throw e;
-      }
-    },
+    openTransport: (request) => openTransport(request, clock),
   };
+}
+
+/** Opens sockets when a trace starts. */
+export function systemBackend(opts: { names?: boolean } = {}): TracerouteBackend {
+  return realBackend(opts, (request, clock) => {
+    const sockets = openMethodSockets(request.family, setupOf(request));
+    try {
+      return createTransport(sockets, transportConfig(request, clock));
+    } catch (e) {
+      sockets.close();
+      throw e;
+    }
+  });
 }
 
 /**
@@ -95,18 +100,13 @@ export function preparedBackend(families: readonly (4 | 6)[], setup: SocketSetup
     }
   }
   if (opened.size === 0) throw firstError;
-  const clock = systemClock();
   return {
-    clock,
-    names: opts.names ? new ReverseDnsCache() : null,
-    resolveTarget: systemResolveTarget,
-    timestampsReady: receiveTimestampsOn,
-    openTransport(request) {
+    ...realBackend(opts, (request, clock) => {
       const sockets = opened.get(request.family);
       if (!sockets) throw (firstError as Error) ?? new Error(`no IPv${request.family} sockets were opened`);
       opened.delete(request.family);
       return createTransport(sockets, transportConfig(request, clock));
-    },
+    }),
     close() {
       for (const s of opened.values()) s.close();
       opened.clear();

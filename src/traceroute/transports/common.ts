@@ -1,12 +1,12 @@
 // Pieces every real transport shares: its configuration, errno handling shaped like the addon's
-// errors, the send-outcome bookkeeping of a SendBatch, and answers held back so they are never
-// delivered from inside send().
+// errors, the send-outcome bookkeeping of a SendBatch, answers held back so they are never
+// delivered from inside send(), and poll callbacks whose errors reach the engine.
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import { SendBatch } from '../../icmp/send-batch.js';
 import { SEND_DESC_STRIDE, SEND_OUT_STRIDE } from '../../native.js';
 import type { TraceClock } from '../clock.js';
-import type { ProbeReply, SendOutcome } from '../transport.js';
+import type { ProbeReply, ProbeRequest, SendOutcome } from '../transport.js';
 import type { TracerouteFlow } from '../types.js';
 
 export const ERRNO = osConstants.errno;
@@ -125,6 +125,20 @@ export class DeferredReplies {
     this.scheduled = null;
     this.queue = [];
   }
+}
+
+/** Runs the work of a poll callback: what it throws goes to the engine, never up into the addon (which would abort). */
+export function reportingFailures(onFailure: (e: Error) => void, work: () => void): void {
+  try {
+    work();
+  } catch (e) {
+    onFailure(e as Error);
+  }
+}
+
+/** A batch with a slot for each probe, as long as the longest. */
+export function probeBatch(probes: readonly ProbeRequest[]): SendBatch {
+  return new SendBatch(probes.length, Math.max(...probes.map((p) => p.length)));
 }
 
 /** Receive time of a datagram on the clock's stamp base (the kernel's stamp when it gave one). */

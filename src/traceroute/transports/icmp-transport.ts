@@ -4,85 +4,59 @@
 // Raw sockets read whole errors (quoted IP header: NAT detection; RFC 4884 extensions); ping
 // sockets get errors from the error queue (offender, type, code, the quoted echo).
 import { randomInt } from 'node:crypto';
-import { writeAddress } from '../../icmp/address-bytes.js';
 import type { IcmpMessage, IcmpSocket } from '../../icmp/icmp-socket.js';
-import { SendBatch } from '../../icmp/send-batch.js';
 import { toAddressBytes } from '../../packet/address.js';
 import { readU16 } from '../../packet/bytes.js';
 import { verifyChecksum } from '../../packet/checksum.js';
-import { parseIcmpError, quoteMismatches } from '../../packet/icmp-error-parse.js';
+import { parseIcmpError } from '../../packet/icmp-error-parse.js';
 import { echoReplyType, echoRequestType, writeEcho, writeEchoWithChecksum } from '../../packet/icmp.js';
 import { PAYLOAD_MIN, readProbePayload, writeProbePayload } from '../probe-payload.js';
-import { decodeError, extensionInfo, NO_EXTENSIONS, queuedExtensions } from '../reply-decoding.js';
-import type { ProbeReply, ProbeRequest, ProbeTransport, SendOutcome } from '../transport.js';
+import { NO_EXTENSIONS } from '../reply-decoding.js';
+import type { ProbeRequest, ProbeTransport, SendOutcome } from '../transport.js';
 import type { TracerouteProbeFlag } from '../types.js';
 import { WireIds } from '../wire-ids.js';
+import { ipHeaderLength, probeBatch, receiveStamp, type TransportConfig } from './common.js';
+import { DrainingTransport } from './draining-transport.js';
+import { icmpErrorReply, natFlags, queuedErrorReply } from './error-replies.js';
 import { isPendingSocketError } from './probe-socket.js';
-import { DeferredReplies, ERRNO, ipHeaderLength, receiveStamp, sendBatchThroughPendingErrors, sendOutcomes, type TransportConfig } from './common.js';
 
 const ICMP_HEADER = 8;
 
-export class IcmpTransport implements ProbeTransport {
+export class IcmpTransport extends DrainingTransport implements ProbeTransport {
   readonly method = 'icmp' as const;
   readonly socket: 'raw' | 'dgram';
-  readonly flow;
-  readonly family: 4 | 6;
   readonly minLength: number;
   readonly sizable = true;
-  private readonly ids = new WireIds(1, 0xffff);
+  /** per wire sequence: the checksum and payload length sent */
+  private readonly ids = new WireIds<{ checksum: number; payload: number }>(1, 0xffff);
   private readonly cookie = randomInt(0, 0x100000000);
   /** the constant checksum of Paris probes */
   private readonly flowChecksum = randomInt(1, 0xffff);
-  /** per wire sequence: the checksum and payload length sent */
-  private readonly sent = new Map<number, { checksum: number; payload: number }>();
-  private readonly dest = Buffer.alloc(16);
   private readonly srcBytes: Uint8Array;
   private readonly dstBytes: Uint8Array;
-  private onReply: (r: ProbeReply) => void = () => {};
-  private onFailure: (e: Error) => void = () => {};
-  private deferred: DeferredReplies | null = null;
-  private closed = false;
-  private draining = false;
 
-  constructor(private readonly sock: IcmpSocket, private readonly config: TransportConfig) {
+  constructor(private readonly sock: IcmpSocket, config: TransportConfig) {
+    super(config);
     this.socket = sock.mode;
-    this.family = config.family;
-    this.flow = config.flow;
     this.minLength = ipHeaderLength(config.family) + ICMP_HEADER + PAYLOAD_MIN;
-    writeAddress(config.target, this.dest, 0);
     this.srcBytes = toAddressBytes(config.source, config.family);
     this.dstBytes = toAddressBytes(config.target, config.family);
   }
 
-  start(onReply: (r: ProbeReply) => void, onFailure: (e: Error) => void): void {
-    this.onReply = onReply;
-    this.onFailure = onFailure;
-    this.deferred = new DeferredReplies(onReply);
-    this.sock.start((readable, errorQueue) => this.guarded(() => this.read(readable, errorQueue)));
+  protected override startSockets(): void {
+    this.sock.start((readable, errorQueue) => this.onSocketEvent(readable, errorQueue));
   }
 
-  poll(): void {
-    this.read(true, true);
-  }
-
-  private read(readable: boolean, errorQueue: boolean): void {
-    // one drain at a time: a nested one would overwrite the buffers the outer one reads
-    if (this.draining || this.closed) return;
-    this.draining = true;
-    try {
-      // the error queue first: reading it also clears the pending error that would otherwise
-      // make the ordinary receive fail
-      if (errorQueue || readable) this.sock.drain(true, (m) => this.queued(m, false));
-      if (readable) this.drainReceived();
-    } finally {
-      this.draining = false;
-    }
+  protected override drainSockets(readable: boolean, errorQueue: boolean): void {
+    // the error queue first: reading it also clears the pending error that would otherwise
+    // make the ordinary receive fail
+    if (errorQueue || readable) this.sock.drain(true, (m) => this.queued(m, false));
+    if (readable) this.drainReceived();
   }
 
   send(probes: readonly ProbeRequest[]): SendOutcome[] {
     const family = this.family;
-    const slot = Math.max(...probes.map((p) => p.length));
-    const batch = new SendBatch(probes.length, slot);
+    const batch = probeBatch(probes);
     for (const p of probes) {
       const seq = this.ids.allocate(p.id);
       const off = batch.nextOffset();
@@ -95,32 +69,17 @@ export class IcmpTransport implements ProbeTransport {
       const len = this.flow === 'paris'
         ? writeEchoWithChecksum(batch.data, off, fields, this.flowChecksum, 0)
         : writeEcho(batch.data, off, fields);
-      this.sent.set(seq, { checksum: readU16(batch.data, off + 2), payload });
+      this.ids.noteSent(seq, { checksum: readU16(batch.data, off + 2), payload });
       batch.push(len, family, this.dest, 0, 0, p.ttl);
     }
-    const processed = sendBatchThroughPendingErrors((b) => this.sock.send(b), batch);
-    return sendOutcomes(batch, processed, this.config.clock, () => this.localMtu());
+    return this.sendProbes(this.sock, batch, (m) => this.queued(m, true));
   }
 
   release(id: number): void {
-    const seq = this.ids.wireOf(id);
-    if (seq !== undefined) this.sent.delete(seq);
     this.ids.release(id);
   }
 
-  /** Errors in a poll callback go to the engine, never up into the addon (which would abort). */
-  private guarded(fn: () => void): void {
-    try {
-      fn();
-    } catch (e) {
-      this.onFailure(e as Error);
-    }
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.deferred?.cancel();
+  protected override closeSockets(): void {
     this.sock.close();
   }
 
@@ -135,18 +94,6 @@ export class IcmpTransport implements ProbeTransport {
         this.sock.drain(true, (m) => this.queued(m, false));
       }
     }
-  }
-
-  /** The MTU of a local EMSGSIZE, from the error queue (other entries are answered later). */
-  private localMtu(): number {
-    let mtu = 0;
-    // sending from inside a drain (an answer led to a resend) cannot read the queue now
-    if (this.draining) return mtu;
-    this.sock.drain(true, (m) => {
-      if (m.queued?.origin === 1 && m.queued.errno === ERRNO.EMSGSIZE) mtu = m.queued.info;
-      else this.queued(m, true);
-    });
-    return mtu;
   }
 
   private received(m: IcmpMessage): void {
@@ -179,22 +126,14 @@ export class IcmpTransport implements ProbeTransport {
     const quotedPayload = q.transportOffset + ICMP_HEADER;
     const payloadLength = q.transportLength - ICMP_HEADER;
     if (payloadLength >= PAYLOAD_MIN && readProbePayload(buf, quotedPayload, payloadLength, this.cookie) !== t.seq) return;
-    const flags: TracerouteProbeFlag[] = [];
-    const rewritten = quoteMismatches(q, {
-      src: this.config.source, dst: this.config.target, icmpId: this.sock.identifier, icmpChecksum: this.sent.get(t.seq)?.checksum,
+    const flags = natFlags(q, {
+      src: this.config.source, dst: this.config.target, icmpId: this.sock.identifier, icmpChecksum: this.ids.sentOn(t.seq)?.checksum,
     });
-    if (rewritten.length) flags.push('nat');
-    const d = decodeError(this.family, err.type, err.code, err.mtu);
-    this.onReply({
-      id, stamp: receiveStamp(this.config.clock, m.rxSec, m.rxNsec), from: m.from,
-      icmp: { type: err.type, code: err.code }, ...d,
-      ...(this.config.extensions ? extensionInfo(buf, err.extensions) : NO_EXTENSIONS),
-      replyTtl: m.ttl, flags,
-    });
+    this.onReply(icmpErrorReply(this.config, id, m, err, flags));
   }
 
   /** Error-queue entries: the answers of a ping socket (a raw socket's copies are dropped). */
-  private queued(m: IcmpMessage, deferred: boolean): void {
+  private queued(m: IcmpMessage, whileSending: boolean): void {
     const e = m.queued;
     if (!e || this.socket === 'raw' || (e.origin !== 2 && e.origin !== 3)) return;
     const { buf, offset, length } = m;
@@ -203,18 +142,10 @@ export class IcmpTransport implements ProbeTransport {
     const id = this.ids.probeOf(seq);
     if (id === undefined) return;
     if (length - ICMP_HEADER >= PAYLOAD_MIN && readProbePayload(buf, offset + ICMP_HEADER, length - ICMP_HEADER, this.cookie) !== seq) return;
-    const sent = this.sent.get(seq);
+    const sent = this.ids.sentOn(seq);
     const flags: TracerouteProbeFlag[] = sent !== undefined && readU16(buf, offset + 2) !== sent.checksum ? ['nat'] : [];
-    const d = decodeError(this.family, e.type, e.code, e.info);
-    const reply: ProbeReply = {
-      id, stamp: receiveStamp(this.config.clock, m.rxSec, m.rxNsec), from: e.offender ?? m.from,
-      icmp: { type: e.type, code: e.code }, ...d,
-      ...(this.config.extensions
-        ? queuedExtensions(this.family, e.type, buf, offset + ICMP_HEADER, length - ICMP_HEADER, ipHeaderLength(this.family) + ICMP_HEADER, sent?.payload ?? PAYLOAD_MIN)
-        : NO_EXTENSIONS),
-      replyTtl: m.ttl, flags,
-    };
-    if (deferred) this.deferred?.push(reply);
-    else this.onReply(reply);
+    const quote = { offset: offset + ICMP_HEADER, length: length - ICMP_HEADER, headerLength: ipHeaderLength(this.family) + ICMP_HEADER, sentPayload: sent?.payload ?? PAYLOAD_MIN };
+    const reply = queuedErrorReply(this.config, id, m, e, e.offender ?? m.from, quote, flags);
+    this.deliver(reply, whileSending);
   }
 }

@@ -6,9 +6,10 @@
 // is the kernel's own first RTT sample (TCP_INFO); a RST is timed when JS sees it.
 import { native, POLL_WRITABLE } from '../../native.js';
 import { readU16 } from '../../packet/bytes.js';
-import { decodeError, NO_EXTENSIONS, queuedExtensions } from '../reply-decoding.js';
+import { NO_EXTENSIONS } from '../reply-decoding.js';
 import type { ProbeReply, ProbeRequest, ProbeTransport, SendOutcome } from '../transport.js';
-import { ERRNO, ipHeaderLength, receiveStamp, type TransportConfig } from './common.js';
+import { ERRNO, ipHeaderLength, reportingFailures, type TransportConfig } from './common.js';
+import { queuedErrorReply } from './error-replies.js';
 import { ProbeSocket } from './probe-socket.js';
 
 // Linux values the addon's constant table does not carry
@@ -77,7 +78,7 @@ export class TcpConnectTransport implements ProbeTransport {
       }
       this.attempts.set(p.id, attempt);
       // progress (or an immediate result on loopback) is read from the poll callback
-      sock.start(() => this.guarded(() => this.event(attempt)), POLL_WRITABLE);
+      sock.start(() => reportingFailures(this.onFailure, () => this.event(attempt)), POLL_WRITABLE);
       return { kind: 'sent' as const, stamp: attempt.sendStamp };
     });
   }
@@ -88,15 +89,6 @@ export class TcpConnectTransport implements ProbeTransport {
     this.attempts.delete(id);
     a.done = true;
     this.closeSocket(a.sock);
-  }
-
-  /** Errors in a poll callback go to the engine, never up into the addon (which would abort). */
-  private guarded(fn: () => void): void {
-    try {
-      fn();
-    } catch (e) {
-      this.onFailure(e as Error);
-    }
   }
 
   close(): void {
@@ -128,14 +120,8 @@ export class TcpConnectTransport implements ProbeTransport {
     a.sock.drain(true, (m) => {
       const e = m.queued;
       if (reply || !e || (e.origin !== 2 && e.origin !== 3) || m.length < 4 || readU16(m.buf, m.offset + 2) !== this.config.port) return;
-      reply = {
-        id: a.id, stamp: receiveStamp(this.config.clock, m.rxSec, m.rxNsec), from: e.offender ?? '',
-        icmp: { type: e.type, code: e.code }, ...decodeError(this.family, e.type, e.code, e.info),
-        ...(this.config.extensions
-          ? queuedExtensions(this.family, e.type, m.buf, m.offset, m.length, ipHeaderLength(this.family), SYN_LENGTH)
-          : NO_EXTENSIONS),
-        replyTtl: m.ttl, flags: [],
-      };
+      const quote = { offset: m.offset, length: m.length, headerLength: ipHeaderLength(this.family), sentPayload: SYN_LENGTH };
+      reply = queuedErrorReply(this.config, a.id, m, e, e.offender ?? '', quote, []);
     });
     if (!reply) {
       const err = n.getsockoptInt(a.sock.fd, C.SOL_SOCKET, C.SO_ERROR);

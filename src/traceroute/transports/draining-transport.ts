@@ -1,0 +1,103 @@
+// Base of the transports that read their answers by draining sockets (raw, ping and UDP
+// sockets): the engine's callbacks, one drain at a time, nothing read after close, errors
+// thrown while reading handed to the engine, answers found while sending held back, and the
+// local MTU read from an error queue. Subclasses say which sockets to start, drain and close.
+import { writeAddress } from '../../icmp/address-bytes.js';
+import type { QueuedError } from '../../icmp/icmp-socket.js';
+import type { SendBatch } from '../../icmp/send-batch.js';
+import type { ProbeReply, SendOutcome } from '../transport.js';
+import type { TracerouteFlow } from '../types.js';
+import { DeferredReplies, ERRNO, reportingFailures, sendBatchThroughPendingErrors, sendOutcomes, type TransportConfig } from './common.js';
+
+/** SO_EE_ORIGIN_LOCAL: an error-queue entry the kernel made itself (not an ICMP answer) */
+const ORIGIN_LOCAL = 1;
+
+/** What the base needs of a probe socket (ProbeSocket or IcmpSocket) to send and read errors. */
+interface SendingSocket<M> {
+  send(batch: SendBatch): number;
+  drain(errorQueue: boolean, onMessage: (m: M) => void): number;
+}
+
+export abstract class DrainingTransport {
+  readonly family: 4 | 6;
+  readonly flow: TracerouteFlow;
+  /** the destination as the addon's 16-byte address */
+  protected readonly dest = Buffer.alloc(16);
+  protected onReply: (r: ProbeReply) => void = () => {};
+  protected onFailure: (e: Error) => void = () => {};
+  protected closed = false;
+  /** set while a drain runs: a nested one would overwrite the buffers the outer one reads */
+  protected draining = false;
+  private deferred: DeferredReplies | null = null;
+
+  constructor(protected readonly config: TransportConfig) {
+    this.family = config.family;
+    this.flow = config.flow;
+    writeAddress(config.target, this.dest, 0);
+  }
+
+  start(onReply: (r: ProbeReply) => void, onFailure: (e: Error) => void): void {
+    this.onReply = onReply;
+    this.onFailure = onFailure;
+    this.deferred = new DeferredReplies(onReply);
+    this.startSockets();
+  }
+
+  poll(): void {
+    this.read(true, true);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.deferred?.cancel();
+    this.closeSockets();
+  }
+
+  /** Starts polling the sockets, each calling onSocketEvent. */
+  protected abstract startSockets(): void;
+  /** Reads the receive queues (readable) and the error queues (errorQueue) of the sockets. */
+  protected abstract drainSockets(readable: boolean, errorQueue: boolean): void;
+  protected abstract closeSockets(): void;
+
+  protected read(readable: boolean, errorQueue: boolean): void {
+    if (this.draining || this.closed) return;
+    this.draining = true;
+    try {
+      this.drainSockets(readable, errorQueue);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** A socket's poll callback: reads what it signalled. */
+  protected onSocketEvent(readable: boolean, errorQueue: boolean): void {
+    reportingFailures(this.onFailure, () => this.read(readable, errorQueue));
+  }
+
+  /** Hands a reply to the engine; one found while sending waits for the next turn of the loop. */
+  protected deliver(reply: ProbeReply, whileSending: boolean): void {
+    if (whileSending) this.deferred?.push(reply);
+    else this.onReply(reply);
+  }
+
+  /**
+   * Sends a batch of probes on `sock` and reports their outcomes. A local EMSGSIZE's MTU comes
+   * from sock's error queue; its other entries, read on the way, go to `answer`.
+   */
+  protected sendProbes<M extends { queued: QueuedError | null }>(sock: SendingSocket<M>, batch: SendBatch, answer: (m: M) => void = () => {}): SendOutcome[] {
+    const processed = sendBatchThroughPendingErrors((b) => sock.send(b), batch);
+    return sendOutcomes(batch, processed, this.config.clock, () => this.localMtu(sock, answer));
+  }
+
+  private localMtu<M extends { queued: QueuedError | null }>(sock: SendingSocket<M>, answer: (m: M) => void): number {
+    let mtu = 0;
+    // sending from inside a drain (an answer led to a resend) cannot read the queue now
+    if (this.draining) return mtu;
+    sock.drain(true, (m) => {
+      if (m.queued?.origin === ORIGIN_LOCAL && m.queued.errno === ERRNO.EMSGSIZE) mtu = m.queued.info;
+      else answer(m);
+    });
+    return mtu;
+  }
+}
