@@ -3,7 +3,7 @@
 // silent hops are results, not exceptions; bad options throw TypeError/RangeError naming the
 // option; a method the process may not use throws ERR_NETDIAG_PRIVILEGE naming the fix. An
 // aborted signal ends the run early with what was learned (`aborted: true`).
-
+import { systemBackend, type TracerouteBackend } from './backend.js';
 import { EventQueue } from './event-queue.js';
 import { resolveOptions, resolveReportOptions, type ResolvedOptions } from './options.js';
 import { runReport } from './report-run.js';
