@@ -6,6 +6,10 @@
 //                                                                target: >= 1.0x iputils
 //   (c) median loopback RTT while the event loop runs a 5 ms blocking task every 10 ms, vs
 //       iputils ping on an idle machine                         target: <= 2x iputils
+// Two reference lines help read (a) and (b): the wall time of `node -e 0` (Node's own start-up,
+// part of every netdiag CLI run), and the rate of a bare loop that sends one echo and reads its
+// reply with one native call per probe and no engine at all (what JavaScript driving the
+// probes one at a time can reach at best).
 // Needs root (raw sockets), the compiled dist/ (npm run build), fping and iputils ping.
 // Usage: node bench/ping.mjs [runs]     (not a test: it reports, it does not fail)
 import { spawnSync } from 'node:child_process';
@@ -82,7 +86,7 @@ function inProcessMany() {
   return JSON.parse(r.stdout);
 }
 
-const many = { netdiag: [], fping: [], inproc: [] };
+const many = { netdiag: [], fping: [], inproc: [], node: [] };
 for (let i = 0; i < RUNS; i++) {
   const ours = measure(process.execPath, [cli, 'ping', '-q', '-g', '127.0.0.1', '127.0.39.16']);
   check('netdiag ping -q -g (10,000 targets)', ours, ours.status === 0 && (ours.stdout.match(/xmt\/rcv\/%loss = 1\/1\/0%/g) ?? []).length === 10_000);
@@ -93,6 +97,7 @@ for (let i = 0; i < RUNS; i++) {
   many.netdiag.push(ours);
   many.fping.push(theirs);
   many.inproc.push(inproc.ms / 1000);
+  many.node.push(measure(process.execPath, ['-e', '0']).wall);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -104,7 +109,38 @@ function floodRate(r) {
   return { own: m ? Number(m[1]) / (Math.max(1, Number(m[3])) / 1000) : NaN, whole: FLOOD / r.wall, received: m ? Number(m[2]) : 0 };
 }
 
-const flood = { netdiag: [], iputils: [] };
+/** probes/s of a bare loop: one echo out and its reply read per native call, no engine. */
+function bareLoopRate() {
+  const script = `
+    import { IcmpSocket } from ${JSON.stringify(join(root, 'dist/icmp/icmp-socket.js'))};
+    import { SendBatch } from ${JSON.stringify(join(root, 'dist/icmp/send-batch.js'))};
+    import { EchoTemplate } from ${JSON.stringify(join(root, 'dist/ping/echo-template.js'))};
+    import { PayloadLayout } from ${JSON.stringify(join(root, 'dist/ping/payload.js'))};
+    const s = new IcmpSocket({ family: 4, mode: 'raw', receiveBuffer: 4 << 20 });
+    const echo = new EchoTemplate(4, s.identifier, new PayloadLayout(56, null));
+    const b = new SendBatch(1, 64);
+    const dest = Buffer.from([127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    let got = 0;
+    const take = () => void got++;
+    const t0 = performance.now();
+    for (let i = 1; i <= ${FLOOD}; i++) {
+      b.clear();
+      b.push(echo.write(b.data, 0, i), 4, dest, 0);
+      s.sendAndReceive(b);
+      s.read(false, take);
+    }
+    const ms = performance.now() - t0;
+    s.close();
+    process.stdout.write(JSON.stringify({ rate: ${FLOOD} / (ms / 1000), got }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  try {
+    return JSON.parse(r.stdout).rate;
+  } catch {
+    return NaN;
+  }
+}
+
+const flood = { netdiag: [], iputils: [], bare: [] };
 for (let i = 0; i < RUNS; i++) {
   const ours = measure(process.execPath, [cli, 'ping', '-q', '-f', '-c', String(FLOOD), '127.0.0.1']);
   const theirs = measure('ping', ['-q', '-f', '-c', String(FLOOD), '127.0.0.1']);
@@ -113,6 +149,7 @@ for (let i = 0; i < RUNS; i++) {
   check('ping -f', theirs, theirs.status === 0 && b.received === FLOOD);
   flood.netdiag.push({ ...ours, ...a });
   flood.iputils.push({ ...theirs, ...b });
+  flood.bare.push(bareLoopRate());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -145,11 +182,11 @@ for (let i = 0; i < Math.min(RUNS, 5); i++) {
 
 const mWall = (rs) => median(rs.map((r) => r.wall));
 const mCpu = (rs) => (rs.every((r) => r.cpu !== null) ? median(rs.map((r) => r.cpu)) : null);
-const a = { ours: mWall(many.netdiag), theirs: mWall(many.fping), oursCpu: mCpu(many.netdiag), theirsCpu: mCpu(many.fping), inproc: median(many.inproc) };
+const a = { ours: mWall(many.netdiag), theirs: mWall(many.fping), oursCpu: mCpu(many.netdiag), theirsCpu: mCpu(many.fping), inproc: median(many.inproc), node: median(many.node) };
 const b = {
   oursOwn: median(flood.netdiag.map((r) => r.own)), theirsOwn: median(flood.iputils.map((r) => r.own)),
   oursWhole: median(flood.netdiag.map((r) => r.whole)), theirsWhole: median(flood.iputils.map((r) => r.whole)),
-  oursCpu: mCpu(flood.netdiag), theirsCpu: mCpu(flood.iputils),
+  oursCpu: mCpu(flood.netdiag), theirsCpu: mCpu(flood.iputils), bare: median(flood.bare),
 };
 const c = { ours: median(rtt.netdiag), theirs: median(rtt.iputils) };
 
@@ -159,10 +196,12 @@ console.log('(a) 10,000 loopback targets x 1 probe, no pacing');
 console.log(`    netdiag CLI   wall ${fmt(a.ours)} s  cpu ${fmt(a.oursCpu, 2)} s   (in-process pingMany: ${fmt(a.inproc)} s)`);
 console.log(`    fping -i 0    wall ${fmt(a.theirs)} s  cpu ${fmt(a.theirsCpu, 2)} s`);
 console.log(`    ratio wall ${fmt(a.ours / a.theirs, 2)}x (target <= 1.0x), cpu ${a.oursCpu !== null && a.theirsCpu ? fmt(a.oursCpu / a.theirsCpu, 2) : 'n/a'}x, in-process vs fping wall ${fmt(a.inproc / a.theirs, 2)}x`);
+console.log(`    reference: node -e 0 alone takes ${fmt(a.node)} s wall`);
 console.log('(b) flood of 127.0.0.1, 100,000 probes');
 console.log(`    netdiag -f    ${fmt(b.oursOwn / 1000, 1)}k probes/s by its own time, ${fmt(b.oursWhole / 1000, 1)}k/s whole process, cpu ${fmt(b.oursCpu, 2)} s`);
 console.log(`    ping -f       ${fmt(b.theirsOwn / 1000, 1)}k probes/s by its own time, ${fmt(b.theirsWhole / 1000, 1)}k/s whole process, cpu ${fmt(b.theirsCpu, 2)} s`);
 console.log(`    ratio ${fmt(b.oursOwn / b.theirsOwn, 2)}x by own time, ${fmt(b.oursWhole / b.theirsWhole, 2)}x whole process (target >= 1.0x)`);
+console.log(`    reference: a bare JS loop, one native send+read per probe, no engine: ${fmt(b.bare / 1000, 1)}k/s (${fmt(b.bare / b.theirsOwn, 2)}x ping -f)`);
 console.log('(c) median loopback RTT');
 console.log(`    netdiag, event loop blocked 5 ms every 10 ms   ${fmt(c.ours, 4)} ms`);
 console.log(`    iputils ping, idle                            ${fmt(c.theirs, 4)} ms`);

@@ -4,6 +4,11 @@
 //              error queue the sock_extended_err fields and the offender.
 //   sendBatch: one sendmsg per message with per-message TTL/TOS as ancillary data; the send
 //              time is taken right before each sendmsg, so RTTs never depend on JS timing.
+//   sendRecvBatch: sendBatch, then recvBatch of what is queued, in one crossing (on loopback
+//              and fast links the answers to a batch are queued before its last sendmsg returns).
+// These run once per batch, often once per packet in a flood, so their arguments are read with
+// plain Node-API calls (one per argument, nothing allocated) and the recvmmsg headers are set
+// up once and only refreshed where the kernel wrote to them.
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <sys/socket.h>
@@ -11,10 +16,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <vector>
 
-#include <time.h>
 #include <linux/errqueue.h>
 
 #include "common.h"
@@ -34,11 +39,214 @@ enum Meta {
   kEeErrno, kEeOrigin, kEeType, kEeCode, kEeInfo, kEeData, kOffenderFamily
 };
 
+// ---------------------------------------------------------------------------------------------
+// arguments
+
+// Raw Node-API argument access for the per-batch calls. Errors are thrown as Napi::Error and
+// turned into JS exceptions at the entry point (see Entry).
+class RawArgs {
+ public:
+  static constexpr size_t kMax = 12;
+
+  RawArgs(napi_env env, napi_callback_info info) : env_(env) {
+    size_t argc = kMax;
+    if (napi_get_cb_info(env, info, &argc, argv_, nullptr, nullptr) != napi_ok) argc = 0;
+    argc_ = argc < kMax ? argc : kMax;
+  }
+
+  napi_env env() const { return env_; }
+
+  int Fd(size_t i) const {
+    double d;
+    if (!Number(i, &d)) Throw("fd", "a file descriptor number");
+    if (!(d >= 0 && d <= 0x7fffffff) || d != static_cast<double>(static_cast<int32_t>(d))) {
+      throw Napi::RangeError::New(env_, "argument fd must be a non-negative integer");
+    }
+    return static_cast<int>(d);
+  }
+
+  int32_t Int(size_t i, const char* name) const {
+    double d;
+    if (!Number(i, &d)) Throw(name, "a number");
+    if (!(d >= -2147483648.0 && d <= 2147483647.0) || d != static_cast<double>(static_cast<int32_t>(d))) {
+      throw Napi::RangeError::New(env_, std::string("argument ") + name + " must be a 32-bit integer");
+    }
+    return static_cast<int32_t>(d);
+  }
+
+  uint32_t Uint(size_t i, const char* name) const {
+    int32_t v = Int(i, name);
+    if (v < 0) throw Napi::RangeError::New(env_, std::string("argument ") + name + " must not be negative");
+    return static_cast<uint32_t>(v);
+  }
+
+  bool Bool(size_t i, const char* name) const {
+    napi_value v = At(i);
+    if (v == nullptr) return false;
+    bool b;
+    if (napi_get_value_bool(env_, v, &b) == napi_ok) return b;
+    napi_valuetype t;
+    if (napi_typeof(env_, v, &t) == napi_ok && t == napi_undefined) return false;
+    Throw(name, "a boolean");
+  }
+
+  // A Buffer (any typed array): its bytes.
+  template <typename T = uint8_t>
+  void Bytes(size_t i, const char* name, T** data, size_t* bytes) const {
+    napi_typedarray_type type;
+    size_t length;
+    void* p;
+    if (At(i) == nullptr || napi_get_typedarray_info(env_, At(i), &type, &length, &p, nullptr, nullptr) != napi_ok) {
+      Throw(name, "a Buffer");
+    }
+    *data = static_cast<T*>(p);
+    *bytes = p == nullptr ? 0 : length * ElementSize(type);
+  }
+
+  // A typed array of exactly one type: its elements.
+  template <typename T>
+  void Typed(size_t i, const char* name, napi_typedarray_type want, const char* what, T** data, size_t* count) const {
+    napi_typedarray_type type;
+    size_t length;
+    void* p;
+    if (At(i) == nullptr || napi_get_typedarray_info(env_, At(i), &type, &length, &p, nullptr, nullptr) != napi_ok ||
+        type != want) {
+      Throw(name, what);
+    }
+    *data = static_cast<T*>(p);
+    *count = p == nullptr ? 0 : length;
+  }
+
+ private:
+  napi_value At(size_t i) const { return i < argc_ ? argv_[i] : nullptr; }
+
+  bool Number(size_t i, double* d) const {
+    napi_value v = At(i);
+    return v != nullptr && napi_get_value_double(env_, v, d) == napi_ok;
+  }
+
+  [[noreturn]] void Throw(const char* name, const char* expected) const {
+    throw Napi::TypeError::New(env_, std::string("argument ") + name + " must be " + expected);
+  }
+
+  static size_t ElementSize(napi_typedarray_type t) {
+    switch (t) {
+      case napi_int16_array: case napi_uint16_array: return 2;
+      case napi_int32_array: case napi_uint32_array: case napi_float32_array: return 4;
+      case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: return 8;
+      default: return 1;
+    }
+  }
+
+  napi_env env_;
+  napi_value argv_[kMax];
+  size_t argc_;
+};
+
+// Runs a raw entry point, turning C++ exceptions into JS exceptions (none may escape).
+template <napi_value (*F)(const RawArgs&)>
+napi_value Entry(napi_env env, napi_callback_info info) {
+  try {
+    RawArgs args(env, info);
+    return F(args);
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();
+  } catch (const std::exception& e) {
+    napi_throw_error(env, nullptr, e.what());
+  } catch (...) {
+    napi_throw_error(env, nullptr, "unexpected native error");
+  }
+  return nullptr;
+}
+
+static napi_value Int(napi_env env, int64_t v) {
+  napi_value r;
+  napi_create_int64(env, v, &r);
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// receiving
+
+struct RecvArgs {
+  uint8_t* buf;
+  size_t bufBytes;
+  uint32_t slot;
+  uint32_t max;
+  double* meta;
+  size_t metaCount;
+  uint8_t* addrs;
+  size_t addrsBytes;
+};
+
+// Reads buffer, slotSize, maxMessages, meta, addresses from argument `first` on.
+static RecvArgs ReadRecvArgs(const RawArgs& a, size_t first) {
+  RecvArgs r;
+  a.Bytes(first, "buffer", &r.buf, &r.bufBytes);
+  r.slot = a.Uint(first + 1, "slotSize");
+  r.max = a.Uint(first + 2, "maxMessages");
+  a.Typed(first + 3, "meta", napi_float64_array, "a Float64Array", &r.meta, &r.metaCount);
+  a.Bytes(first + 4, "addresses", &r.addrs, &r.addrsBytes);
+  if (r.slot == 0) throw Napi::RangeError::New(a.env(), "argument slotSize must be positive");
+  return r;
+}
+
+// How many messages the buffers hold room for (at most max); 0 = none.
+static size_t RecvCapacity(const RecvArgs& r) {
+  size_t n = r.max;
+  if (n > kMaxBatch) n = kMaxBatch;
+  if (n > r.bufBytes / r.slot) n = r.bufBytes / r.slot;
+  if (n > r.metaCount / kMetaStride) n = r.metaCount / kMetaStride;
+  if (n > r.addrsBytes / kAddrStride) n = r.addrsBytes / kAddrStride;
+  return n;
+}
+
+// The recvmmsg headers of this thread, kept between calls: entries [0, ready) point into
+// `buf` with `slot`-byte slots; the kernel changes only the lengths of the entries it filled.
 struct RecvScratch {
   std::vector<mmsghdr> msgs;
   std::vector<iovec> iovs;
   std::vector<sockaddr_storage> names;
   std::vector<char> control;
+  const uint8_t* buf = nullptr;
+  uint32_t slot = 0;
+  size_t ready = 0;
+  size_t dirty = 0;
+
+  void Prepare(uint8_t* b, uint32_t s, size_t n) {
+    if (n > msgs.size()) {
+      msgs.resize(n);
+      iovs.resize(n);
+      names.resize(n);
+      control.resize(n * kControlSize);
+      ready = 0;
+    }
+    if (b != buf || s != slot) {
+      buf = b;
+      slot = s;
+      ready = 0;
+    }
+    if (dirty > ready) dirty = ready;
+    for (size_t i = 0; i < dirty; i++) {
+      msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      msgs[i].msg_hdr.msg_controllen = kControlSize;
+    }
+    for (size_t i = ready; i < n; i++) {
+      iovs[i].iov_base = b + i * s;
+      iovs[i].iov_len = s;
+      msghdr& mh = msgs[i].msg_hdr;
+      std::memset(&mh, 0, sizeof(mh));
+      mh.msg_name = &names[i];
+      mh.msg_namelen = sizeof(sockaddr_storage);
+      mh.msg_iov = &iovs[i];
+      mh.msg_iovlen = 1;
+      mh.msg_control = control.data() + i * kControlSize;
+      mh.msg_controllen = kControlSize;
+      msgs[i].msg_len = 0;
+    }
+    if (n > ready) ready = n;
+    dirty = 0;
+  }
 };
 
 static void DecodeControl(msghdr* mh, double* m, uint8_t* addr) {
@@ -89,54 +297,23 @@ static void DecodeControl(msghdr* mh, double* m, uint8_t* addr) {
   }
 }
 
-// recvBatch(fd, buf, slotSize, max, meta: Float64Array, addrs: Buffer, errqueue) -> count
-static Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = ArgFd(info, 0);
-  Napi::Buffer<uint8_t> buf = ArgBuffer(info, 1, "buffer");
-  uint32_t slot = ArgUint(info, 2, "slotSize");
-  uint32_t max = ArgUint(info, 3, "maxMessages");
-  Napi::TypedArrayOf<double> meta = ArgFloat64Array(info, 4, "meta");
-  Napi::Buffer<uint8_t> addrs = ArgBuffer(info, 5, "addresses");
-  bool errqueue = ArgBool(info, 6, "errqueue");
-  if (slot == 0) throw Napi::RangeError::New(env, "argument slotSize must be positive");
-  size_t n = max;
-  if (n > kMaxBatch) n = kMaxBatch;
-  if (n > buf.Length() / slot) n = buf.Length() / slot;
-  if (n > meta.ElementLength() / kMetaStride) n = meta.ElementLength() / kMetaStride;
-  if (n > addrs.Length() / kAddrStride) n = addrs.Length() / kAddrStride;
-  if (n == 0) throw Napi::RangeError::New(env, "buffers hold no message slot (check slotSize, meta and addresses sizes)");
-
+// recvmmsg of up to n (>= 1) messages into r; the count, or -errno (EAGAIN: 0).
+static int Receive(int fd, const RecvArgs& r, size_t n, bool errqueue) {
   thread_local RecvScratch s;
-  s.msgs.resize(n);
-  s.iovs.resize(n);
-  s.names.resize(n);
-  s.control.resize(n * kControlSize);
-  for (size_t i = 0; i < n; i++) {
-    s.iovs[i].iov_base = buf.Data() + i * slot;
-    s.iovs[i].iov_len = slot;
-    msghdr& mh = s.msgs[i].msg_hdr;
-    std::memset(&mh, 0, sizeof(mh));
-    mh.msg_name = &s.names[i];
-    mh.msg_namelen = sizeof(sockaddr_storage);
-    mh.msg_iov = &s.iovs[i];
-    mh.msg_iovlen = 1;
-    mh.msg_control = s.control.data() + i * kControlSize;
-    mh.msg_controllen = kControlSize;
-    s.msgs[i].msg_len = 0;
-  }
+  s.Prepare(r.buf, r.slot, n);
   int flags = MSG_DONTWAIT | MSG_TRUNC | (errqueue ? MSG_ERRQUEUE : 0);
   int got;
   do got = recvmmsg(fd, s.msgs.data(), static_cast<unsigned>(n), flags, nullptr);
   while (got < 0 && errno == EINTR);
   if (got < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, 0);
-    throw ErrnoError(env, errno, errqueue ? "recvmmsg(MSG_ERRQUEUE)" : "recvmmsg");
+    int err = errno;
+    s.dirty = 1;
+    return err == EAGAIN || err == EWOULDBLOCK ? 0 : -err;
   }
-  double* m0 = meta.Data();
+  s.dirty = static_cast<size_t>(got);
   for (int i = 0; i < got; i++) {
-    double* m = m0 + i * kMetaStride;
-    uint8_t* addr = addrs.Data() + i * kAddrStride;
+    double* m = r.meta + i * kMetaStride;
+    uint8_t* addr = r.addrs + i * kAddrStride;
     for (size_t k = 0; k < kMetaStride; k++) m[k] = 0;
     m[kTsSec] = -1;
     m[kTsNsec] = -1;
@@ -158,8 +335,23 @@ static Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
     m[kScope] = scope;
     DecodeControl(&mh, m, addr);
   }
-  return Napi::Number::New(env, got);
+  return got;
 }
+
+// recvBatch(fd, buf, slotSize, max, meta: Float64Array, addrs: Buffer, errqueue) -> count
+static napi_value RecvBatch(const RawArgs& a) {
+  int fd = a.Fd(0);
+  RecvArgs r = ReadRecvArgs(a, 1);
+  bool errqueue = a.Bool(6, "errqueue");
+  size_t n = RecvCapacity(r);
+  if (n == 0) throw Napi::RangeError::New(a.env(), "buffers hold no message slot (check slotSize, meta and addresses sizes)");
+  int got = Receive(fd, r, n, errqueue);
+  if (got < 0) throw ErrnoError(a.env(), -got, errqueue ? "recvmmsg(MSG_ERRQUEUE)" : "recvmmsg");
+  return Int(a.env(), got);
+}
+
+// ---------------------------------------------------------------------------------------------
+// sending
 
 static int SocketDomain(int fd) {
   int domain = 0;
@@ -168,44 +360,60 @@ static int SocketDomain(int fd) {
   return domain;
 }
 
-// sendBatch(fd, data, desc: Int32Array, addrs: Buffer, count, out: Float64Array) -> processed
-// desc per message: [offset, length, family (4/6, 0 = connected), port, ttl|-1, tos|-1, scopeId, 0]
-// out per message: [sec, nsec, errno]. Stops at EAGAIN/ENOBUFS, leaving that message unsent.
-static Napi::Value SendBatch(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = ArgFd(info, 0);
-  Napi::Buffer<uint8_t> data = ArgBuffer(info, 1, "data");
-  Napi::TypedArrayOf<int32_t> desc = ArgInt32Array(info, 2, "descriptors");
-  Napi::Buffer<uint8_t> addrs = ArgBuffer(info, 3, "addresses");
-  uint32_t count = ArgUint(info, 4, "count");
-  Napi::TypedArrayOf<double> out = ArgFloat64Array(info, 5, "out");
-  if (count > desc.ElementLength() / kSendDescStride || count > out.ElementLength() / kSendOutStride) {
+struct SendArgs {
+  uint8_t* data;
+  size_t dataBytes;
+  int32_t* desc;
+  size_t descCount;
+  uint8_t* addrs;
+  size_t addrsBytes;
+  uint32_t count;
+  double* out;
+  size_t outCount;
+};
+
+// Reads data, descriptors, addresses, count, out from argument 1 on and checks every
+// descriptor, so that an error never leaves a batch half sent.
+static SendArgs ReadSendArgs(const RawArgs& a) {
+  Napi::Env env(a.env());
+  SendArgs s;
+  a.Bytes(1, "data", &s.data, &s.dataBytes);
+  a.Typed(2, "descriptors", napi_int32_array, "an Int32Array", &s.desc, &s.descCount);
+  a.Bytes(3, "addresses", &s.addrs, &s.addrsBytes);
+  s.count = a.Uint(4, "count");
+  a.Typed(5, "out", napi_float64_array, "a Float64Array", &s.out, &s.outCount);
+  if (s.count > s.descCount / kSendDescStride || s.count > s.outCount / kSendOutStride) {
     throw Napi::RangeError::New(env, "argument count exceeds the descriptor or output arrays");
   }
-  // check every descriptor before sending anything, so an error never leaves a batch half sent
-  for (uint32_t k = 0; k < count; k++) {
-    const int32_t* d = desc.Data() + k * kSendDescStride;
+  for (uint32_t k = 0; k < s.count; k++) {
+    const int32_t* d = s.desc + k * kSendDescStride;
     auto which = [k] { return "message " + std::to_string(k); };
-    if (d[0] < 0 || d[1] < 0 || static_cast<size_t>(d[0]) + static_cast<size_t>(d[1]) > data.Length()) {
+    if (d[0] < 0 || d[1] < 0 || static_cast<size_t>(d[0]) + static_cast<size_t>(d[1]) > s.dataBytes) {
       throw Napi::RangeError::New(env, which() + " lies outside the data buffer");
     }
     if (d[2] != 0 && d[2] != 4 && d[2] != 6) throw Napi::RangeError::New(env, which() + " has a family other than 4, 6 or 0");
-    if (d[2] != 0 && (k + 1) * 16 > addrs.Length()) throw Napi::RangeError::New(env, "argument addresses is too short for count");
+    if (d[2] != 0 && (k + 1) * 16 > s.addrsBytes) throw Napi::RangeError::New(env, "argument addresses is too short for count");
     if (d[3] < 0 || d[3] > 65535) throw Napi::RangeError::New(env, which() + " has a port outside 0-65535");
     if (d[4] > 255 || d[5] > 255) throw Napi::RangeError::New(env, which() + ": ttl and tos must be from 0 to 255");
   }
+  return s;
+}
+
+// One sendmsg per message; stops at EAGAIN/ENOBUFS, leaving that message unsent. Returns how
+// many were processed (sent, or failed with their errno in out).
+static uint32_t Send(int fd, const SendArgs& s) {
   int domain = -1;
   uint32_t i = 0;
-  for (; i < count; i++) {
-    const int32_t* d = desc.Data() + i * kSendDescStride;
-    double* o = out.Data() + i * kSendOutStride;
+  for (; i < s.count; i++) {
+    const int32_t* d = s.desc + i * kSendDescStride;
+    double* o = s.out + i * kSendOutStride;
     int32_t offset = d[0], length = d[1], family = d[2], port = d[3], ttl = d[4], tos = d[5];
     sockaddr_storage ss;
     socklen_t sslen = 0;
     if (family == 4 || family == 6) {
-      sslen = RawToSockaddr(family, addrs.Data() + i * 16, port, static_cast<uint32_t>(d[6]), &ss);
+      sslen = RawToSockaddr(family, s.addrs + i * 16, port, static_cast<uint32_t>(d[6]), &ss);
     }
-    iovec iov{data.Data() + offset, static_cast<size_t>(length)};
+    iovec iov{s.data + offset, static_cast<size_t>(length)};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int)) * 2];
     msghdr mh{};
     mh.msg_name = sslen ? &ss : nullptr;
@@ -249,7 +457,39 @@ static Napi::Value SendBatch(const Napi::CallbackInfo& info) {
     o[2] = r < 0 ? errno : 0;
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) break;
   }
-  return Napi::Number::New(env, i);
+  return i;
+}
+
+// sendBatch(fd, data, desc: Int32Array, addrs: Buffer, count, out: Float64Array) -> processed
+// desc per message: [offset, length, family (4/6, 0 = connected), port, ttl|-1, tos|-1, scopeId, 0]
+// out per message: [sec, nsec, errno]. Stops at EAGAIN/ENOBUFS, leaving that message unsent.
+static napi_value SendBatch(const RawArgs& a) {
+  int fd = a.Fd(0);
+  SendArgs s = ReadSendArgs(a);
+  return Int(a.env(), Send(fd, s));
+}
+
+// sendRecvBatch(fd, data, desc, addrs, count, out, buf, slotSize, maxMessages, meta, addrs,
+//               counts: Int32Array) -> processed
+// sendBatch, then (maxMessages > 0) one recvBatch of what is queued (not the error queue).
+// counts = [processed, received], received being -errno when recvmmsg failed (the sends
+// stand: a pending socket error is the caller's to report). Every argument is checked first.
+static napi_value SendRecvBatch(const RawArgs& a) {
+  int fd = a.Fd(0);
+  SendArgs s = ReadSendArgs(a);
+  RecvArgs r = ReadRecvArgs(a, 6);
+  int32_t* counts;
+  size_t countsLen;
+  a.Typed(11, "counts", napi_int32_array, "an Int32Array", &counts, &countsLen);
+  if (countsLen < 2) throw Napi::RangeError::New(a.env(), "argument counts needs 2 elements");
+  size_t n = RecvCapacity(r);
+  if (n == 0 && r.max > 0) {
+    throw Napi::RangeError::New(a.env(), "buffers hold no message slot (check slotSize, meta and addresses sizes)");
+  }
+  uint32_t sent = Send(fd, s);
+  counts[0] = static_cast<int32_t>(sent);
+  counts[1] = n > 0 ? Receive(fd, r, n, false) : 0;
+  return Int(a.env(), sent);
 }
 
 // clockRealtime(out: Float64Array) writes [sec, nsec] of CLOCK_REALTIME, the clock of
@@ -264,9 +504,17 @@ static Napi::Value ClockRealtime(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+static void Export(Napi::Env env, Napi::Object exports, const char* name, napi_callback cb) {
+  napi_value fn;
+  napi_status st = napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn);
+  if (st != napi_ok) throw Napi::Error::New(env, std::string("cannot create ") + name);
+  exports.Set(name, Napi::Value(env, fn));
+}
+
 void InitDatagramIo(Napi::Env env, Napi::Object exports) {
-  exports.Set("recvBatch", Napi::Function::New(env, RecvBatch, "recvBatch"));
-  exports.Set("sendBatch", Napi::Function::New(env, SendBatch, "sendBatch"));
+  Export(env, exports, "recvBatch", Entry<RecvBatch>);
+  Export(env, exports, "sendBatch", Entry<SendBatch>);
+  Export(env, exports, "sendRecvBatch", Entry<SendRecvBatch>);
   exports.Set("clockRealtime", Napi::Function::New(env, ClockRealtime, "clockRealtime"));
 }
 

@@ -1,5 +1,6 @@
 // Loads the addon (a prebuild from prebuilds/ or a local build from build/) with
 // node-gyp-build and types every export. Nothing else imports the .node file.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -190,8 +191,23 @@ export interface AddonInfo {
   arch: string;
 }
 
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
+
+/**
+ * The package root (package.json, binding.gyp, build/, prebuilds/): the nearest directory above
+ * this module that has package.json and binding.gyp, so that the module may live in dist/ or in
+ * a bundle elsewhere in the package; the parent directory when none is found.
+ */
+export function packageRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (let dir = here, i = 0; i < 4; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'binding.gyp'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return join(here, '..');
+}
 
 let cached: { binding: NativeBinding; info: AddonInfo } | undefined;
 
@@ -204,7 +220,7 @@ function load(): { binding: NativeBinding; info: AddonInfo } {
     path = override;
   } else {
     const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
-    path = nodeGypBuild.resolve(packageRoot);
+    path = nodeGypBuild.resolve(packageRoot());
   }
   const binding = require(path) as NativeBinding;
   const source = override ? 'override' : path.includes(`${'/'}prebuilds${'/'}`) ? 'prebuild' : 'local-build';

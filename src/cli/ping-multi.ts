@@ -24,7 +24,7 @@ export class FpingPrinter {
     private readonly o: MultiOptions,
   ) {
     let w = 0;
-    for (const t of targets) if (t.info.target.length > w) w = t.info.target.length;
+    for (let i = 0; i < targets.length; i++) w = Math.max(w, targets[i]!.info.target.length);
     this.width = w;
   }
 
@@ -68,16 +68,40 @@ export class FpingPrinter {
 
   /** The end: the -u list, or a summary line per target. */
   summary(): string {
-    let s = '';
-    if (this.o.unreachable) for (const t of this.targets) if (t.received === 0) s += `${t.info.target}\n`;
-    if (this.o.alive || this.o.unreachable) return s;
-    if (!this.o.quiet) s += '\n';
-    for (const t of this.targets) {
-      s += `${this.name(t)} : xmt/rcv/%loss = ${t.transmitted}/${t.received}/${Math.trunc(t.loss)}%`;
-      const st = t.stats;
-      if (st.count > 0) s += `, min/avg/max = ${fpingTime(st.min)}/${fpingTime(st.mean)}/${fpingTime(st.max)}`;
-      s += '\n';
+    // ten thousand lines: collected and joined once, not grown line by line
+    const targets = this.targets;
+    const lines: string[] = [];
+    if (this.o.unreachable) {
+      for (let i = 0; i < targets.length; i++) if (targets[i]!.received === 0) lines.push(`${targets[i]!.info.target}\n`);
     }
-    return s;
+    if (this.o.alive || this.o.unreachable) return lines.join('');
+    if (!this.o.quiet) lines.push('\n');
+    // neighbours in a sweep mostly end alike (1/1/0%, the same round trip): the counters part
+    // and the times part of a line are reused from the line before when they are the same
+    let xmt = -1, rcv = -1, loss = -1, counters = '';
+    let min = NaN, avg = NaN, max = NaN, times = '\n';
+    for (let i = 0; i < targets.length; i++) {
+      const t = targets[i]!;
+      const l = Math.trunc(t.loss);
+      if (t.transmitted !== xmt || t.received !== rcv || l !== loss) {
+        xmt = t.transmitted;
+        rcv = t.received;
+        loss = l;
+        counters = ` : xmt/rcv/%loss = ${xmt}/${rcv}/${loss}%`;
+      }
+      const st = t.stats;
+      if (st.count === 0) {
+        min = avg = max = NaN;
+        times = '\n';
+      } else if (!(st.min === min && st.mean === avg && st.max === max)) {
+        min = st.min;
+        avg = st.mean;
+        max = st.max;
+        const a = fpingTime(min);
+        times = `, min/avg/max = ${a}/${avg === min ? a : fpingTime(avg)}/${max === min ? a : fpingTime(max)}\n`;
+      }
+      lines.push(this.name(t) + counters + times);
+    }
+    return lines.join('');
   }
 }

@@ -44,16 +44,22 @@ export async function run(argv: string[], out: Output, signal: AbortSignal): Pro
     receiveBuffer: hosts.length > 64 || cfg.engine.interval === 0 || cfg.engine.preload > 16 ? BIG_RECEIVE_BUFFER : undefined,
   });
   const writer = new BufferedWriter(out.out);
+  // -g expands to addresses of one family: nothing to look up or check one by one
+  const first = cfg.generate ? literalFamily(hosts[0]!) : 0;
+  const uniform = first !== 0 && (cfg.family === null || cfg.family === first) ? first : 0;
   try {
-    openSockets(pool, hosts, cfg.family);
+    openSockets(pool, hosts, cfg.family, uniform);
     // from here on the process holds no privilege: names and replies come from the network
     dropAllCapabilities();
-    const { targets, failed } = await resolveAll(hosts, cfg, out);
+    const { targets, failed } = uniform !== 0 ? literalTargets(hosts, uniform) : await resolveAll(hosts, cfg, out);
     if (targets.length === 0) return 2;
+    const families = new Set<4 | 6>();
+    for (let i = 0; i < targets.length && families.size < 2; i++) families.add(targets[i]!.family);
     for (const t of targets) {
       if (!pool.sockets.has(t.family)) throw new UsageError(`${t.target} resolved to ${t.address}, but no IPv${t.family} socket could be opened`, 'use -4 or -6, or run netdiag doctor');
+      if (uniform !== 0) break;
     }
-    const used = new Map([...pool.sockets].filter(([family]) => targets.some((t) => t.family === family)));
+    const used = new Map([...pool.sockets].filter(([family]) => families.has(family)));
     const engine = new PingEngine(nativeBackend.clock, used, targets, cfg.engine);
     const code = cfg.many ? await runMany(engine, cfg, writer, signal) : await runOne(engine, targets[0]!, cfg, writer, out, signal);
     if (cfg.json) {
@@ -84,7 +90,11 @@ async function targetList(cfg: PingCliConfig, positionals: string[]): Promise<st
  * Opens the socket of every family the targets may need: the family of each address, both for
  * names (they resolve later, without privilege). A family only a name might need may fail.
  */
-function openSockets(pool: SocketPool, hosts: readonly string[], family: 4 | 6 | null): void {
+function openSockets(pool: SocketPool, hosts: readonly string[], family: 4 | 6 | null, uniform: 4 | 6 | 0): void {
+  if (uniform !== 0) {
+    pool.socket(uniform);
+    return;
+  }
   const needed = new Set<4 | 6>();
   const maybe = new Set<4 | 6>();
   for (const h of hosts) {
@@ -114,12 +124,31 @@ function openSockets(pool: SocketPool, hosts: readonly string[], family: 4 | 6 |
   if (maybe.size > 0 && needed.size === 0 && opened === 0) throw firstError;
 }
 
+/** Targets for addresses all known to be literals of one family. */
+function literalTargets(hosts: readonly string[], family: 4 | 6): { targets: PingTarget[]; failed: number } {
+  const targets = new Array<PingTarget>(hosts.length);
+  for (let i = 0; i < hosts.length; i++) targets[i] = { target: hosts[i]!, address: hosts[i]!, family };
+  return { targets, failed: 0 };
+}
+
 async function resolveAll(hosts: readonly string[], cfg: PingCliConfig, out: Output): Promise<{ targets: PingTarget[]; failed: number }> {
-  // addresses need no lookup: 10,000 of them stay synchronous
-  const settled = await Promise.allSettled(hosts.map((h) => {
+  // addresses need no lookup: 10,000 of them stay synchronous, without a promise each
+  const literal: Array<PingTarget | null> = new Array<PingTarget | null>(hosts.length);
+  const lookups: Array<Promise<PingTarget>> = [];
+  for (let i = 0; i < hosts.length; i++) {
+    const h = hosts[i]!;
     const f = literalFamily(h);
-    return f !== 0 && (cfg.family === null || cfg.family === f) ? { target: h, address: h, family: f } : resolveTarget(h, cfg.family);
-  }));
+    if (f !== 0 && (cfg.family === null || cfg.family === f)) {
+      literal[i] = { target: h, address: h, family: f };
+    } else {
+      literal[i] = null;
+      lookups.push(resolveTarget(h, cfg.family));
+    }
+  }
+  if (lookups.length === 0) return { targets: literal as PingTarget[], failed: 0 };
+  const looked = await Promise.allSettled(lookups);
+  let next = 0;
+  const settled = literal.map((t): PromiseSettledResult<PingTarget> => (t !== null ? { status: 'fulfilled', value: t } : looked[next++]!));
   const targets: PingTarget[] = [];
   let failed = 0;
   for (const r of settled) {

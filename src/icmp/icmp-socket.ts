@@ -1,13 +1,14 @@
 // One ICMP socket for one (family, mode), shared by every target: opens it with the right
 // options and filters, reads the identifier the kernel uses, sends batches and drains
 // received datagrams and the error queue with bounded work per wakeup.
-import { randomInt } from 'node:crypto';
+import { getSystemErrorName } from 'node:util';
 import {
   native, POLL_ERROR, POLL_READABLE, RECV_ADDR_STRIDE, RECV_FLAG_TRUNC, RECV_META_STRIDE, RecvMeta,
   type NativeBinding, type Poller,
 } from '../native.js';
 import type { IcmpMode } from '../privileges.js';
 import { readAddress } from './address-bytes.js';
+import { randomIdentifier } from './random.js';
 import { icmpV4EchoBpf, icmpV4TypeFilter, icmpV6EchoBpf, icmpV6TypeFilter } from './kernel-filters.js';
 import type { SendBatch } from './send-batch.js';
 
@@ -46,6 +47,11 @@ export interface IcmpMessage {
   rxNsec: number;
   /** set for error-queue messages (ping sockets, local errors) */
   queued: QueuedError | null;
+  /**
+   * When present: true when the source address is the one in b[off..off+16) (IPv4: its first
+   * 4 bytes), compared without making a string (see ReceivedMessage).
+   */
+  sourceEquals?(b: Buffer, off: number): boolean;
 }
 
 export interface QueuedError {
@@ -61,6 +67,38 @@ export interface QueuedError {
 
 const SLOT = 2048;
 const BATCH = 64;
+
+/** Where one recvBatch puts its messages. */
+interface ReceiveArea {
+  buf: Buffer;
+  meta: Float64Array;
+  addrs: Buffer;
+  /** sendAndReceive's area: messages [next, count) not handed out yet; errno of a failed read */
+  next: number;
+  count: number;
+  errno: number;
+}
+
+function newReceiveArea(): ReceiveArea {
+  return {
+    buf: Buffer.alloc(SLOT * BATCH), meta: new Float64Array(RECV_META_STRIDE * BATCH), addrs: Buffer.alloc(RECV_ADDR_STRIDE * BATCH),
+    next: 0, count: 0, errno: 0,
+  };
+}
+
+function queuedError(area: ReceiveArea, i: number): QueuedError {
+  const meta = area.meta;
+  const m = i * RECV_META_STRIDE;
+  const offFam = meta[m + RecvMeta.offenderFamily]!;
+  return {
+    errno: meta[m + RecvMeta.eeErrno]!,
+    origin: meta[m + RecvMeta.eeOrigin]!,
+    type: meta[m + RecvMeta.eeType]!,
+    code: meta[m + RecvMeta.eeCode]!,
+    info: meta[m + RecvMeta.eeInfo]!,
+    offender: offFam === 4 || offFam === 6 ? readAddress(area.addrs, i * RECV_ADDR_STRIDE + 16, offFam) : null,
+  };
+}
 /** messages handled per wakeup before yielding to the event loop */
 export const DRAIN_BUDGET = 1024;
 
@@ -72,10 +110,14 @@ export class IcmpSocket {
   readonly identifier: number;
   private readonly n: NativeBinding;
   private poller: Poller | null = null;
-  private readonly rbuf = Buffer.alloc(SLOT * BATCH);
-  private readonly meta = new Float64Array(RECV_META_STRIDE * BATCH);
-  private readonly addrs = Buffer.alloc(RECV_ADDR_STRIDE * BATCH);
+  private readonly main = newReceiveArea();
+  /** what sendAndReceive read: messages [next, count), or the errno of its failed read */
+  private readonly stash = newReceiveArea();
+  private readonly counts = new Int32Array(2);
+  /** messages of the sendAndReceive area are being handed out */
+  private handingOut = false;
   private closed = false;
+  private reused: ReceivedMessage | null = null;
 
   constructor(opts: IcmpSocketOptions) {
     const n = (this.n = native());
@@ -115,7 +157,7 @@ export class IcmpSocket {
         }
       }
       if (opts.mode === 'raw') {
-        this.identifier = opts.identifier ?? randomInt(1, 0x10000);
+        this.identifier = opts.identifier ?? randomIdentifier();
         if (opts.source !== undefined) n.bind(fd, opts.family, opts.source, 0);
         if (v6) n.setsockoptBuffer(fd, C.IPPROTO_ICMPV6, C.ICMPV6_FILTER, icmpV6TypeFilter());
         else n.setsockoptBuffer(fd, C.IPPROTO_ICMP, C.ICMP_FILTER, icmpV4TypeFilter());
@@ -157,63 +199,125 @@ export class IcmpSocket {
   }
 
   /**
+   * Sends the batch like send(), and in the same native call reads what is then queued (up
+   * to 64 datagrams, not the error queue): on loopback and fast links the answers to a batch
+   * are there before its last sendmsg returns. The next drain() or read() hands those out
+   * first. Returns how many messages were processed, as send() does.
+   */
+  sendAndReceive(batch: SendBatch): number {
+    const st = this.stash;
+    // what the last call read must be handed out (and not be being handed out: a callback may
+    // send) before the next call overwrites it
+    if (st.next < st.count || st.errno !== 0 || this.handingOut || this.closed) return this.send(batch);
+    const counts = this.counts;
+    const sent = this.n.sendRecvBatch(this.fd, batch.data, batch.desc, batch.addrs, batch.count, batch.out, st.buf, SLOT, BATCH, st.meta, st.addrs, counts);
+    const got = counts[1]!;
+    st.next = 0;
+    st.count = got > 0 ? got : 0;
+    st.errno = got < 0 ? -got : 0;
+    return sent;
+  }
+
+  /**
    * Reads up to budget messages (errorQueue: from MSG_ERRQUEUE) and hands each to onMessage.
-   * Returns how many were read; fewer than budget means the queue is empty.
+   * Returns how many were read; fewer than budget means the queue is empty (datagrams that
+   * sendAndReceive read come first, and when its read found the queue empty no other read
+   * follows: newer datagrams wait for the next call).
    */
   drain(errorQueue: boolean, onMessage: (m: IcmpMessage) => void, budget = DRAIN_BUDGET): number {
+    return this.receive(errorQueue, onMessage, budget, null);
+  }
+
+  /**
+   * Like drain, but hands out one ReceivedMessage object per socket, refilled for every message
+   * (valid only during the callback), whose `from` string is made only when asked for. For hot
+   * loops: no allocation per message.
+   */
+  read(errorQueue: boolean, onMessage: (m: ReceivedMessage) => void, budget = DRAIN_BUDGET): number {
+    return this.receive(errorQueue, onMessage as (m: IcmpMessage) => void, budget, (this.reused ??= new ReceivedMessage()));
+  }
+
+  private receive(errorQueue: boolean, onMessage: (m: IcmpMessage) => void, budget: number, reused: ReceivedMessage | null): number {
     let total = 0;
-    const v4raw = this.family === 4 && this.mode === 'raw';
+    if (!errorQueue) {
+      const st = this.stash;
+      if (st.next < st.count) {
+        // what sendAndReceive read comes first
+        const from = st.next;
+        const upTo = Math.min(st.count, from + budget);
+        st.next = upTo;
+        this.handingOut = true;
+        try {
+          total = this.deliver(st, from, upTo, false, onMessage, reused);
+        } finally {
+          this.handingOut = false;
+        }
+        if (this.closed || total === budget) return total;
+        // that read was not full: the queue was empty then; newer datagrams wait for the next look
+        if (st.count < BATCH) return total;
+      } else if (st.errno !== 0) {
+        // the pending socket error sendAndReceive's read met, reported as drain reports it
+        const errno = st.errno;
+        st.errno = 0;
+        const code = getSystemErrorName(-errno);
+        throw Object.assign(new Error(`${code}: pending socket error, recvmmsg`), { code, errno, syscall: 'recvmmsg' });
+      }
+    }
+    const main = this.main;
     while (total < budget && !this.closed) {
-      const got = this.n.recvBatch(this.fd, this.rbuf, SLOT, Math.min(BATCH, budget - total), this.meta, this.addrs, errorQueue);
-      for (let i = 0; i < got; i++) {
-        const m = i * RECV_META_STRIDE;
-        const meta = this.meta;
-        const full = meta[m + RecvMeta.length]!;
-        let offset = i * SLOT;
-        let length = Math.min(full, SLOT);
-        let ttl: number | null = meta[m + RecvMeta.ttl]! >= 0 ? meta[m + RecvMeta.ttl]! : null;
-        let tos: number | null = meta[m + RecvMeta.tos]! >= 0 ? meta[m + RecvMeta.tos]! : null;
-        const fam = meta[m + RecvMeta.family]!;
-        const from = fam === 4 || fam === 6 ? readAddress(this.addrs, i * RECV_ADDR_STRIDE, fam) : '';
-        if (v4raw && !errorQueue) {
-          // raw IPv4 delivers the IP header: skip it (variable IHL), take TTL and TOS from it
-          const ihl = (this.rbuf[offset]! & 0x0f) * 4;
-          if (ihl < 20 || ihl > length) continue;
-          ttl = this.rbuf[offset + 8]!;
-          tos = this.rbuf[offset + 1]!;
-          offset += ihl;
-          length -= ihl;
-        }
-        let queued: QueuedError | null = null;
-        if (errorQueue) {
-          const offFam = meta[m + RecvMeta.offenderFamily]!;
-          queued = {
-            errno: meta[m + RecvMeta.eeErrno]!,
-            origin: meta[m + RecvMeta.eeOrigin]!,
-            type: meta[m + RecvMeta.eeType]!,
-            code: meta[m + RecvMeta.eeCode]!,
-            info: meta[m + RecvMeta.eeInfo]!,
-            offender: offFam === 4 || offFam === 6 ? readAddress(this.addrs, i * RECV_ADDR_STRIDE + 16, offFam) : null,
-          };
-        }
+      const want = Math.min(BATCH, budget - total);
+      const got = this.n.recvBatch(this.fd, main.buf, SLOT, want, main.meta, main.addrs, errorQueue);
+      total += this.deliver(main, 0, got, errorQueue, onMessage, reused);
+      if (got < want) break;
+    }
+    return total;
+  }
+
+  /** Hands out messages [from, to) of a receive area; returns how many (fewer when closed meanwhile). */
+  private deliver(area: ReceiveArea, from: number, to: number, errorQueue: boolean, onMessage: (m: IcmpMessage) => void, reused: ReceivedMessage | null): number {
+    const v4raw = this.family === 4 && this.mode === 'raw' && !errorQueue;
+    const buf = area.buf, meta = area.meta, addrs = area.addrs;
+    for (let i = from; i < to; i++) {
+      const m = i * RECV_META_STRIDE;
+      // small integers as int32, so the message's fields keep one representation
+      const full = meta[m + RecvMeta.length]! | 0;
+      let offset = i * SLOT;
+      let length = full < SLOT ? full : SLOT;
+      let ttl: number | null = meta[m + RecvMeta.ttl]! >= 0 ? meta[m + RecvMeta.ttl]! : null;
+      let tos: number | null = meta[m + RecvMeta.tos]! >= 0 ? meta[m + RecvMeta.tos]! : null;
+      const fam = meta[m + RecvMeta.family]! | 0;
+      if (v4raw) {
+        // raw IPv4 delivers the IP header: skip it (variable IHL), take TTL and TOS from it
+        const ihl = (buf[offset]! & 0x0f) * 4;
+        if (ihl < 20 || ihl > length) continue;
+        ttl = buf[offset + 8]!;
+        tos = buf[offset + 1]!;
+        offset += ihl;
+        length -= ihl;
+      }
+      const queued = errorQueue ? queuedError(area, i) : null;
+      const truncated = (meta[m + RecvMeta.flags]! & RECV_FLAG_TRUNC) !== 0;
+      if (reused !== null) {
+        reused.set(buf, offset, length, truncated, fam, addrs, i * RECV_ADDR_STRIDE, ttl, tos, meta[m + RecvMeta.tsSec]!, meta[m + RecvMeta.tsNsec]!, queued);
+        onMessage(reused);
+      } else {
         onMessage({
-          buf: this.rbuf, offset, length,
-          truncated: (meta[m + RecvMeta.flags]! & RECV_FLAG_TRUNC) !== 0,
-          from, ttl, tos,
+          buf, offset, length, truncated,
+          from: fam === 4 || fam === 6 ? readAddress(addrs, i * RECV_ADDR_STRIDE, fam) : '',
+          ttl, tos,
           rxSec: meta[m + RecvMeta.tsSec]!, rxNsec: meta[m + RecvMeta.tsNsec]!,
           queued,
         });
-        if (this.closed) return total + i + 1;
       }
-      total += got;
-      if (got < Math.min(BATCH, budget - total + got)) break;
+      if (this.closed) return i + 1 - from;
     }
-    return total;
+    return to - from;
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stash.next = this.stash.count = this.stash.errno = 0;
     this.poller?.close();
     this.poller = null;
     this.n.close(this.fd);
@@ -223,3 +327,75 @@ export class IcmpSocket {
     return this.closed;
   }
 }
+
+/**
+ * The message read() hands out: one object refilled for every message. `from` is formatted only
+ * when asked for (and kept while the next messages come from the same address);
+ * sourceEquals() compares the source with address bytes without making a string.
+ */
+export class ReceivedMessage implements IcmpMessage {
+  buf: Buffer = EMPTY;
+  offset = 0;
+  length = 0;
+  truncated = false;
+  ttl: number | null = null;
+  tos: number | null = null;
+  // doubles from the start (see set())
+  rxSec = -0;
+  rxNsec = -0;
+  queued: QueuedError | null = null;
+  /** 4, 6, or 0 when the datagram had no source address */
+  family = 0;
+  /** the 16 source address bytes are addrs[addrOffset..] */
+  addrs: Buffer = EMPTY;
+  addrOffset = 0;
+  // the last address made into a string, and its bytes
+  private text = '';
+  private textFamily = -1;
+  private readonly textBytes = Buffer.alloc(16);
+  private fresh = false;
+
+  /** @internal */
+  set(buf: Buffer, offset: number, length: number, truncated: boolean, family: number, addrs: Buffer, addrOffset: number, ttl: number | null, tos: number | null, rxSec: number, rxNsec: number, queued: QueuedError | null): void {
+    this.buf = buf;
+    this.addrs = addrs;
+    this.offset = offset;
+    this.length = length;
+    this.truncated = truncated;
+    this.family = family === 4 || family === 6 ? family : 0;
+    this.addrOffset = addrOffset;
+    this.ttl = ttl;
+    this.tos = tos;
+    this.rxSec = rxSec;
+    this.rxNsec = rxNsec;
+    this.queued = queued;
+    this.fresh = false;
+  }
+
+  /** Source address of the datagram (error queue: the original destination); '' when none. */
+  get from(): string {
+    if (this.fresh) return this.text;
+    const fam = this.family;
+    if (fam === 0) {
+      this.textFamily = 0;
+      this.text = '';
+    } else if (fam !== this.textFamily || !this.sourceEquals(this.textBytes, 0)) {
+      this.text = readAddress(this.addrs, this.addrOffset, fam);
+      this.textFamily = fam;
+      this.addrs.copy(this.textBytes, 0, this.addrOffset, this.addrOffset + 16);
+    }
+    this.fresh = true;
+    return this.text;
+  }
+
+  /** True when the source address is the one in b[off..off+16) (IPv4: its first 4 bytes). */
+  sourceEquals(b: Buffer, off: number): boolean {
+    const a = this.addrs, o = this.addrOffset;
+    const n = this.family === 4 ? 4 : this.family === 6 ? 16 : 0;
+    if (n === 0) return false;
+    for (let i = 0; i < n; i++) if (a[o + i] !== b[off + i]) return false;
+    return true;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -39,7 +39,11 @@ export class SendBatch {
     this.desc[d + 4] = ttl;
     this.desc[d + 5] = tos;
     this.desc[d + 6] = scopeId;
-    if (dest) dest.copy(this.addrs, i * 16, destOffset, destOffset + 16);
+    if (dest) {
+      // 16 bytes: a loop is cheaper than Buffer#copy's checks at this size
+      const addrs = this.addrs, to = i * 16;
+      for (let k = 0; k < 16; k++) addrs[to + k] = dest[destOffset + k]!;
+    }
     return i;
   }
 

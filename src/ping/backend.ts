@@ -41,8 +41,12 @@ export interface PingSocket {
   start(onEvent: (readable: boolean, errorQueue: boolean) => void): void;
   /** sends the batch; returns how many were processed (the rest met EAGAIN/ENOBUFS) */
   send(batch: SendBatch): number;
+  /** as send, and reads what is queued right after in the same call (handed out by the next read) */
+  sendAndReceive(batch: SendBatch): number;
   /** reads up to budget messages; fewer than budget means the queue is empty */
   drain(errorQueue: boolean, onMessage: (m: IcmpMessage) => void, budget?: number): number;
+  /** as drain, but the message object may be reused for the next message (valid during the callback only) */
+  read(errorQueue: boolean, onMessage: (m: IcmpMessage) => void, budget?: number): number;
   ref(): void;
   unref(): void;
   close(): void;

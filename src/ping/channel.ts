@@ -17,7 +17,7 @@ export class Channel {
   readonly ctx: MatchContext;
   readonly batch: SendBatch;
   readonly echo: EchoTemplate;
-  /** probe of each batch entry */
+  /** probe of each batch entry: batchProbes[i] for i < batch.count (entries past it are stale) */
   readonly batchProbes: Probe[] = [];
   /** probes whose send failed, waiting for the error queue's details (the MTU) */
   readonly failedSends: Probe[] = [];
@@ -38,6 +38,14 @@ export class Channel {
     this.echo = new EchoTemplate(socket.family, socket.identifier, payload);
     const slot = 8 + payload.size;
     this.batch = new SendBatch(Math.max(1, Math.min(MAX_BATCH, Math.floor(BATCH_BYTES / slot))), slot);
+    // only the engine writes the batch, always echo requests from this template: lay it out
+    // once, and each probe then writes just its sequence numbers and checksum
+    this.echo.prefill(this.batch.data, slot, this.batch.capacity);
+  }
+
+  /** Writes the echo request for seq32 into the batch's next slot; returns its length. */
+  writeEcho(seq32: number): number {
+    return this.echo.write(this.batch.data, this.batch.nextOffset(), seq32, true);
   }
 
   get family(): 4 | 6 {

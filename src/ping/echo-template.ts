@@ -26,8 +26,19 @@ export class EchoTemplate {
     this.baseSum = onesComplementSum(this.packet, 0, this.length);
   }
 
-  /** Writes the echo request carrying seq32 (wire sequence: its low 16 bits) at buf[off]. */
-  write(buf: Buffer, off: number, seq32: number): number {
+  /**
+   * Copies the template into `count` slots of `slotSize` bytes, so that write() with
+   * `prefilled` need only set the sequence numbers and the checksum there.
+   */
+  prefill(buf: Buffer, slotSize: number, count: number): void {
+    for (let i = 0; i < count; i++) buf.set(this.packet, i * slotSize);
+  }
+
+  /**
+   * Writes the echo request carrying seq32 (wire sequence: its low 16 bits) at buf[off];
+   * prefilled: the template is already there (see prefill()).
+   */
+  write(buf: Buffer, off: number, seq32: number, prefilled = false): number {
     const len = this.length;
     const wire = seq32 & 0xffff;
     if (this.payload.size < PAYLOAD_HEAD_BYTES) {
@@ -45,7 +56,7 @@ export class EchoTemplate {
       }
       return len;
     }
-    buf.set(this.packet, off);
+    if (!prefilled) buf.set(this.packet, off);
     buf[off + 6] = wire >>> 8;
     buf[off + 7] = wire & 0xff;
     const hi = seq32 >>> 16;

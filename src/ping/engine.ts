@@ -21,7 +21,7 @@ import { FLAG_BAD_PAYLOAD, FLAG_CORRUPTED, FLAG_DIFFERENT_ADDRESS, FLAG_DUP, Pro
 import { classifyMessage, newMatchResult, type MatchResult } from './reply-matcher.js';
 import { Scheduler } from './scheduler.js';
 import { TargetState } from './target-state.js';
-import { TimerHeap } from './timer-heap.js';
+import { TimeoutQueue } from './timeout-queue.js';
 import type { IcmpSocketKind, PingDocument, PingEvent, PingIcmpError, PingTarget } from './types.js';
 
 export interface EngineConfig {
@@ -62,6 +62,8 @@ interface ReplyFacts {
   /** the reply's payload, valid while the message is */
   payloadOffset: number;
   payloadLength: number;
+  /** who sent it */
+  from: string;
 }
 
 export class PingEngine {
@@ -79,9 +81,9 @@ export class PingEngine {
   private readonly channelOf = new Map<4 | 6, Channel>();
   private readonly deliver: Array<(m: IcmpMessage) => void> = [];
   private readonly scheduler: Scheduler<TargetState>;
-  private readonly timeouts = new TimerHeap<Probe>();
+  private readonly timeouts = new TimeoutQueue<Probe>();
   private readonly match: MatchResult = newMatchResult();
-  private readonly facts: ReplyFacts = { rtt: 0, receivedAt: 0, flags: 0, badByte: -1, payloadOffset: 0, payloadLength: 0 };
+  private readonly facts: ReplyFacts = { rtt: -0, receivedAt: -0, flags: 0, badByte: -1, payloadOffset: 0, payloadLength: 0, from: '' };
   private readonly untilReplies: boolean;
   private finishedTargets = 0;
   private deadlineAt = Infinity;
@@ -91,7 +93,7 @@ export class PingEngine {
   private deferred: TimerHandle | null = null;
   private pumping = false;
   /** the current turn's time: work done in a turn counts as done at its start */
-  private turnNow = 0;
+  private turnNow = -0;
   private stopRequested = false;
   private ended = false;
   private resolveDone!: () => void;
@@ -144,7 +146,7 @@ export class PingEngine {
       });
     }
     this.scheduler.start(this.targets, now);
-    for (const t of this.targets) this.targetMayBeFinished(t);
+    for (let i = 0; i < this.targets.length; i++) this.targetMayBeFinished(this.targets[i]!);
     this.pump();
   }
 
@@ -157,7 +159,7 @@ export class PingEngine {
       return;
     }
     if (this.startedAt < 0) this.startedAt = this.clock.now();
-    this.receiveAll(true);
+    this.receiveQueued();
     this.end('stopped');
   }
 
@@ -185,7 +187,7 @@ export class PingEngine {
         let progress = this.receiveAll(false);
         const now = (this.turnNow = this.clock.now());
         if (now >= this.deadlineAt) {
-          this.receiveAll(true);
+          this.receiveQueued();
           this.end('deadline');
           return;
         }
@@ -240,13 +242,18 @@ export class PingEngine {
     return n;
   }
 
+  /** Reads everything already queued (error queues included), not just one read's worth. */
+  private receiveQueued(): void {
+    for (let rounds = 0; rounds < MAX_DRAIN_ROUNDS && this.receiveAll(rounds === 0) > 0; rounds++);
+  }
+
   private read(ch: Channel, i: number, errorQueue: boolean): number {
     if (errorQueue) {
       ch.errorQueuePending = false;
-      return ch.socket.drain(true, this.deliver[i]!);
+      return ch.socket.read(true, this.deliver[i]!);
     }
     try {
-      return ch.socket.drain(false, this.deliver[i]!);
+      return ch.socket.read(false, this.deliver[i]!);
     } catch (e) {
       // an ICMP error also leaves a pending socket error (IP_RECVERR) that the next read
       // returns once; its details are in the error queue (iputils reads it there too)
@@ -259,8 +266,7 @@ export class PingEngine {
   /** Books probes whose timeout is due as lost, after reading what already arrived. */
   private expire(now: number): number {
     if (this.timeouts.peekTime() > now) return 0;
-    // everything already queued first, not just one read's worth
-    for (let rounds = 0; rounds < MAX_DRAIN_ROUNDS && this.receiveAll(rounds === 0) > 0; rounds++);
+    this.receiveQueued();
     let n = 0;
     while (!this.ended && this.timeouts.peekTime() <= now) {
       this.timeOut(this.timeouts.pop()!);
@@ -294,9 +300,9 @@ export class PingEngine {
     const p = new Probe(t, ++t.issued, ch.takeSeq32());
     t.inFlight++;
     const batch = ch.batch;
-    const length = ch.echo.write(batch.data, batch.nextOffset(), p.seq32);
+    const length = ch.writeEcho(p.seq32);
     batch.push(length, t.family, t.dest, t.destOffset, 0, -1, -1, t.scopeId);
-    ch.batchProbes.push(p);
+    ch.batchProbes[batch.count - 1] = p;
     this.scheduler.afterIssue(t, now);
   }
 
@@ -304,7 +310,7 @@ export class PingEngine {
   private flush(ch: Channel, now: number): boolean {
     const batch = ch.batch;
     const count = batch.count;
-    const sent = ch.socket.send(batch);
+    const sent = ch.socket.sendAndReceive(batch);
     const timeout = this.cfg.timeout;
     let failed = 0;
     for (let i = 0; i < sent; i++) {
@@ -312,10 +318,8 @@ export class PingEngine {
       const t = p.target;
       p.sentSec = batch.sentSec(i);
       p.sentNsec = batch.sentNsec(i);
-      p.sentAt = now;
       p.state = ProbeState.Pending;
       t.transmitted++;
-      if (t.firstSentAt < 0) t.firstSentAt = now;
       t.lastSentAt = now;
       t.probes?.push(p);
       ch.remember(p);
@@ -335,15 +339,14 @@ export class PingEngine {
     }
     if (sent === count) {
       batch.clear();
-      ch.batchProbes.length = 0;
     } else {
       batch.shift(sent);
-      ch.batchProbes.splice(0, sent);
+      ch.batchProbes.copyWithin(0, sent, count);
     }
     if (failed > 0) {
       // sendmsg queued the local errors itself: read them now for the MTU
       ch.errorQueuePending = false;
-      ch.socket.drain(true, this.deliver[this.channels.indexOf(ch)]!);
+      ch.socket.read(true, this.deliver[this.channels.indexOf(ch)]!);
       for (const p of ch.failedSends.splice(0)) this.failSend(p);
     }
     if (sent < count) {
@@ -393,12 +396,16 @@ export class PingEngine {
 
   private readFacts(ch: Channel, p: Probe, m: IcmpMessage, r: MatchResult): ReplyFacts {
     const f = this.facts;
-    const [rxSec, rxNsec] = this.receiveTime(m);
-    f.rtt = Math.max(0, (rxSec - p.sentSec) * 1e3 + (rxNsec - p.sentNsec) / 1e6);
+    let rxSec = m.rxSec, rxNsec = m.rxNsec;
+    if (rxSec < 0) [rxSec, rxNsec] = this.clock.realtime();
+    const rtt = (rxSec - p.sentSec) * 1e3 + (rxNsec - p.sentNsec) / 1e6;
+    f.rtt = rtt > 0 ? rtt : 0;
     f.receivedAt = rxSec * 1e3 + rxNsec / 1e6;
     f.flags = 0;
     if (!r.checksumOk) f.flags |= FLAG_CORRUPTED;
-    if (m.from !== p.target.address) f.flags |= FLAG_DIFFERENT_ADDRESS;
+    const t = p.target;
+    f.from = fromTarget(m, t) ? t.address : m.from;
+    if (f.from !== t.address) f.flags |= FLAG_DIFFERENT_ADDRESS;
     f.payloadOffset = r.payloadOffset;
     f.payloadLength = r.payloadLength;
     f.badByte = ch.payload.firstBadByte(m.buf, r.payloadOffset, r.payloadLength);
@@ -463,7 +470,7 @@ export class PingEngine {
     p.rtt = f.rtt;
     p.ttl = m.ttl ?? -1;
     p.bytes = m.length;
-    p.from = m.from;
+    p.from = f.from;
     p.flags |= f.flags & ~FLAG_CORRUPTED;
   }
 
@@ -473,7 +480,7 @@ export class PingEngine {
     this.observer({
       type, index: t.index, target: t.info, seq: p.seq,
       reply: {
-        rtt: f.rtt, ttl: m.ttl, tos: m.tos, bytes: m.length, from: m.from, flags: flagNames(f.flags | extra),
+        rtt: f.rtt, ttl: m.ttl, tos: m.tos, bytes: m.length, from: f.from, flags: flagNames(f.flags | extra),
         receivedAt: f.receivedAt,
         mismatch: f.badByte >= 0 && f.badByte < f.payloadLength
           ? { offset: f.badByte, expected: this.channelOf.get(t.family)!.payload.expectedByte(f.badByte, p.seq32), actual: m.buf[f.payloadOffset + f.badByte]! }
@@ -581,8 +588,12 @@ export class PingEngine {
     if (this.deferred !== null) this.clock.cancelDeferred(this.deferred);
     this.timer = null;
     this.deferred = null;
-    // the run is over: whatever is still out has waited its last
-    for (const t of this.targets) {
+    // the run is over: whatever is still out has waited its last (indexed loops: no iterator
+    // objects for ten thousand targets while this code is still cold)
+    const targets = this.targets;
+    for (let i = 0; i < targets.length; i++) {
+      const t = targets[i]!;
+      if (t.pendingHead === null) continue;
       for (const p of t.pendingProbes()) {
         this.settleLost(p, 'timeout');
         this.observer?.({ type: 'timeout', index: t.index, target: t.info, seq: p.seq });
@@ -602,6 +613,11 @@ const PENDING_ERRORS = new Set(
 function isPendingSocketError(e: unknown): boolean {
   const err = e as { syscall?: unknown; code?: unknown };
   return e instanceof Error && err.syscall === 'recvmmsg' && typeof err.code === 'string' && PENDING_ERRORS.has(err.code);
+}
+
+/** True when a reply came from the target's own address (compared as bytes when the socket can). */
+function fromTarget(m: IcmpMessage, t: TargetState): boolean {
+  return m.sourceEquals !== undefined ? m.sourceEquals(t.dest, t.destOffset) : m.from === t.address;
 }
 
 function sameAddress(a: string, b: string): boolean {

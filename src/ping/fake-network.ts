@@ -219,6 +219,10 @@ export class FakeSocket implements PingSocket {
     return n;
   }
 
+  sendAndReceive(batch: SendBatch): number {
+    return this.send(batch);
+  }
+
   private answer(probe: SentProbe, a: FakeAnswer): void {
     const at = probe.sentAt + (a.kind === 'send-error' ? 0 : a.after);
     if (a.kind === 'reply') {
@@ -290,6 +294,10 @@ export class FakeSocket implements PingSocket {
       onMessage(arrival.message);
     }
     return n;
+  }
+
+  read(errorQueue: boolean, onMessage: (m: IcmpMessage) => void, budget = 1024): number {
+    return this.drain(errorQueue, onMessage, budget);
   }
 
   /** Messages waiting in the socket (both queues). */

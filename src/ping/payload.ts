@@ -3,7 +3,7 @@
 // byte-index fill, or the -p pattern repeated). A payload shorter than 12 bytes carries as
 // much of the head as fits; matching then checks only what is there.
 
-import { randomBytes } from 'node:crypto';
+import { randomBytesSync } from '../icmp/random.js';
 
 export const PAYLOAD_SEQ_BYTES = 4;
 export const PAYLOAD_COOKIE_BYTES = 8;
@@ -16,7 +16,7 @@ export class PayloadLayout {
   /** the bytes after the head, as sent */
   private readonly fill: Buffer;
 
-  constructor(size: number, pattern: Uint8Array | null, cookie: Buffer = randomBytes(PAYLOAD_COOKIE_BYTES)) {
+  constructor(size: number, pattern: Uint8Array | null, cookie: Buffer = randomBytesSync(PAYLOAD_COOKIE_BYTES)) {
     this.size = size;
     this.cookie = cookie;
     this.fill = Buffer.alloc(Math.max(0, size - PAYLOAD_HEAD_BYTES));
@@ -60,11 +60,9 @@ export class PayloadLayout {
   firstBadByte(buf: Buffer, off: number, length: number): number {
     const end = Math.min(length, this.size);
     const fill = this.fill;
-    // one native comparison for the usual case, the byte loop only to find where it differs
-    if (end > PAYLOAD_HEAD_BYTES && buf.compare(fill, 0, end - PAYLOAD_HEAD_BYTES, off + PAYLOAD_HEAD_BYTES, off + end) !== 0) {
-      for (let i = PAYLOAD_HEAD_BYTES; i < end; i++) {
-        if (buf[off + i] !== fill[i - PAYLOAD_HEAD_BYTES]) return i;
-      }
+    // a plain loop: for tens of bytes it beats Buffer#compare's argument checks and native call
+    for (let i = PAYLOAD_HEAD_BYTES; i < end; i++) {
+      if (buf[off + i] !== fill[i - PAYLOAD_HEAD_BYTES]) return i;
     }
     return length < this.size ? length : -1;
   }

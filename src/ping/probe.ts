@@ -3,7 +3,7 @@
 import type { PingIcmpError, PingProbeResult, ProbeFlag, ProbeStatus } from './types.js';
 import { roundMs } from './statistics.js';
 import type { TargetState } from './target-state.js';
-import type { HeapEntry } from './timer-heap.js';
+import type { QueueEntry } from './timeout-queue.js';
 
 export const ProbeState = {
   /** in a send batch, not sent yet */
@@ -32,19 +32,17 @@ export function flagNames(bits: number): ProbeFlag[] {
   return out;
 }
 
-export class Probe implements HeapEntry {
+export class Probe implements QueueEntry {
   state: ProbeState = ProbeState.Queued;
-  // place in the timeout heap
-  heapIndex = -1;
+  // waiting in the engine's timeout queue
+  timeoutQueued = false;
   // the target's list of waiting probes
   prevPending: Probe | null = null;
   nextPending: Probe | null = null;
   status: ProbeStatus = 'timeout';
-  /** CLOCK_REALTIME send time taken in C */
-  sentSec = 0;
-  sentNsec = 0;
-  /** monotonic ms, for the timeout */
-  sentAt = 0;
+  /** CLOCK_REALTIME send time taken in C (-0: a double from the start, no layout change at the first send) */
+  sentSec = -0;
+  sentNsec = -0;
   // numbers stay numbers (-1: not known) and strings strings ('' : none), so every probe keeps
   // one object shape; the result turns them into null
   rtt = -1;

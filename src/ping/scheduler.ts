@@ -25,28 +25,32 @@ export interface SchedulerConfig {
 
 /** What the scheduler needs to know about a target. */
 export interface Schedulable extends HeapEntry {
+  /** small non-negative number, unique among the targets (the scheduler's own per-target data is kept by it) */
+  readonly index: number;
   /** probes handed out for sending (sent or waiting in a send batch) */
   issued: number;
   received: number;
   /** probes issued and not yet answered, lost or failed */
   inFlight: number;
-  /** the grid slot of the last probe */
-  slot: number;
-  lastIssuedAt: number;
   /** waiting in the due-now FIFO */
   inReady: boolean;
-  /** when it became due (FIFO entries) */
-  dueAt: number;
 }
 
 export class Scheduler<T extends Schedulable> {
   private readonly heap = new TimerHeap<T>();
+  // the FIFO is ready[readyHead, readyTail); emptied by resetting both, so the array keeps its
+  // room (a flood empties it after every probe)
   private ready: T[] = [];
   private readyHead = 0;
+  private readyTail = 0;
   /** the latest time the scheduler was asked about: anything due by then is due now */
   private now = -Infinity;
   private rateSlot = -Infinity;
   private readonly rateGap: number;
+  // per target, by index: the grid slot of its last probe, and when it became due (while in the
+  // FIFO). Typed arrays rather than fields: no boxed number per target for ten thousand targets.
+  private slots = new Float64Array(0);
+  private dues = new Float64Array(0);
 
   constructor(private readonly cfg: SchedulerConfig) {
     this.rateGap = cfg.rate ? 1000 / cfg.rate : 0;
@@ -63,8 +67,9 @@ export class Scheduler<T extends Schedulable> {
       this.heap.remove(t);
       if (!t.inReady) {
         t.inReady = true;
-        t.dueAt = at;
-        this.ready.push(t);
+        this.room(t.index);
+        this.dues[t.index] = at;
+        this.ready[this.readyTail++] = t;
       }
       return;
     }
@@ -82,8 +87,11 @@ export class Scheduler<T extends Schedulable> {
   /** Starts every target's first probe at `now`, in order. */
   start(targets: readonly T[], now: number): void {
     this.now = now;
-    for (const t of targets) {
-      t.slot = now;
+    this.room(targets.length - 1);
+    for (let i = 0; i < targets.length; i++) {
+      const t = targets[i]!;
+      this.room(t.index);
+      this.slots[t.index] = now;
       if (this.wantsMore(t)) this.schedule(t, now);
     }
   }
@@ -91,7 +99,7 @@ export class Scheduler<T extends Schedulable> {
   /** The earliest time something may be sent, Infinity when nothing waits. */
   nextTime(): number {
     this.dropStale();
-    const at = this.readyHead < this.ready.length ? this.now : this.heap.peekTime();
+    const at = this.readyHead < this.readyTail ? this.now : this.heap.peekTime();
     return at === Infinity ? at : Math.max(at, this.rateSlot);
   }
 
@@ -103,16 +111,13 @@ export class Scheduler<T extends Schedulable> {
       let t: T;
       // whichever became due first: the heap's earliest or the FIFO's head
       const heapAt = this.heap.peekTime();
-      const head = this.ready[this.readyHead];
-      if (heapAt <= now && (head === undefined || heapAt < head.dueAt)) {
+      const head = this.readyHead < this.readyTail ? this.ready[this.readyHead] : undefined;
+      if (heapAt <= now && (head === undefined || heapAt < this.dues[head.index]!)) {
         t = this.heap.pop()!;
       } else if (head !== undefined) {
         t = head;
         this.readyHead++;
-        if (this.readyHead === this.ready.length) {
-          this.ready = [];
-          this.readyHead = 0;
-        }
+        if (this.readyHead === this.readyTail) this.readyHead = this.readyTail = 0;
         if (!t.inReady) continue;
         t.inReady = false;
       } else {
@@ -129,7 +134,6 @@ export class Scheduler<T extends Schedulable> {
 
   /** Call when a probe of t was issued at `now`: decides when its next one goes. */
   afterIssue(t: T, now: number): void {
-    t.lastIssuedAt = now;
     if (!this.wantsMore(t)) return;
     const { interval, preload } = this.cfg;
     if (t.issued < preload) {
@@ -137,9 +141,10 @@ export class Scheduler<T extends Schedulable> {
     } else if (interval === 0) {
       this.schedule(t, t.inFlight < preload ? now : now + FLOOD_GAP_MS);
     } else {
-      const base = Math.max(t.slot, now - Math.max(interval * (preload - 1), CATCH_UP_MS));
-      t.slot = base + interval;
-      this.schedule(t, t.slot);
+      this.room(t.index);
+      const slot = Math.max(this.slots[t.index]!, now - Math.max(interval * (preload - 1), CATCH_UP_MS)) + interval;
+      this.slots[t.index] = slot;
+      this.schedule(t, slot);
     }
   }
 
@@ -149,6 +154,17 @@ export class Scheduler<T extends Schedulable> {
     if (!t.inReady && !(this.heap.timeOf(t) <= now)) this.schedule(t, now);
   }
 
+  /** Makes room in the per-target arrays for index i. */
+  private room(i: number): void {
+    if (i < this.slots.length) return;
+    const n = Math.max(i + 1, this.slots.length * 2, 16);
+    const slots = new Float64Array(n), dues = new Float64Array(n);
+    slots.set(this.slots);
+    dues.set(this.dues);
+    this.slots = slots;
+    this.dues = dues;
+  }
+
   /** Targets that stopped wanting probes while in line (a deadline run got its replies) leave it. */
   private dropStale(): void {
     for (;;) {
@@ -156,18 +172,19 @@ export class Scheduler<T extends Schedulable> {
       if (t === undefined || this.wantsMore(t)) break;
       this.heap.pop();
     }
-    while (this.readyHead < this.ready.length) {
+    while (this.readyHead < this.readyTail) {
       const t = this.ready[this.readyHead]!;
       if (t.inReady && this.wantsMore(t)) break;
       t.inReady = false;
       this.readyHead++;
     }
+    if (this.readyHead === this.readyTail) this.readyHead = this.readyTail = 0;
   }
 
   clear(): void {
     this.heap.clear();
-    for (let i = this.readyHead; i < this.ready.length; i++) this.ready[i]!.inReady = false;
+    for (let i = this.readyHead; i < this.readyTail; i++) this.ready[i]!.inReady = false;
     this.ready = [];
-    this.readyHead = 0;
+    this.readyHead = this.readyTail = 0;
   }
 }

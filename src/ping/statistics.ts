@@ -26,34 +26,58 @@ export function roundMs(ms: number): number {
 
 export class RttStatistics {
   // the hot path keeps the samples (in arrival order, for the EWMA) and what the per-reply
-  // lines need; everything else is computed from the samples when asked
-  private readonly samples: number[] = [];
-  private sum = 0;
-  private minMs = Infinity;
-  private maxMs = -Infinity;
+  // lines need; everything else is computed from the samples when asked. Ten thousand targets
+  // pinged once keep one number each: the first sample is a field (its own sum, min and max),
+  // the array and the running sum/min/max come with the second. (-0: a double from the start,
+  // so no layout change at the first reply.)
+  private first = -0;
+  private more: number[] | null = null;
+  /** sum, min, max once there are two samples */
+  private agg: Float64Array | null = null;
+  private n = 0;
 
   get count(): number {
-    return this.samples.length;
+    return this.n;
   }
 
   /** Mean, min and max in ms (NaN when empty). */
   get mean(): number {
-    return this.samples.length > 0 ? this.sum / this.samples.length : NaN;
+    return this.n > 1 ? this.agg![0]! / this.n : this.n === 1 ? this.first : NaN;
   }
   get min(): number {
-    return this.samples.length > 0 ? this.minMs : NaN;
+    return this.n > 1 ? this.agg![1]! : this.n === 1 ? this.first : NaN;
   }
   get max(): number {
-    return this.samples.length > 0 ? this.maxMs : NaN;
+    return this.n > 1 ? this.agg![2]! : this.n === 1 ? this.first : NaN;
   }
 
   /** Adds one round trip in ms; a negative one (a clock step) counts as 0. */
   add(rttMs: number): void {
     const x = rttMs > 0 ? rttMs : 0;
-    this.samples.push(x);
-    this.sum += x;
-    if (x < this.minMs) this.minMs = x;
-    if (x > this.maxMs) this.maxMs = x;
+    const n = this.n++;
+    if (n === 0) {
+      this.first = x;
+      return;
+    }
+    let agg = this.agg;
+    if (agg === null) {
+      const f = this.first;
+      this.more = [f, x];
+      agg = this.agg = new Float64Array(3);
+      agg[0] = f;
+      agg[1] = f;
+      agg[2] = f;
+    } else {
+      this.more!.push(x);
+    }
+    agg[0] += x;
+    if (x < agg[1]!) agg[1] = x;
+    if (x > agg[2]!) agg[2] = x;
+  }
+
+  /** The samples in arrival order. */
+  private get samples(): readonly number[] {
+    return this.more ?? (this.n > 0 ? [this.first] : []);
   }
 
   /** The JSON summary, or null when nothing was received. */
@@ -61,7 +85,7 @@ export class RttStatistics {
     const xs = this.samples;
     const n = xs.length;
     if (n === 0) return null;
-    const mean = this.sum / n;
+    const mean = this.mean;
     let sumSquares = 0, m2 = 0, welford = 0, ewma = xs[0]!;
     for (let i = 0; i < n; i++) {
       const x = xs[i]!;
@@ -74,9 +98,9 @@ export class RttStatistics {
     const variance = sumSquares / n - mean * mean;
     const sorted = Float64Array.from(xs).sort();
     return {
-      min: roundMs(this.minMs),
+      min: roundMs(this.min),
       avg: roundMs(mean),
-      max: roundMs(this.maxMs),
+      max: roundMs(this.max),
       mdev: roundMs(Math.sqrt(variance > 0 ? variance : 0)),
       stddev: roundMs(n > 1 ? Math.sqrt(m2 / (n - 1)) : 0),
       p50: roundMs(nearestRank(sorted, 50)),

@@ -19,11 +19,8 @@ export class TargetState implements Schedulable {
   // scheduling (see Scheduler)
   issued = 0;
   inFlight = 0;
-  slot = 0;
-  lastIssuedAt = 0;
   heapIndex = -1;
   inReady = false;
-  dueAt = 0;
 
   transmitted = 0;
   received = 0;
@@ -35,9 +32,11 @@ export class TargetState implements Schedulable {
   lost = 0;
   /** iputils' "pipe": the most probes outstanding when one was answered */
   pipe = 0;
-  /** monotonic ms of the first and last send */
-  firstSentAt = -1;
-  lastSentAt = -1;
+  /**
+   * monotonic ms of the last send (negative: none yet; -Infinity, a double from the start, so
+   * V8 does not change the layout of ten thousand targets when the first time is stored)
+   */
+  lastSentAt = -Infinity;
   finished = false;
 
   readonly stats = new RttStatistics();

@@ -1,9 +1,10 @@
 // The shared ICMP socket against loopback: raw IPv4/IPv6 echo with kernel timestamps, the
-// identifier filter, and the error queue for local errors.
-import { afterEach, expect, it } from 'vitest';
+// identifier filter, the error queue for local errors, and the batched send-then-read.
+import { afterEach, describe, expect, it } from 'vitest';
 import { IcmpSocket, type IcmpMessage } from '../../src/icmp/icmp-socket.js';
 import { SendBatch } from '../../src/icmp/send-batch.js';
 import { writeAddress } from '../../src/icmp/address-bytes.js';
+import { native, SEND_DESC_STRIDE } from '../../src/native.js';
 import { describeWith } from '../helpers/requirements.js';
 
 function echo(buf: Buffer, off: number, family: 4 | 6, id: number, seq: number, payload: number): number {
@@ -37,6 +38,15 @@ function waitFor(sock: IcmpSocket, want: (m: IcmpMessage) => boolean, ms = 2000)
       if (readable) sock.drain(false, take);
     });
   });
+}
+
+/** Calls read() until `done` says so (or two seconds pass: the caller's expectations then fail). */
+async function readUntil(sock: IcmpSocket, take: (m: IcmpMessage) => void, done: () => boolean): Promise<void> {
+  const until = Date.now() + 2000;
+  while (!done() && Date.now() < until) {
+    sock.read(false, take);
+    if (!done()) await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 const open: IcmpSocket[] = [];
@@ -88,4 +98,99 @@ describeWith(['net_raw'], 'raw ICMP socket on loopback', () => {
       expect(seen).toEqual([]);
     });
   }
+});
+
+describeWith(['net_raw'], 'sendAndReceive and read on loopback', () => {
+  for (const family of [4, 6] as const) {
+    it(`IPv${family}: replies read in the sending call come out of read(), through one reused message`, async () => {
+      const sock = new IcmpSocket({ family, mode: 'raw' });
+      open.push(sock);
+      const loopback = family === 4 ? '127.0.0.1' : '::1';
+      const dest = Buffer.alloc(16);
+      writeAddress(loopback, dest, 0);
+      const batch = new SendBatch(8, 128);
+      for (let seq = 1; seq <= 4; seq++) batch.push(echo(batch.data, batch.nextOffset(), family, sock.identifier, seq, 56), family, dest);
+      expect(sock.sendAndReceive(batch)).toBe(4);
+      for (let i = 0; i < 4; i++) expect(batch.errno(i)).toBe(0);
+      const seqs: number[] = [];
+      const messages = new Set<IcmpMessage>();
+      const other = Buffer.alloc(16);
+      writeAddress(family === 4 ? '127.0.0.2' : '::2', other, 0);
+      await readUntil(sock, (m) => {
+        messages.add(m);
+        if (m.buf[m.offset] !== (family === 4 ? 0 : 129)) return;
+        seqs.push(m.buf.readUInt16BE(m.offset + 6));
+        expect(m.from).toBe(loopback);
+        expect(m.sourceEquals!(dest, 0)).toBe(true);
+        expect(m.sourceEquals!(other, 0)).toBe(false);
+        expect(m.rxSec).toBeGreaterThan(0);
+      }, () => seqs.length >= 4);
+      expect(seqs.sort()).toEqual([1, 2, 3, 4]);
+      expect(messages.size).toBe(1);
+      // nothing is handed out twice
+      let more = 0;
+      sock.read(false, (m) => void (m.buf[m.offset] === (family === 4 ? 0 : 129) && more++));
+      expect(more).toBe(0);
+    });
+  }
+
+  it('drain() hands out what sendAndReceive read as messages of their own, and a small budget leaves the rest', async () => {
+    const sock = new IcmpSocket({ family: 4, mode: 'raw' });
+    open.push(sock);
+    const dest = Buffer.alloc(16);
+    writeAddress('127.0.0.1', dest, 0);
+    const batch = new SendBatch(4, 128);
+    for (let seq = 1; seq <= 3; seq++) batch.push(echo(batch.data, batch.nextOffset(), 4, sock.identifier, seq, 16), 4, dest);
+    expect(sock.sendAndReceive(batch)).toBe(3);
+    const got: Array<IcmpMessage & { seq: number }> = [];
+    const take = (m: IcmpMessage): void => {
+      if (m.buf[m.offset] === 0) got.push({ ...m, seq: m.buf.readUInt16BE(m.offset + 6) });
+    };
+    expect(sock.drain(false, take, 1)).toBeLessThanOrEqual(1);
+    const until = Date.now() + 2000;
+    while (got.length < 3 && Date.now() < until) {
+      sock.drain(false, take, 1);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(got.map((m) => m.seq).sort()).toEqual([1, 2, 3]);
+    expect(new Set(got.map((m) => m.from))).toEqual(new Set(['127.0.0.1']));
+  });
+});
+
+describe('sendRecvBatch arguments', () => {
+  it('checks every argument before sending, and survives hostile ones', () => {
+    const n = native();
+    const [a, b] = n.socketpair(n.constants.SOCK_DGRAM);
+    try {
+      const data = Buffer.from('hello');
+      const desc = new Int32Array(SEND_DESC_STRIDE);
+      desc.set([0, 5, 0, 0, -1, -1, 0, 0]);
+      const out = new Float64Array(3);
+      const buf = Buffer.alloc(256), meta = new Float64Array(16), addrs = Buffer.alloc(32), counts = new Int32Array(2);
+      // a receive side that holds no message, or a bad counts array: nothing goes out
+      expect(() => n.sendRecvBatch(a, data, desc, Buffer.alloc(16), 1, out, Buffer.alloc(0), 64, 1, meta, addrs, counts)).toThrow(RangeError);
+      expect(() => n.sendRecvBatch(a, data, desc, Buffer.alloc(16), 1, out, buf, 256, 1, meta, addrs, new Int32Array(1))).toThrow(RangeError);
+      expect(() => n.sendRecvBatch(a, data, desc, Buffer.alloc(16), 1, out, buf, 256, 1, meta, addrs, new Float64Array(2) as never)).toThrow(TypeError);
+      expect(n.recvBatch(b, buf, 256, 1, meta, addrs, false)).toBe(0);
+      // a good call sends, then reads its own socket's queue (empty here: the datagram went to b)
+      expect(n.sendRecvBatch(a, data, desc, Buffer.alloc(16), 1, out, buf, 256, 1, meta, addrs, counts)).toBe(1);
+      expect([...counts]).toEqual([1, 0]);
+      expect(n.recvBatch(b, buf, 256, 1, meta, addrs, false)).toBe(1);
+      expect(buf.subarray(0, 5).toString()).toBe('hello');
+      const values: unknown[] = [undefined, null, -1, 2 ** 31, 1.5, NaN, 'x', {}, [], Buffer.alloc(0), Buffer.alloc(3), new Float64Array(1), new Int32Array(1), () => 0, 10n];
+      let threw = 0;
+      for (let round = 0; round < 400; round++) {
+        const args = Array.from({ length: 12 }, (_, i) => values[(round * 7 + i * 3 + (round >> 3)) % values.length]);
+        try {
+          (n.sendRecvBatch as (...x: unknown[]) => unknown)(...args);
+        } catch {
+          threw++;
+        }
+      }
+      expect(threw).toBe(400);
+    } finally {
+      n.close(a);
+      n.close(b);
+    }
+  });
 });
