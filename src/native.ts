@@ -136,7 +136,7 @@ export const RECV_MESSAGE_END = 4;
 /** recvmsg failed; `length` holds the errno. */
 export const RECV_MESSAGE_ERROR = 8;
 
-export interface NativeBinding extends Partial<StreamIo> {
+export interface NativeBinding extends StreamIo {
   readonly arch: string;
   readonly constants: Constants;
   socket(domain: number, type: number, protocol?: number): number;

@@ -51,6 +51,7 @@ export async function run(argv: string[], out: Output, signal: AbortSignal): Pro
     openSockets(pool, hosts, cfg.family, uniform);
     // from here on the process holds no privilege: names and replies come from the network
     dropAllCapabilities();
+    await nativeBackend.timestampsReady?.();
     const { targets, failed } = uniform !== 0 ? literalTargets(hosts, uniform) : await resolveAll(hosts, cfg, out);
     if (targets.length === 0) return 2;
     const families = new Set<4 | 6>();

@@ -57,4 +57,10 @@ export interface PingBackend {
   /** the socket kind to use for a request; throws ERR_NETDIAG_PRIVILEGE naming the fix */
   chooseMode(request: IcmpSocketKind | 'auto'): IcmpSocketKind;
   openSocket(options: PingSocketOptions): PingSocket;
+  /**
+   * Resolves once the kernel stamps packets on arrival (the first socket asking for
+   * timestamps turns them on through deferred work; until then the first replies would be
+   * stamped when read). Called after the sockets are open.
+   */
+  timestampsReady?(): Promise<void>;
 }

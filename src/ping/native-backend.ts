@@ -3,6 +3,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { IcmpSocket } from '../icmp/icmp-socket.js';
+import { receiveTimestampsOn } from '../icmp/receive-timestamps.js';
 import { native } from '../native.js';
 import { chooseIcmpMode } from '../privileges.js';
 import type { PingBackend, PingClock, PingSocket, PingSocketOptions, TimerHandle } from './backend.js';
@@ -25,6 +26,7 @@ export const nodeClock: PingClock = {
 export const nativeBackend: PingBackend = {
   clock: nodeClock,
   chooseMode: (request: IcmpSocketKind | 'auto') => chooseIcmpMode(request),
+  timestampsReady: () => receiveTimestampsOn(),
   openSocket(options: PingSocketOptions): PingSocket {
     return new IcmpSocket({
       family: options.family,

@@ -43,6 +43,7 @@ export class PingRun extends EventEmitter implements AsyncIterable<PingEvent> {
     });
     try {
       for (const t of targets) pool.socket(t.family);
+      await backend.timestampsReady?.();
       const engine = new PingEngine(backend.clock, pool.sockets, targets, opts.engine);
       this.engine = engine;
       // events are built only while someone listens (a flood makes hundreds of thousands)

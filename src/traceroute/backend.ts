@@ -9,7 +9,7 @@ import { systemClock, type TraceClock } from './clock.js';
 import { sourceAddressFor } from './source-address.js';
 import type { ProbeTransport } from './transport.js';
 import type { TransportConfig } from './transports/common.js';
-import { receiveTimestampsOn } from './transports/receive-timestamps.js';
+import { receiveTimestampsOn } from '../icmp/receive-timestamps.js';
 import { createTransport, openMethodSockets, type MethodSockets, type SocketSetup } from './transports/open.js';
 import type { TracerouteFlow, TracerouteMethod, TracerouteSocketRequest } from './types.js';
 

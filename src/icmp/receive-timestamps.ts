@@ -2,9 +2,9 @@
 // timestamps turns them on system-wide through deferred kernel work; until that work has run,
 // packets get stamped only when read, i.e. with JS's delay. A datagram to ourselves on loopback
 // tells: stamped before we read it means timestamps are on.
-import { native, RECV_ADDR_STRIDE, RECV_META_STRIDE, RecvMeta } from '../../native.js';
-import { writeAddress } from '../../icmp/address-bytes.js';
-import { SendBatch } from '../../icmp/send-batch.js';
+import { native, RECV_ADDR_STRIDE, RECV_META_STRIDE, RecvMeta } from '../native.js';
+import { writeAddress } from './address-bytes.js';
+import { SendBatch } from './send-batch.js';
 
 /** Resolves once arrival timestamps are on (or after maxWaitMs; at once when loopback is unusable). */
 export async function receiveTimestampsOn(maxWaitMs = 50): Promise<void> {
