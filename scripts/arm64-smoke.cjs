@@ -163,14 +163,15 @@ async function seqpacketRoundTrip(b) {
     toClose.splice(toClose.indexOf(a), 1);
 
     await waitReadable(b, z);
-    // recvMessages(fd, buf, offset, maxMessageSize, maxMessages, meta stride 5
-    //   [offset, length, flags, fdsOffset, fdsCount], fdsOut >= SCM_MAX_FD)
+    // setReceiveArea(meta stride 5 [offset, length, flags, fdsOffset, fdsCount], fdsOut >= SCM_MAX_FD)
+    // once per thread, then recvMessages(fd, buf, offset, maxMessageSize, maxMessages)
     const maxSize = 4096, max = 8;
     const buf = Buffer.alloc(maxSize * max);
     const meta = new Int32Array(5 * max);
     // recvMessages stops before a message unless fdsOut still has SCM_MAX_FD free entries
     const fdsOut = new Int32Array((b.SCM_MAX_FD || 253) * (max + 1)).fill(-1);
-    const n = b.recvMessages(z, buf, 0, maxSize, max, meta, fdsOut);
+    b.setReceiveArea(meta, fdsOut);
+    const n = b.recvMessages(z, buf, 0, maxSize, max);
     assert(n === msgs.length + 1, `recvMessages returned ${n} entries, expected ${msgs.length} messages + end of stream`);
     msgs.forEach((m, i) => {
       const [o, len, flags, , fcnt] = meta.subarray(i * 5, i * 5 + 5);
@@ -187,7 +188,7 @@ async function seqpacketRoundTrip(b) {
     const ping = Buffer.from('through the passed fd');
     assert(b.sendMessages(got, ping, Int32Array.from([0, ping.length, 0, 0]), new Int32Array(0), 0, 1) === 1, 'send on the received fd');
     await waitReadable(b, y);
-    const n2 = b.recvMessages(y, buf, 0, maxSize, 1, meta, fdsOut);
+    const n2 = b.recvMessages(y, buf, 0, maxSize, 1);
     assert(n2 === 1 && buf.subarray(0, meta[1]).equals(ping), 'message through the passed fd did not arrive');
     let creds = '';
     if (typeof b.peerCredentials === 'function') {

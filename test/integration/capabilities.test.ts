@@ -6,14 +6,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { describeWith } from '../helpers/requirements.js';
-import { repoRoot, worldReadableRoot } from '../helpers/built-package.js';
+import { repoRoot, worldReadablePath } from '../helpers/built-package.js';
 import { addonInfo } from '../../src/native.js';
 
 const NET_RAW = 1n << 13n;
 const mask = (hex: string) => BigInt('0x' + hex);
 
+const script = (unprivileged: boolean) => {
+  const inRepo = join(repoRoot, 'test/fixtures/native/caps-probe.cjs');
+  return unprivileged ? worldReadablePath(inRepo) : inRepo;
+};
+
 function probe(node: string, action: string, prefix: string[] = [], addon = addonInfo().path) {
-  const r = spawnSync(prefix[0] ?? node, [...prefix.slice(1), ...(prefix.length ? [node] : []), join(repoRoot, 'test/fixtures/native/caps-probe.cjs'), addon, action], { encoding: 'utf8' });
+  const r = spawnSync(prefix[0] ?? node, [...prefix.slice(1), ...(prefix.length ? [node] : []), script(prefix.length > 0), addon, action], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`caps-probe failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as { before: Record<string, string>; rawBefore: string; raised: boolean | null; after: Record<string, string>; rawAfter: string };
 }
@@ -28,8 +33,7 @@ describeWith(['root', 'tool:setpriv', 'tool:setcap'], 'capabilities', () => {
   });
 
   it('ambient cap_net_raw for an unprivileged user shows up as effective and ambient', () => {
-    const root = worldReadableRoot();
-    const addon = addonInfo().path.startsWith(repoRoot) ? join(root, addonInfo().path.slice(repoRoot.length)) : addonInfo().path;
+    const addon = worldReadablePath(addonInfo().path);
     const r = probe(process.execPath, 'none', ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=+net_raw', '--ambient-caps=+net_raw'], addon);
     expect(mask(r.before.effective!)).toBe(NET_RAW);
     expect(mask(r.before.ambient!)).toBe(NET_RAW);
@@ -49,8 +53,7 @@ describeWith(['root', 'tool:setpriv', 'tool:setcap'], 'capabilities', () => {
       chmodSync(node, 0o755);
       const set = spawnSync('setcap', ['cap_net_raw+p', node], { encoding: 'utf8' });
       expect(set.status, set.stderr).toBe(0);
-      const root = worldReadableRoot();
-      const addon = addonInfo().path.startsWith(repoRoot) ? join(root, addonInfo().path.slice(repoRoot.length)) : addonInfo().path;
+      const addon = worldReadablePath(addonInfo().path);
       const r = probe(node, 'raise', ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], addon);
       expect(mask(r.before.permitted!)).toBe(NET_RAW);
       expect(mask(r.before.effective!) & NET_RAW).toBe(0n);

@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { SeqpacketServer, type RejectedPeer, type SeqpacketServerOptions, type SeqpacketSocket } from '../../src/seqpacket/index.js';
 import { startProcess } from '../helpers/process.js';
 import { describeWith } from '../helpers/requirements.js';
+import { worldReadablePath } from '../helpers/built-package.js';
 
 const distIndex = join(__dirname, '..', '..', 'dist', 'seqpacket', 'index.js');
 const NOBODY = 65534;
@@ -25,7 +26,7 @@ interface ClientReport {
 async function clientAsNobody(address: string): Promise<{ pid: number; report: ClientReport }> {
   if (!existsSync(distIndex)) throw new Error(`${distIndex} is missing: build it with npx tsc -p tsconfig.build.json`);
   const code = `
-    import { connectSeqpacket } from ${JSON.stringify(distIndex)};
+    import { connectSeqpacket } from ${JSON.stringify(worldReadablePath(distIndex))};
     const report = (outcome, reply) => { console.log(JSON.stringify({ uid: process.getuid(), outcome, reply })); process.exit(0); };
     const s = connectSeqpacket(${JSON.stringify(address)});
     s.on('connect', () => s.send('hello from nobody'));
