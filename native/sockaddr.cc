@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <string>
 
 namespace netdiag {
 
@@ -13,24 +14,12 @@ socklen_t ParseSockaddr(Napi::Env env, int family, const std::string& address, u
                         uint32_t scope_id, sockaddr_storage* out) {
   std::memset(out, 0, sizeof(*out));
   if (port > 65535) throw Napi::RangeError::New(env, "port must be from 0 to 65535");
-  if (family == 4) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(out);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(static_cast<uint16_t>(port));
-    if (inet_pton(AF_INET, address.c_str(), &sin->sin_addr) != 1) {
-      throw Napi::RangeError::New(env, "'" + address + "' is not an IPv4 address");
+  if (family == 4 || family == 6) {
+    uint8_t bytes[16] = {};
+    if (inet_pton(family == 4 ? AF_INET : AF_INET6, address.c_str(), bytes) != 1) {
+      throw Napi::RangeError::New(env, "'" + address + "' is not an IPv" + std::to_string(family) + " address");
     }
-    return sizeof(sockaddr_in);
-  }
-  if (family == 6) {
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(out);
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons(static_cast<uint16_t>(port));
-    sin6->sin6_scope_id = scope_id;
-    if (inet_pton(AF_INET6, address.c_str(), &sin6->sin6_addr) != 1) {
-      throw Napi::RangeError::New(env, "'" + address + "' is not an IPv6 address");
-    }
-    return sizeof(sockaddr_in6);
+    return RawToSockaddr(family, bytes, static_cast<int>(port), family == 6 ? scope_id : 0, out);
   }
   if (family == 1) {
     auto* sun = reinterpret_cast<sockaddr_un*>(out);

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { ping, pingMany, pingStream } from '../../src/ping/index.js';
 import { startRun } from '../../src/ping/api.js';
-import { FakeNetwork, echoResponder } from '../../src/ping/fake-network.js';
+import { FakeNetwork, echoResponder } from '../helpers/ping-fake-network.js';
 import { PrivilegeError } from '../../src/errors.js';
 import type { PingEvent } from '../../src/ping/types.js';
 

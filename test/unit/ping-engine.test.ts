@@ -3,7 +3,7 @@
 // local errors, partial sends, and many outstanding probes.
 import { describe, expect, it } from 'vitest';
 import { PingEngine, type EngineConfig } from '../../src/ping/engine.js';
-import { FakeNetwork, echoResponder, type FakeAnswer, type Responder, type SentProbe } from '../../src/ping/fake-network.js';
+import { FakeNetwork, echoResponder, type FakeAnswer, type Responder, type SentProbe } from '../helpers/ping-fake-network.js';
 import { SocketPool } from '../../src/ping/socket-pool.js';
 import type { IcmpSocketKind, PingEvent, PingTarget } from '../../src/ping/types.js';
 

@@ -4,16 +4,16 @@
 // router, a send the kernel refuses). Messages are built as the kernel would deliver them to a
 // raw socket (ICMP errors as packets quoting the probe) or a ping socket (errors in the queue).
 
-import { readAddress } from '../icmp/address-bytes.js';
-import type { IcmpMessage, QueuedError } from '../icmp/icmp-socket.js';
-import type { SendBatch } from '../icmp/send-batch.js';
-import { SEND_DESC_STRIDE, SEND_OUT_STRIDE } from '../native.js';
-import { internetChecksum } from '../packet/checksum.js';
-import { writeIcmpError } from '../packet/icmp-error-build.js';
-import { writeIPv4Header } from '../packet/ipv4.js';
-import { writeIPv6Header } from '../packet/ipv6.js';
-import type { PingBackend, PingClock, PingSocket, PingSocketOptions, TimerHandle } from './backend.js';
-import type { IcmpSocketKind } from './types.js';
+import { readAddress } from '../../src/icmp/address-bytes.js';
+import type { IcmpMessage, QueuedError } from '../../src/icmp/icmp-socket.js';
+import type { SendBatch } from '../../src/icmp/send-batch.js';
+import { SEND_DESC_STRIDE, SEND_OUT_STRIDE } from '../../src/native.js';
+import { internetChecksum } from '../../src/packet/checksum.js';
+import { writeIcmpError } from '../../src/packet/icmp-error-build.js';
+import { writeIPv4Header } from '../../src/packet/ipv4.js';
+import { writeIPv6Header } from '../../src/packet/ipv6.js';
+import type { PingBackend, PingClock, PingSocket, PingSocketOptions, TimerHandle } from '../../src/ping/backend.js';
+import type { IcmpSocketKind } from '../../src/ping/types.js';
 
 /** Wall-clock seconds at fake time 0 (what the fake CLOCK_REALTIME reads). */
 const EPOCH_SEC = 1_700_000_000;
