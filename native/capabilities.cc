@@ -6,7 +6,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <signal.h>
+#include <time.h>
+
+#include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstdint>
 #include <cstdio>
 
@@ -38,11 +44,16 @@ static Napi::Value Capabilities(const Napi::CallbackInfo& info) {
   __user_cap_data_struct data[2] = {};
   if (!ReadCaps(data)) throw ErrnoError(env, errno, "capget");
   uint64_t ambient = 0, bounding = 0;
+  // separate loops: a kernel without ambient capabilities (< 4.3) still has a bounding set
   for (int cap = 0; cap < 64; cap++) {
     int a = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0);
     if (a < 0) break;  // past the last capability this kernel knows
     if (a == 1) ambient |= 1ULL << cap;
-    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1) bounding |= 1ULL << cap;
+  }
+  for (int cap = 0; cap < 64; cap++) {
+    int b = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+    if (b < 0) break;
+    if (b == 1) bounding |= 1ULL << cap;
   }
   Napi::Object o = Napi::Object::New(env);
   o.Set("effective", Hex(Join(data[0].effective, data[1].effective)));
@@ -69,13 +80,61 @@ static Napi::Value RaiseCapability(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
-// dropCapabilities(): empties the effective, permitted, inheritable and ambient sets.
-static Napi::Value DropCapabilities(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+// Capabilities belong to each thread, and Node has many (V8's platform workers, libuv's
+// pool, which later runs getaddrinfo). Each thread must drop its own: like libcap's psx, a
+// real-time signal asks every other thread of the process to run capset on itself.
+static std::atomic<int> g_dropped{0};
+static std::atomic<int> g_drop_failed{0};
+
+static bool DropOwnCapabilities() {
   prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   __user_cap_data_struct data[2] = {};
-  if (!WriteCaps(data)) throw ErrnoError(env, errno, "capset");
-  return env.Undefined();
+  return WriteCaps(data);
+}
+
+static void OnDropSignal(int) {
+  int saved = errno;
+  (DropOwnCapabilities() ? g_dropped : g_drop_failed).fetch_add(1);
+  errno = saved;
+}
+
+static int DropSignal() { return SIGRTMIN + 3; }
+
+// dropCapabilities() -> {threads, dropped}: empties the effective, permitted, inheritable and
+// ambient sets of every thread of the process. `dropped` < `threads` means some thread did
+// not answer in time (it blocks the signal); the caller can check /proc/self/task.
+static Napi::Value DropCapabilities(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  // the handler stays installed: a late delivery must find it, never the default (fatal) action
+  struct sigaction sa {};
+  sa.sa_handler = OnDropSignal;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(DropSignal(), &sa, nullptr) < 0) throw ErrnoError(env, errno, "sigaction");
+  g_dropped = 0;
+  g_drop_failed = 0;
+  pid_t pid = getpid();
+  pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
+  int asked = 0;
+  if (DIR* dir = opendir("/proc/self/task")) {
+    while (dirent* e = readdir(dir)) {
+      char* end = nullptr;
+      long tid = std::strtol(e->d_name, &end, 10);
+      if (end == e->d_name || *end != '\0' || tid == self) continue;
+      if (syscall(SYS_tgkill, pid, static_cast<pid_t>(tid), DropSignal()) == 0) asked++;
+    }
+    closedir(dir);
+  }
+  if (!DropOwnCapabilities()) throw ErrnoError(env, errno, "capset");
+  // wait (bounded) for the other threads: their handlers run as soon as they are scheduled
+  for (int waited = 0; waited < 500 && g_dropped + g_drop_failed < asked; waited++) {
+    timespec ts{0, 1000000};
+    nanosleep(&ts, nullptr);
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("threads", asked + 1);
+  o.Set("dropped", g_dropped.load() + 1);
+  return o;
 }
 
 void InitCapabilities(Napi::Env env, Napi::Object exports) {

@@ -74,6 +74,11 @@ class Poller : public Napi::ObjectWrap<Poller> {
       report = kEventError | (h->events & (UV_READABLE | UV_WRITABLE));
       restart = true;
     }
+    if (status != 0 && h->active) {
+      // libuv stopped the handle for good (a real error): let the JS object be collected
+      h->active = false;
+      self->Unpin();
+    }
     self->Call(status, report);
     // JS may have stopped or closed the poller: re-check before touching the handle
     if (restart && h->owner == self && !h->closing && h->active) {
@@ -130,7 +135,7 @@ class Poller : public Napi::ObjectWrap<Poller> {
   Napi::Value Start(const Napi::CallbackInfo& info) {
     PollHandle* h = Live(info);
     int events = ArgInt(info, 0, "events") & (UV_READABLE | UV_WRITABLE | UV_DISCONNECT);
-    if (events == 0) throw Napi::RangeError::New(info.Env(), "argument events must include readable (1) or writable (2)");
+    if (events == 0) throw Napi::RangeError::New(info.Env(), "argument events must include readable (1), writable (2) or hang-up (4)");
     // a closed fd under an active poll makes libuv abort: refuse instead
     if (::fcntl(h->fd, F_GETFD) == -1) throw ErrnoError(info.Env(), EBADF, "uv_poll_start");
     int r = uv_poll_start(&h->uv, events, OnPoll);

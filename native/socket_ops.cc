@@ -180,7 +180,7 @@ static Napi::Value GetSockOptBuffer(const Napi::CallbackInfo& info) {
   std::vector<uint8_t> buf(size);
   socklen_t len = size;
   if (::getsockopt(fd, level, name, buf.data(), &len) < 0) throw ErrnoError(info.Env(), errno, "getsockopt");
-  return Napi::Buffer<uint8_t>::Copy(info.Env(), buf.data(), len);
+  return Napi::Buffer<uint8_t>::Copy(info.Env(), buf.data(), len < size ? len : size);
 }
 
 // Attaches a classic BPF program given as 8-byte sock_filter instructions (host order).

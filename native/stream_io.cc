@@ -195,6 +195,20 @@ static Napi::Value SetReceiveArea(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// The current data of a registered Int32Array, which must still hold `length` elements.
+static int32_t* ReceiveAreaArray(Napi::Env env, napi_ref ref, size_t length, const char* name) {
+  napi_value value;
+  napi_typedarray_type type;
+  size_t elements = 0;
+  void* data = nullptr;
+  if (napi_get_reference_value(env, ref, &value) != napi_ok || value == nullptr ||
+      napi_get_typedarray_info(env, value, &type, &elements, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_int32_array || data == nullptr || elements < length) {
+    throw Napi::Error::New(env, std::string("the receive area's ") + name + " was detached or shrunk: call setReceiveArea() again");
+  }
+  return static_cast<int32_t*>(data);
+}
+
 // recvMessages(fd, buf, offset, maxMessageSize, maxMessages) -> entries (in the receive area)
 static Napi::Value RecvMessages(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -215,8 +229,10 @@ static Napi::Value RecvMessages(const Napi::CallbackInfo& info) {
   if (n > reg->metaLength / kRecvMetaStride) n = reg->metaLength / kRecvMetaStride;
   if (n == 0) throw Napi::RangeError::New(env, "argument maxMessages must be positive");
 
-  int32_t* m0 = reg->meta;
-  int32_t* fo = reg->fdsOut;
+  // re-read the registered arrays on every call: a transferred (detached) or shrunk buffer
+  // must never be written through a pointer kept from setReceiveArea
+  int32_t* m0 = ReceiveAreaArray(env, reg->metaRef, reg->metaLength, "meta");
+  int32_t* fo = ReceiveAreaArray(env, reg->fdsRef, reg->fdsLength, "fdsOut");
   const size_t fdsCap = reg->fdsLength;
   size_t pos = offset, fdsUsed = 0, got = 0;
   alignas(cmsghdr) char control[kControlSize];
@@ -286,6 +302,9 @@ static Napi::Value RecvMessages(const Napi::CallbackInfo& info) {
     m[4] = static_cast<int32_t>(fdsUsed - fdsStart);
     got++;
     pos += stored;
+    // a damaged message ends the batch: JS reports it and stops reading this socket, so no
+    // later message (and none of its fds) may be taken from the kernel behind its back
+    if (flags != 0) break;
   }
   return Napi::Number::New(env, static_cast<double>(got));
 }

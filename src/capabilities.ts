@@ -47,9 +47,12 @@ export function capabilityNames(mask: bigint): string[] {
 }
 
 /**
- * Drops every capability of the JS thread (the one that opens sockets); called by the CLI
- * once its sockets are open, before it resolves names or parses replies.
+ * Drops every capability of every thread of the process (capabilities are per thread, and
+ * getaddrinfo runs on libuv's pool); called by the CLI once its sockets are open, before it
+ * resolves names or parses replies. Returns how many threads there were and how many
+ * dropped: Node's signal-watcher thread blocks every signal and keeps its set (it only
+ * waits for SIGUSR1).
  */
-export function dropAllCapabilities(): void {
-  native().dropCapabilities();
+export function dropAllCapabilities(): { threads: number; dropped: number } {
+  return native().dropCapabilities();
 }

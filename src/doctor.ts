@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { release, machine } from 'node:os';
 import { CAP_NET_ADMIN, CAP_NET_RAW, capabilityNames, currentCapabilities, has } from './capabilities.js';
 import { addonInfo, native, type AddonInfo } from './native.js';
-import { dgramAccess, nodeBinaryFix, rawAccess, type IcmpMode } from './privileges.js';
+import { dgramAccess, nodeBinaryFix, processGroups, rawAccess, type IcmpMode } from './privileges.js';
 import { isSystemError } from './errors.js';
 
 export interface DoctorCheck {
@@ -65,7 +65,12 @@ function ipv6Status(): { available: boolean; detail: string } {
   } catch {
     /* not readable: fall through to the address check */
   }
-  const hasLoopback = readFileSync('/proc/net/if_inet6', 'utf8').split('\n').some((l) => l.startsWith('00000000000000000000000000000001'));
+  let hasLoopback = false;
+  try {
+    hasLoopback = readFileSync('/proc/net/if_inet6', 'utf8').split('\n').some((l) => l.startsWith('00000000000000000000000000000001'));
+  } catch {
+    return { available: false, detail: '/proc/net/if_inet6 is not readable' };
+  }
   return hasLoopback ? { available: true, detail: '::1 is configured' } : { available: false, detail: '::1 is not configured (lo is down?)' };
 }
 
@@ -98,7 +103,7 @@ export function doctor(): DoctorReport {
     checks.push({ name: 'addon', ok: false, detail: (e as Error).message, fix: 'reinstall netdiag (npm install netdiag) or build it: npm run build:native' });
   }
 
-  const groups = [...new Set([process.getegid?.() ?? 0, ...(process.getgroups?.() ?? [])])];
+  const groups = processGroups();
   const user = { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0, groups };
 
   let capabilities: DoctorReport['capabilities'] = null;

@@ -177,7 +177,11 @@ export interface NativeBinding extends StreamIo {
   Poller: PollerConstructor;
   capabilities(): CapabilityMasks;
   raiseCapability(cap: number): boolean;
-  dropCapabilities(): void;
+  /**
+   * Empties every capability set of every thread (each thread drops its own on a signal);
+   * `dropped` < `threads` when a thread blocks the signal.
+   */
+  dropCapabilities(): { threads: number; dropped: number };
   openTun(name?: string): { fd: number; name: string };
   readPackets(fd: number, buf: Buffer, slotSize: number, max: number, lengths: Int32Array): number;
   writePacket(fd: number, buf: Buffer, offset: number, length: number): boolean;

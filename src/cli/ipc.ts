@@ -116,7 +116,7 @@ async function listen(argv: string[], out: Output, signal: AbortSignal): Promise
         try {
           socket.send(data, { fds: info.fds });
         } catch (e) {
-          if (!json) out.err(`netdiag: [${conn.id}] cannot echo: ${(e as Error).message}\n`);
+          out.err(`netdiag: [${conn.id}] cannot echo: ${(e as Error).message}\n`);
         }
       }
       closeQuietly(info.fds);
@@ -125,7 +125,7 @@ async function listen(argv: string[], out: Output, signal: AbortSignal): Promise
       if (!json) out.out(`[${conn.id}] end of stream\n`);
     });
     socket.on('error', (e) => {
-      if (!json) out.err(`netdiag: [${conn.id}] ${e.message}\n`);
+      out.err(`netdiag: [${conn.id}] ${e.message}\n`);
     });
     socket.on('close', () => {
       conn.closed = true;
@@ -150,7 +150,7 @@ async function listen(argv: string[], out: Output, signal: AbortSignal): Promise
   }
   if (!json) out.out(`listening on ${address} (SOCK_SEQPACKET); interrupt to stop\n`);
   server.on('error', (e) => {
-    if (!json) out.err(`netdiag: ${e.message}\n`);
+    out.err(`netdiag: ${e.message}\n`);
   });
 
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
@@ -201,6 +201,9 @@ async function send(argv: string[], out: Output, signal: AbortSignal): Promise<n
       out.err(`netdiag: ${connectFailure(e, address)}\n`);
       return 2;
     }
+    // a send that fails later (EPIPE, EMSGSIZE, ...) must not be reported as sent
+    let failure: Error | null = null;
+    socket.on('error', (e: Error) => void (failure ??= e));
     let reply: RenderedMessage | null = null;
     const replied = waitReply ? waitForReply(socket, timeoutMs) : null;
     const sizes: number[] = [];
@@ -210,10 +213,9 @@ async function send(argv: string[], out: Output, signal: AbortSignal): Promise<n
     }
     closeQuietly(fds.splice(0)); // the socket holds duplicates
     const peer = socket.peerCredentials;
-    let failure: Error | null = null;
     if (replied !== null) {
       const r = await replied;
-      if (r instanceof Error) failure = r;
+      if (r instanceof Error) failure ??= r;
       else if (r !== null) {
         reply = renderMessage(1, peer, r.data, r.fds);
         closeQuietly(r.fds);
@@ -221,7 +223,7 @@ async function send(argv: string[], out: Output, signal: AbortSignal): Promise<n
     }
     await closed(socket);
     if (failure !== null) {
-      out.err(`netdiag: ${failure.message}\n`);
+      out.err(`netdiag: ${(failure as Error).message}\n`);
       return 2;
     }
     if (json) {

@@ -3,6 +3,7 @@
 // flags, read the target list, open the sockets, drop every capability, and only then resolve
 // names and read replies. Ctrl-C ends the run and prints what was measured.
 
+import { epochStamp } from './ping-format.js';
 import { UsageError } from '../errors.js';
 import { dropAllCapabilities } from '../capabilities.js';
 import { PingEngine, type PingObserver } from '../ping/engine.js';
@@ -49,7 +50,7 @@ export async function run(argv: string[], out: Output, signal: AbortSignal): Pro
   const uniform = first !== 0 && (cfg.family === null || cfg.family === first) ? first : 0;
   try {
     openSockets(pool, hosts, cfg.family, uniform);
-    // from here on the process holds no privilege: names and replies come from the network
+    // from here on no thread that runs code holds a privilege: names and replies come from the network
     dropAllCapabilities();
     await nativeBackend.timestampsReady?.();
     const { targets, failed } = uniform !== 0 ? literalTargets(hosts, uniform) : await resolveAll(hosts, cfg, out);
@@ -168,8 +169,7 @@ async function resolveAll(hosts: readonly string[], cfg: PingCliConfig, out: Out
 
 function stopOn(signal: AbortSignal, engine: PingEngine): () => void {
   const onAbort = (): void => engine.stop();
-  if (signal.aborted) queueMicrotask(onAbort);
-  else signal.addEventListener('abort', onAbort, { once: true });
+  signal.addEventListener('abort', onAbort, { once: true });
   return () => signal.removeEventListener('abort', onAbort);
 }
 
@@ -197,7 +197,9 @@ async function runOne(engine: PingEngine, target: PingTarget, cfg: PingCliConfig
     engine.observe(observer);
   }
   const unlisten = stopOn(signal, engine);
-  engine.start();
+  // Ctrl-C during name resolution: end with the statistics, without sending anything
+  if (signal.aborted) engine.stop();
+  else engine.start();
   await engine.done;
   unlisten();
   await lines.flushed();
@@ -211,11 +213,14 @@ async function runMany(engine: PingEngine, cfg: PingCliConfig, writer: BufferedW
   if (!cfg.json && (!cfg.quiet || cfg.alive)) {
     engine.observe((e) => {
       const text = printer.line(e);
-      if (text) writer.write(text);
+      // -D: the time each line was printed, before it, as ping -D and fping -D do
+      if (text) writer.write(cfg.timestamps ? epochStamp(Date.now()) + text : text);
     });
   }
   const unlisten = stopOn(signal, engine);
-  engine.start();
+  // Ctrl-C during name resolution: end with the statistics, without sending anything
+  if (signal.aborted) engine.stop();
+  else engine.start();
   await engine.done;
   unlisten();
   if (!cfg.json) writer.write(printer.summary());

@@ -173,11 +173,17 @@ async function toListing(flags: Flags, positionals: string[], argv: string[]): P
   const families: SocketFamily[] = [];
   if (flags.ipv4) families.push('inet');
   if (flags.ipv6) families.push('inet6');
-  if (families.length > 0 && (flags.unix || protocols.length === 0)) families.push('unix');
+  // ss -4/-6 mean -f inet/inet6: unix sockets only when -x asks for them too
+  if (families.length > 0 && flags.unix) families.push('unix');
   const anyFamily = families.length === 0;
   const allProtocols: SocketProtocol[] = ['tcp', 'udp', 'udplite', 'raw', 'unix'];
   const shownProtocols = protocols.length > 0 ? protocols : anyFamily || families.includes('unix') ? allProtocols : allProtocols.filter((p) => p !== 'unix');
 
+  // --sport/--src repeat as 'any of'; the filter words are joined by 'and': one or the other
+  for (const [flag, word, given] of [['--sport', 'sport', expr.localPorts], ['--dport', 'dport', expr.remotePorts], ['--src', 'src', expr.localAddresses], ['--dst', 'dst', expr.remoteAddresses]] as const) {
+    const key = flag.slice(2) as 'sport' | 'dport' | 'src' | 'dst';
+    if ((flags[key]?.length ?? 0) > 0 && given.length > 0) throw new UsageError(`${flag} and a '${word}' filter word cannot be combined`, `give the condition one way, e.g. ${flag} or '${word} ...'`);
+  }
   const localPort = [...(flags.sport ?? []).map((s) => parsePortOption('--sport', s, resolvePort)), ...expr.localPorts];
   const remotePort = [...(flags.dport ?? []).map((s) => parsePortOption('--dport', s, resolvePort)), ...expr.remotePorts];
   const localAddress = [...(flags.src ?? []).map((s) => checkAddressOption('--src', s)), ...expr.localAddresses];

@@ -82,6 +82,7 @@ export function parseInvocation(argv: string[]): Invocation | null {
   const method = methodOf(o);
   const report = Boolean(o.report || o.watch);
   if ((o.cycles !== undefined || o.interval !== undefined) && !report) throw new UsageError('--cycles and --interval belong to report mode', 'add --report or --watch');
+  if (o.queries !== undefined && report) throw new UsageError('-q does not combine with --report/--watch (a report sends one probe per hop per cycle)', 'use --cycles to send more');
   if (o.mtu && report) throw new UsageError('--mtu does not combine with --report/--watch', 'trace with --mtu on its own');
   if (o.mtu && (method === 'tcp' || method === 'tcp-connect')) throw new UsageError('--mtu needs ICMP or UDP probes (TCP probes have a fixed size)', 'use -I or -U with --mtu');
   let wait: TracerouteOptions['wait'];

@@ -195,6 +195,8 @@ export class IcmpSocket {
 
   /** Sends the batch; returns how many messages were processed (the rest hit EAGAIN/ENOBUFS). */
   send(batch: SendBatch): number {
+    // after close() the fd number may already be another socket's
+    if (this.closed) throw new Error('the ICMP socket is closed');
     return this.n.sendBatch(this.fd, batch.data, batch.desc, batch.addrs, batch.count, batch.out);
   }
 

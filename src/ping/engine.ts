@@ -10,6 +10,7 @@
 // Pure TypeScript: sockets and clock come from a PingBackend. Events are built only while
 // someone observes them.
 
+import { isPendingSocketError } from '../icmp/pending-socket-error.js';
 import { writeAddress } from '../icmp/address-bytes.js';
 import type { IcmpMessage } from '../icmp/icmp-socket.js';
 import { icmpErrorMessage } from '../packet/icmp-errors.js';
@@ -67,6 +68,8 @@ interface ReplyFacts {
 }
 
 export class PingEngine {
+  /** failed sends a local error from the error queue already explained */
+  private readonly explainedSends = new WeakSet<Probe>();
   readonly targets: TargetState[];
   readonly mode: IcmpSocketKind;
   /** monotonic ms when the first probes went out (-1 before start) */
@@ -257,7 +260,7 @@ export class PingEngine {
     } catch (e) {
       // an ICMP error also leaves a pending socket error (IP_RECVERR) that the next read
       // returns once; its details are in the error queue (iputils reads it there too)
-      if (!isPendingSocketError(e)) throw e;
+      if (!isPendingSocketError(e) || (e as { syscall?: unknown }).syscall !== 'recvmmsg') throw e;
       ch.errorQueuePending = true;
       return 1;
     }
@@ -377,8 +380,11 @@ export class PingEngine {
         return;
       }
       case 'local-error': {
-        const p = ch.failedSends.find((q) => r.destination === null || sameAddress(r.destination, q.target.address));
+        // each local error explains one failed send, in order: take that probe out of the list
+        const i = ch.failedSends.findIndex((q) => !this.explainedSends.has(q) && (r.destination === null || sameAddress(r.destination, q.target.address)));
+        const p = i >= 0 ? ch.failedSends[i] : undefined;
         if (p !== undefined) {
+          this.explainedSends.add(p);
           const mtu = r.errno === EMSGSIZE ? r.mtu : null;
           p.error = { type: null, code: null, message: localErrorMessage(ch.family, r.errno, mtu), mtu };
         }
@@ -443,6 +449,7 @@ export class PingEngine {
         this.afterSettle(t);
         return;
       case ProbeState.TimedOut:
+      case ProbeState.Errored:
         if (p.status === 'late') {
           t.duplicates++;
           p.flags |= FLAG_DUP;
@@ -605,15 +612,6 @@ export class PingEngine {
   }
 }
 
-// what the kernel maps ICMP errors to (icmp_err_convert, icmpv6_err_convert, PMTU)
-const PENDING_ERRORS = new Set(
-  ['ENETUNREACH', 'EHOSTUNREACH', 'ENOPROTOOPT', 'ECONNREFUSED', 'EMSGSIZE', 'EOPNOTSUPP', 'EACCES', 'EPROTO', 'EHOSTDOWN', 'ENONET'],
-);
-
-function isPendingSocketError(e: unknown): boolean {
-  const err = e as { syscall?: unknown; code?: unknown };
-  return e instanceof Error && err.syscall === 'recvmmsg' && typeof err.code === 'string' && PENDING_ERRORS.has(err.code);
-}
 
 /** True when a reply came from the target's own address (compared as bytes when the socket can). */
 function fromTarget(m: IcmpMessage, t: TargetState): boolean {

@@ -3,7 +3,7 @@
 // with a short backoff for up to CONNECT_RETRY_MS.
 import { parseUnixAddress } from './address.js';
 import { AF_UNIX, SOCK_SEQPACKET, nativeBackend, type SeqpacketBackend } from './backend.js';
-import { systemError } from './fd-ownership.js';
+import { systemError } from './errors.js';
 import { resolveSocketOptions, type SeqpacketSocketOptions } from './options.js';
 import { SeqpacketSocket, kOpen } from './socket.js';
 

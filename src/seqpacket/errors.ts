@@ -47,10 +47,8 @@ export function abortError(reason: unknown): SeqpacketError {
 }
 
 /** Adds what the failing operation was about to a native errno error. */
-export function describeSystemError(e: unknown, what: string): Error {
-  if (e instanceof Error) {
-    const code = (e as SeqpacketError).code;
-    if (typeof code === 'string') e.message = `${what}: ${e.message}`;
-  }
-  return e as Error;
+export function systemError(e: unknown, what: string): Error {
+  if (!(e instanceof Error)) return new Error(`${what}: ${String(e)}`);
+  if (typeof (e as { code?: unknown }).code === 'string' && !e.message.startsWith(what)) e.message = `${what}: ${e.message}`;
+  return e;
 }

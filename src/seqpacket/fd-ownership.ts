@@ -34,9 +34,3 @@ export function closeMessageFds(backend: SeqpacketBackend, messages: readonly Se
   backend.closeFds(fds, 0, total);
 }
 
-/** A native errno error with what was being done in front of its message. */
-export function systemError(e: unknown, what: string): Error {
-  if (!(e instanceof Error)) return new Error(`${what}: ${String(e)}`);
-  if (typeof (e as { code?: unknown }).code === 'string' && !e.message.startsWith(what)) e.message = `${what}: ${e.message}`;
-  return e;
-}

@@ -9,8 +9,7 @@ import { POLL_READABLE, type Poller } from '../native.js';
 import { parseUnixAddress, type UnixAddress } from './address.js';
 import { AF_UNIX, SOCK_SEQPACKET, nativeBackend, type SeqpacketBackend } from './backend.js';
 import { bindAddress, removeSocketFile, socketFileIdentity, type FileIdentity } from './bind.js';
-import { abortError } from './errors.js';
-import { systemError } from './fd-ownership.js';
+import { abortError, systemError } from './errors.js';
 import { peerAllowed, resolveServerOptions, type ResolvedServerOptions, type SeqpacketServerOptions } from './options.js';
 import { SeqpacketSocket, type PeerCredentials } from './socket.js';
 

@@ -24,8 +24,8 @@ import {
   type Poller,
 } from '../native.js';
 import { SHUT_WR, SNDBUF_OVERHEAD, SOL_SOCKET, SO_ERROR, SO_PASSCRED, SO_SNDBUF, type SeqpacketBackend } from './backend.js';
-import { abortError, fdsTruncatedError, messageSizeError, messageTooLargeError, writeAfterEndError } from './errors.js';
-import { closeMessageFds, handOut, systemError } from './fd-ownership.js';
+import { abortError, fdsTruncatedError, messageSizeError, messageTooLargeError, systemError, writeAfterEndError } from './errors.js';
+import { closeMessageFds, handOut } from './fd-ownership.js';
 import { MessageIterator, type IteratorHost, type MessageInfo, type SeqpacketMessage } from './message-iterator.js';
 import type { ResolvedSocketOptions } from './options.js';
 import { RECEIVE_BATCH, isReusedMemory, receiveArea } from './receive-area.js';
@@ -146,6 +146,7 @@ export class SeqpacketSocket extends EventEmitter implements IteratorHost {
       // SO_PASSCRED makes the kernel tag every message, so an empty one is told from EOF
       this.backend.setsockoptInt(fd, SOL_SOCKET, SO_PASSCRED, 1);
       if (this.opts.sendBufferSize !== undefined) this.backend.setsockoptInt(fd, SOL_SOCKET, SO_SNDBUF, this.opts.sendBufferSize);
+      this.sendLimit = -1; // read the limit again now that sendBufferSize applies
       this.peer = this.backend.peerCredentials(fd);
       this.poller = this.backend.createPoller(fd, this.onPoll);
       if (!this.refed) this.poller.unref();
@@ -244,7 +245,8 @@ export class SeqpacketSocket extends EventEmitter implements IteratorHost {
   /** The largest message SO_SNDBUF allows (read once, after sendBufferSize was applied). */
   private maxSendSize(): number {
     if (this.sendLimit < 0) {
-      if (this.fd < 0) return Number.MAX_SAFE_INTEGER; // no socket: nothing will be sent
+      // no socket, or not connected yet (sendBufferSize is applied on connect): the flush checks
+      if (this.fd < 0 || this.connectingState) return Number.MAX_SAFE_INTEGER;
       this.sendLimit = this.backend.getsockoptInt(this.fd, SOL_SOCKET, SO_SNDBUF) - SNDBUF_OVERHEAD;
     }
     return this.sendLimit;

@@ -77,20 +77,39 @@ export function parseFilterExpression(args: readonly string[], resolvePort: (nam
       const port = parsePort(value, resolvePort);
       if (port === undefined) throw new UsageError(`'${value}' is not a port`, `e.g. netdiag ${COMMAND} ${lower} = :22`);
       const range = portRange(op, port, lower);
-      if (range !== null) (lower === 'sport' ? expr.localPorts : expr.remotePorts).push(range);
+      if (range !== null) andPort(lower === 'sport' ? expr.localPorts : expr.remotePorts, range, lower);
       continue;
     }
     if (lower === 'src' || lower === 'dst') {
       let value = next('an address', lower);
       if (value === '=' || value === '==' || value.toLowerCase() === 'eq') value = next('an address', lower);
       const { address, port } = splitAddressPort(value, resolvePort, lower);
-      if (address !== null) (lower === 'src' ? expr.localAddresses : expr.remoteAddresses).push(address);
-      if (port !== null) (lower === 'src' ? expr.localPorts : expr.remotePorts).push(port);
+      if (address !== null) {
+        const list = lower === 'src' ? expr.localAddresses : expr.remoteAddresses;
+        // conditions are joined by 'and'; two different addresses for one end match nothing
+        if (list.length > 0) throw new UsageError(`only one ${lower} address may be given`, `conditions are joined by 'and'; use a CIDR such as ${lower} 10.0.0.0/8`);
+        list.push(address);
+      }
+      if (port !== null) andPort(lower === 'src' ? expr.localPorts : expr.remotePorts, port, lower);
       continue;
     }
     throw new UsageError(`unknown filter word '${word}'`, `filters are: state NAME, exclude NAME, sport/dport OP PORT, src/dst ADDR[/LEN] (see netdiag ${COMMAND} --help)`);
   }
   return expr;
+}
+
+/** Adds a port condition joined by 'and': the list keeps one selector, the intersection. */
+function andPort(list: PortSelector[], sel: PortSelector, word: string): void {
+  const prev = list[0];
+  if (prev === undefined) {
+    list.push(sel);
+    return;
+  }
+  const a = typeof prev === 'number' ? { from: prev, to: prev } : prev;
+  const b = typeof sel === 'number' ? { from: sel, to: sel } : sel;
+  const from = Math.max(a.from, b.from), to = Math.min(a.to, b.to);
+  if (from > to) throw new UsageError(`no port satisfies every ${word} condition`, `conditions are joined by 'and'; check the ${word} ranges`);
+  list[0] = from === to ? from : { from, to };
 }
 
 function portRange(op: string, port: number | null, word: string): PortSelector | null {

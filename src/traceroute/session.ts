@@ -23,6 +23,7 @@ export interface Session {
 export async function openSession(target: unknown, opts: ResolvedOptions, backend: TracerouteBackend): Promise<Session> {
   if (typeof target !== 'string') throw optionTypeError('target', 'a host name or address', target);
   if (target.length === 0 || /\s/.test(target)) throw optionRangeError('target', 'a host name or address', target);
+  if (target.includes('%')) throw optionRangeError('target', 'an address without a %scope (link-local targets are not supported)', target);
   const { address, family } = await backend.resolveTarget(target, opts.family);
   if (opts.family !== undefined && family !== opts.family) {
     throw optionRangeError('family', `the family of the target (${target} is IPv${family})`, opts.family);

@@ -42,5 +42,8 @@ export function parseWaitArgument(text: string): WaitSpec | null {
   const parts = text.split(',');
   if (parts.length > 3 || parts.some((p) => !/^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(p))) return null;
   const [max, here, near] = parts.map(Number);
-  return { maxMs: max! * 1000, here: here ?? 0, near: near ?? 0 };
+  if (!(max! > 0)) return null;
+  // one value turns adaptation off; a factor left out of MAX,HERE keeps its default
+  if (parts.length === 1) return { maxMs: max! * 1000, here: 0, near: 0 };
+  return { maxMs: max! * 1000, here: here!, near: near ?? DEFAULT_WAIT.near };
 }

@@ -32,6 +32,19 @@ describeWith(['root', 'tool:setpriv', 'tool:setcap'], 'capabilities', () => {
     expect(r.rawAfter).toBe('EPERM');
   });
 
+  it('dropCapabilities reaches every thread (libuv pool included) but one that blocks all signals', () => {
+    const r = spawnSync(process.execPath, [join(repoRoot, 'test/fixtures/native/drop-all-threads.cjs'), addonInfo().path], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { before: { capEff: string }[]; result: { threads: number; dropped: number }; after: { tid: string; capEff: string; sigBlk: string }[]; lookupError: string | null };
+    expect(out.before.filter((t) => mask(t.capEff) & NET_RAW).length).toBeGreaterThan(4);
+    const kept = out.after.filter((t) => t.capEff !== '0000000000000000');
+    // only a thread that blocks the real-time signal may keep its set (Node's SIGUSR1 watcher)
+    for (const t of kept) expect(mask(t.sigBlk) & (1n << 36n), `thread ${t.tid} kept ${t.capEff}`).not.toBe(0n);
+    expect(kept.length).toBeLessThanOrEqual(1);
+    expect(out.result.dropped).toBe(out.result.threads - kept.length);
+    expect(out.lookupError).toBeNull(); // the pool still works after the drop
+  });
+
   it('ambient cap_net_raw for an unprivileged user shows up as effective and ambient', () => {
     const addon = worldReadablePath(addonInfo().path);
     const r = probe(process.execPath, 'none', ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=+net_raw', '--ambient-caps=+net_raw'], addon);

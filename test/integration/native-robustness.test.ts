@@ -42,6 +42,20 @@ describe('native addon robustness', () => {
     expect(r.stdout).toContain('survived 20');
   });
 
+  it('a detached seqpacket receive area is refused, not written through', () => {
+    const n = native();
+    const meta = new Int32Array(64), fds = new Int32Array(300);
+    n.setReceiveArea(meta, fds);
+    const [x, y] = n.socketpair(n.constants.SOCK_SEQPACKET);
+    try {
+      structuredClone(meta.buffer, { transfer: [meta.buffer] });
+      expect(() => n.recvMessages(x, Buffer.alloc(4096), 0, 1024, 4)).toThrow(/detached or shrunk/);
+    } finally {
+      n.close(x);
+      n.close(y);
+    }
+  });
+
   it('errors carry code, errno and syscall', () => {
     const n = native();
     let err: (Error & { code?: string; errno?: number; syscall?: string }) | undefined;

@@ -282,6 +282,20 @@ describe('what comes back', () => {
     expect(t.probes.map((p) => p.status)).toEqual(['error', 'reply']);
   });
 
+  it('an echo reply after the ICMP error that settled its probe is late, not a duplicate', async () => {
+    // the second probe keeps the run going while the first one's reply comes in
+    const s = setup({ count: 2, interval: 10, timeout: 50 }, ['10.0.9.1'], (p) =>
+      p.wireSeq === 1
+        ? [{ kind: 'error', after: 1, router: '10.0.0.254', type: 3, code: 1 }, { kind: 'reply', after: 2 }]
+        : [{ kind: 'reply', after: 1 }],
+    );
+    s.engine.start();
+    await s.run(100);
+    const t = s.engine.document().targets[0]!;
+    expect([t.received, t.duplicates, t.late, t.errors]).toEqual([1, 0, 1, 1]);
+    expect(t.probes.map((p) => p.status)).toEqual(['error', 'reply']);
+  });
+
   it('ignores an ICMP error quoting a probe to another destination', async () => {
     const s = setup({ count: 1, timeout: 50 }, ['10.0.9.1'], () => [{ kind: 'error', after: 1, router: '10.0.0.254', type: 3, code: 1 }]);
     // rewrite the quoted destination as a NAT that gets it wrong would

@@ -90,6 +90,7 @@ describe('traceroute flags', () => {
       [['-6', '10.0.0.1'], /is an IPv4 address, but -6 was given/],
       [['--cycles', '3', 'h'], /belong to report mode/],
       [['--mtu', '-T', 'h'], /--mtu needs ICMP or UDP/],
+      [['-q', '2', '--report', 'h'], /-q does not combine with --report/],
       [['--paris', '--classic', 'h'], /exclude each other/],
       [['-q', '11', 'h'], /option -q must be from 1 to 10/],
       [['h', '70000'], /packetlen must be/],

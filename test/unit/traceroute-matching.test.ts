@@ -155,7 +155,7 @@ describe('ICMP probes', () => {
     expect(replies.map((r) => r.id)).toEqual([1]);
   });
 
-  it('an echo reply from the target is reached; from elsewhere it is flagged; a damaged one is dropped', () => {
+  it('an echo reply from the target is reached; from elsewhere it ends the trace, flagged, without reaching it; a damaged one is dropped', () => {
     const sock = new FakeSocket(4);
     const t = new IcmpTransport(sock as unknown as IcmpSocket, config(4, 'paris'));
     const replies = collect(t);
@@ -172,7 +172,7 @@ describe('ICMP probes', () => {
     const damaged = reply(2);
     damaged[20] ^= 0xff;
     sock.deliver({ buf: damaged, from: DST });
-    expect(replies.map((r) => [r.id, r.reached, r.final, r.flags])).toEqual([[1, true, true, []], [2, true, true, ['different-address']]]);
+    expect(replies.map((r) => [r.id, r.reached, r.final, r.flags])).toEqual([[1, true, true, []], [2, false, true, ['different-address']]]);
   });
 
   it('ping sockets: errors from the error queue, offender as the hop, MPLS from the queued payload', () => {
@@ -219,6 +219,13 @@ describe('UDP probes on raw sockets', () => {
       errors.deliver({ buf: icmpError(4, 3, 3, quoteV4(sender.sent[0]!, 17)), from: DST });
       expect(replies.map((r) => [r.id, r.from, r.final, r.reached])).toEqual([[2, ROUTER, false, false], [1, DST, true, true]]);
     }
+  });
+
+  it('a port unreachable from another address ends the trace without reaching the target', () => {
+    const { t, sender, errors, replies } = setup('paris');
+    t.send([{ id: 1, ttl: 5, length: 60 }]);
+    errors.deliver({ buf: icmpError(4, 3, 3, quoteV4(sender.sent[0]!, 17)), from: ROUTER });
+    expect(replies.map((r) => [r.id, r.from, r.final, r.reached])).toEqual([[1, ROUTER, true, false]]);
   });
 
   it('NAT: a rewritten checksum still matches through the payload and is flagged', () => {

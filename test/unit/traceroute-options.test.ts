@@ -56,8 +56,9 @@ describe('-w MAX,HERE,NEAR', () => {
   it('parses like traceroute: one value turns the factors off', () => {
     expect(parseWaitArgument('5,3,10')).toEqual({ maxMs: 5000, here: 3, near: 10 });
     expect(parseWaitArgument('0.5')).toEqual({ maxMs: 500, here: 0, near: 0 });
-    expect(parseWaitArgument('2,1.5')).toEqual({ maxMs: 2000, here: 1.5, near: 0 });
-    for (const bad of ['', 'x', '1,2,3,4', '-1', '1,,2']) expect(parseWaitArgument(bad), bad).toBeNull();
+    // a factor left out of MAX,HERE keeps its default, as in traceroute
+    expect(parseWaitArgument('2,1.5')).toEqual({ maxMs: 2000, here: 1.5, near: 10 });
+    for (const bad of ['', 'x', '1,2,3,4', '-1', '1,,2', '0', '0,3,10']) expect(parseWaitArgument(bad), bad).toBeNull();
   });
 
   it('computes get_timeout(): HERE from the same hop first, then NEAR from the first later answer, capped by MAX', () => {

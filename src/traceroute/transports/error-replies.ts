@@ -53,9 +53,11 @@ function errorReply(
   config: TransportConfig, id: number, m: ReceivedAnswer, from: string, type: number, code: number, info: number | null,
   extensions: ExtensionInfo, flags: TracerouteProbeFlag[],
 ): ProbeReply {
+  const decoded = decodeError(config.family, type, code, info);
   return {
     id, stamp: receiveStamp(config.clock, m.rxSec, m.rxNsec), from,
-    icmp: { type, code }, ...decodeError(config.family, type, code, info), ...extensions,
+    // a port unreachable ends the trace wherever it comes from, but only the target reaches it
+    icmp: { type, code }, ...decoded, reached: decoded.reached && from === config.target, ...extensions,
     replyTtl: m.ttl, flags,
   };
 }

@@ -18,7 +18,7 @@ import { WireIds } from '../wire-ids.js';
 import { ipHeaderLength, probeBatch, receiveStamp, type TransportConfig } from './common.js';
 import { DrainingTransport } from './draining-transport.js';
 import { icmpErrorReply, natFlags, queuedErrorReply } from './error-replies.js';
-import { isPendingSocketError } from './probe-socket.js';
+import { isPendingSocketError } from '../../icmp/pending-socket-error.js';
 
 const ICMP_HEADER = 8;
 
@@ -111,7 +111,7 @@ export class IcmpTransport extends DrainingTransport implements ProbeTransport {
       if (length - ICMP_HEADER >= PAYLOAD_MIN && echoed !== seq) return;
       this.onReply({
         id, stamp: receiveStamp(this.config.clock, m.rxSec, m.rxNsec), from: m.from,
-        icmp: { type, code: buf[offset + 1]! }, annotation: null, final: true, reached: true, mtu: null,
+        icmp: { type, code: buf[offset + 1]! }, annotation: null, final: true, reached: m.from === this.config.target, mtu: null,
         ...NO_EXTENSIONS, replyTtl: m.ttl, flags: m.from === this.config.target ? [] : ['different-address'],
       });
       return;

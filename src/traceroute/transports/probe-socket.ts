@@ -2,6 +2,7 @@
 // options traceroute needs (kernel timestamps, the error queue, reply TTL, TOS, device, source,
 // DF policy), polled with the loop's uv_poll, batched sends with per-message TTL, and bounded
 // drains of the receive and error queues. ICMP probes use the shared IcmpSocket instead.
+import { isPendingSocketError } from '../../icmp/pending-socket-error.js';
 import {
   native, POLL_ERROR, POLL_READABLE, RECV_ADDR_STRIDE, RECV_FLAG_TRUNC, RECV_META_STRIDE, RecvMeta,
   type NativeBinding, type Poller,
@@ -49,12 +50,6 @@ export interface ReceivedDatagram {
 
 const SLOT = 2048;
 
-/** errnos a socket's pending error (sk_err) takes after an ICMP error or a failed connect */
-const PENDING_ERRORS = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'ECONNREFUSED', 'EPROTO', 'EMSGSIZE', 'EHOSTDOWN', 'ENONET', 'EACCES', 'EPERM', 'ETIMEDOUT', 'EREMOTEIO', 'ENOPROTOOPT', 'EOPNOTSUPP']);
-
-export function isPendingSocketError(e: unknown): boolean {
-  return typeof (e as { code?: unknown })?.code === 'string' && PENDING_ERRORS.has((e as { code: string }).code);
-}
 const BATCH = 32;
 export const DRAIN_BUDGET = 512;
 

@@ -128,8 +128,11 @@ export class TcpConnectTransport implements ProbeTransport {
       if (err === 0 && this.connected(a.sock)) reply = this.reached(a, this.kernelRtt(a.sock));
       else if (err === ERRNO.ECONNREFUSED) reply = this.reached(a, null);
       else if (err !== 0) {
-        // a local failure without an ICMP answer (no neighbour, ...): the probe times out
-        a.sock.close();
+        // a local failure without an ICMP answer (no neighbour, ...): the probe times out;
+        // forget it so no later poll reads SO_ERROR from a closed (or reused) fd
+        a.done = true;
+        this.attempts.delete(a.id);
+        this.closeSocket(a.sock);
         return;
       }
     }
