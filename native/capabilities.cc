@@ -15,6 +15,8 @@
 #include <cstdlib>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <vector>
 
 #include "common.h"
 
@@ -100,9 +102,32 @@ static void OnDropSignal(int) {
 
 static int DropSignal() { return SIGRTMIN + 3; }
 
-// dropCapabilities() -> {threads, dropped}: empties the effective, permitted, inheritable and
-// ambient sets of every thread of the process. `dropped` < `threads` means some thread did
-// not answer in time (it blocks the signal); the caller can check /proc/self/task.
+// A thread that blocks the drop signal (Node's SIGUSR1 watcher blocks every signal and only
+// waits in sigwait) would never run the handler: waiting for it costs the whole timeout.
+// /proc/self/task/TID/status says which signals a thread blocks; such a thread is reported
+// as skipped, not asked. Returns false when the status cannot be read (the thread is gone).
+static bool ThreadBlocksSignal(long tid, int sig, bool* blocks) {
+  char path[64];
+  std::snprintf(path, sizeof(path), "/proc/self/task/%ld/status", tid);
+  FILE* f = std::fopen(path, "re");
+  if (!f) return false;
+  char line[256];
+  bool found = false;
+  while (std::fgets(line, sizeof(line), f)) {
+    if (std::strncmp(line, "SigBlk:", 7) != 0) continue;
+    uint64_t mask = std::strtoull(line + 7, nullptr, 16);
+    *blocks = (mask >> (sig - 1)) & 1;
+    found = true;
+    break;
+  }
+  std::fclose(f);
+  return found;
+}
+
+// dropCapabilities() -> {threads, asked, dropped, skipped: [tid...]}: empties the effective,
+// permitted, inheritable and ambient sets of every thread of the process that can take the
+// drop signal. `skipped` lists the threads that block it (they keep their sets and never run
+// our code); the wait covers only the threads asked, so it ends as soon as they have answered.
 static Napi::Value DropCapabilities(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   // the handler stays installed: a late delivery must find it, never the default (fatal) action
@@ -110,30 +135,44 @@ static Napi::Value DropCapabilities(const Napi::CallbackInfo& info) {
   sa.sa_handler = OnDropSignal;
   sa.sa_flags = SA_RESTART;
   sigemptyset(&sa.sa_mask);
-  if (sigaction(DropSignal(), &sa, nullptr) < 0) throw ErrnoError(env, errno, "sigaction");
+  const int sig = DropSignal();
+  if (sigaction(sig, &sa, nullptr) < 0) throw ErrnoError(env, errno, "sigaction");
   g_dropped = 0;
   g_drop_failed = 0;
   pid_t pid = getpid();
   pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
   int asked = 0;
+  std::vector<long> skipped;
   if (DIR* dir = opendir("/proc/self/task")) {
     while (dirent* e = readdir(dir)) {
       char* end = nullptr;
       long tid = std::strtol(e->d_name, &end, 10);
       if (end == e->d_name || *end != '\0' || tid == self) continue;
-      if (syscall(SYS_tgkill, pid, static_cast<pid_t>(tid), DropSignal()) == 0) asked++;
+      bool blocks = false;
+      if (!ThreadBlocksSignal(tid, sig, &blocks)) continue;  // exited meanwhile
+      if (blocks) {
+        skipped.push_back(tid);
+        continue;
+      }
+      if (syscall(SYS_tgkill, pid, static_cast<pid_t>(tid), sig) == 0) asked++;
     }
     closedir(dir);
   }
   if (!DropOwnCapabilities()) throw ErrnoError(env, errno, "capset");
-  // wait (bounded) for the other threads: their handlers run as soon as they are scheduled
-  for (int waited = 0; waited < 500 && g_dropped + g_drop_failed < asked; waited++) {
-    timespec ts{0, 1000000};
+  // Every thread asked can run the handler as soon as it is scheduled, so this ends in
+  // microseconds; the bound only guards against a thread that blocked the signal after its
+  // status was read (it keeps the signal pending and runs the handler when it unblocks).
+  for (int waited = 0; waited < 2000 && g_dropped + g_drop_failed < asked; waited++) {
+    timespec ts{0, 50000};
     nanosleep(&ts, nullptr);
   }
   Napi::Object o = Napi::Object::New(env);
-  o.Set("threads", asked + 1);
+  o.Set("threads", asked + 1 + static_cast<int>(skipped.size()));
+  o.Set("asked", asked + 1);
   o.Set("dropped", g_dropped.load() + 1);
+  Napi::Array list = Napi::Array::New(env, skipped.size());
+  for (size_t i = 0; i < skipped.size(); i++) list.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(skipped[i])));
+  o.Set("skipped", list);
   return o;
 }
 

@@ -42,7 +42,7 @@ pass "npm pack: $(basename "$tgz"), $(stat -c %s "$tgz") bytes"
 listing=$(tar -tzf "$tgz")
 missing=()
 for f in package/package.json package/bin/netdiag.js package/dist/index.js package/dist/index.d.ts \
-         package/dist/cli/main.js package/prebuilds/linux-x64/netdiag.node \
+         package/dist/bin/cli.js package/prebuilds/linux-x64/netdiag.node \
          package/prebuilds/linux-arm64/netdiag.node package/binding.gyp package/native/addon.cc; do
   grep -qxF "$f" <<<"$listing" || missing+=("${f#package/}")
 done

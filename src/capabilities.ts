@@ -1,5 +1,5 @@
 // Capability masks (hex strings from the addon) turned into names and checks.
-import { native, type CapabilityMasks } from './native.js';
+import { native, type CapabilityDrop, type CapabilityMasks } from './native.js';
 
 export const CAP_NET_ADMIN = 12;
 export const CAP_NET_RAW = 13;
@@ -49,10 +49,10 @@ export function capabilityNames(mask: bigint): string[] {
 /**
  * Drops every capability of every thread of the process (capabilities are per thread, and
  * getaddrinfo runs on libuv's pool); called by the CLI once its sockets are open, before it
- * resolves names or parses replies. Returns how many threads there were and how many
- * dropped: Node's signal-watcher thread blocks every signal and keeps its set (it only
- * waits for SIGUSR1).
+ * resolves names or parses replies. Only threads that can take the signal are asked, and
+ * only they are waited for: Node's signal-watcher thread blocks every signal, keeps its set
+ * (it only waits for SIGUSR1 and runs none of our code) and is listed in `skipped`.
  */
-export function dropAllCapabilities(): { threads: number; dropped: number } {
+export function dropAllCapabilities(): CapabilityDrop {
   return native().dropCapabilities();
 }

@@ -10,7 +10,7 @@ export const repoRoot = resolve(import.meta.dirname, '../..');
 
 /** Path of bin/netdiag.js in the checkout; fails clearly when dist/ was not built. */
 export function cliPath(): string {
-  if (!existsSync(join(repoRoot, 'dist/cli/main.js'))) {
+  if (!existsSync(join(repoRoot, 'dist/bin/cli.js'))) {
     throw new Error('dist/ is missing: run npm run build:ts (the test command builds it) before the integration tests');
   }
   return join(repoRoot, 'bin/netdiag.js');
@@ -29,7 +29,7 @@ export function worldReadableRoot(): string {
   cliPath();
   if (readableCopy) return readableCopy;
   const override = process.env.NETDIAG_ADDON;
-  if (readableByNobody(join(repoRoot, 'dist/cli/main.js')) && (!override || readableByNobody(override))) {
+  if (readableByNobody(join(repoRoot, 'dist/bin/cli.js')) && (!override || readableByNobody(override))) {
     readableCopy = repoRoot;
     return repoRoot;
   }

@@ -35,7 +35,7 @@ describeWith(['root', 'tool:setpriv', 'tool:setcap'], 'capabilities', () => {
   it('dropCapabilities reaches every thread (libuv pool included) but one that blocks all signals', () => {
     const r = spawnSync(process.execPath, [join(repoRoot, 'test/fixtures/native/drop-all-threads.cjs'), addonInfo().path], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { before: { capEff: string }[]; result: { threads: number; dropped: number }; after: { tid: string; capEff: string; sigBlk: string }[]; lookupError: string | null };
+    const out = JSON.parse(r.stdout) as { before: { capEff: string }[]; result: { threads: number; asked: number; dropped: number; skipped: number[] }; after: { tid: string; capEff: string; sigBlk: string }[]; lookupError: string | null };
     expect(out.before.filter((t) => mask(t.capEff) & NET_RAW).length).toBeGreaterThan(4);
     const kept = out.after.filter((t) => t.capEff !== '0000000000000000');
     // only a thread that blocks the real-time signal may keep its set (Node's SIGUSR1 watcher)
@@ -43,6 +43,23 @@ describeWith(['root', 'tool:setpriv', 'tool:setcap'], 'capabilities', () => {
     expect(kept.length).toBeLessThanOrEqual(1);
     expect(out.result.dropped).toBe(out.result.threads - kept.length);
     expect(out.lookupError).toBeNull(); // the pool still works after the drop
+  });
+
+  it('dropCapabilities asks only the threads able to answer and never waits for one that blocks the signal', () => {
+    const r = spawnSync(process.execPath, [join(repoRoot, 'test/fixtures/native/drop-all-threads.cjs'), addonInfo().path], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { result: { threads: number; asked: number; dropped: number; skipped: number[] }; after: { tid: string; sigBlk: string }[] };
+    const { threads, asked, dropped, skipped } = out.result;
+    // Node's SIGUSR1 watcher blocks every signal: it is skipped, not asked
+    expect(skipped.length).toBeGreaterThanOrEqual(1);
+    expect(asked + skipped.length).toBe(threads);
+    // every thread asked answered, so the wait ended on answers, not on its bound
+    expect(dropped).toBe(asked);
+    for (const tid of skipped) {
+      const t = out.after.find((a) => Number(a.tid) === tid);
+      expect(t, `skipped thread ${tid} exists`).toBeDefined();
+      expect(mask(t!.sigBlk) & (1n << 36n), `skipped thread ${tid} blocks the drop signal`).not.toBe(0n);
+    }
   });
 
   it('ambient cap_net_raw for an unprivileged user shows up as effective and ambient', () => {
