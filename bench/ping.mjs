@@ -1,31 +1,29 @@
-// netdiag ping side by side with fping and iputils ping, on loopback, in one run. Prints medians
-// of several alternating runs and the ratios the project targets:
-//   (a) 10,000 loopback targets x 1 probe, no pacing: netdiag CLI vs `fping -i 0`, whole process
-//       wall and CPU, plus netdiag's in-process time            target: wall <= 1.0x fping
-//   (b) 100,000-probe flood of 127.0.0.1: netdiag -f vs `ping -f`, probes per second
-//                                                                target: >= 1.0x iputils
-//   (c) median loopback RTT while the event loop runs a 5 ms blocking task every 10 ms, vs
+// netdiag ping side by side with fping and iputils ping, on loopback, in one run. Every CLI
+// figure is the whole process (`node bin/netdiag.js ping ...`, spawn to exit, what a user
+// feels) next to the tool's whole process; medians of alternating runs, and the ratios the
+// project targets:
+//   (a) one probe: `netdiag ping -c 1 127.0.0.1` vs iputils `ping -c 1`, with `node -e 0`
+//       (Node's own start-up, part of every netdiag run)     target: <= node -e 0 + 40 ms
+//   (b) scale: 1,000, 10,000 and 65,534 loopback targets (127.1.0.0/16) x 1 probe, no pacing:
+//       netdiag -q -c 1 -g vs `fping -q -c1 -i 0 -g`, wall and CPU, so the growth of the cost
+//       shows; plus netdiag's in-process time at 10,000      target: 10k <= 1.0x, 65,534 <= 0.8x
+//   (c) 100,000-probe flood of 127.0.0.1: netdiag -f vs `ping -f`, probes per second by the
+//       tools' own time and whole process             target: own >= 1.0x, whole >= 0.8x
+//   (d) median loopback RTT while the event loop runs a 5 ms blocking task every 10 ms, vs
 //       iputils ping on an idle machine                         target: <= 2x iputils
-// Two reference lines help read (a) and (b): the wall time of `node -e 0` (Node's own start-up,
-// part of every netdiag CLI run), and the rate of a bare loop that sends one echo and reads its
-// reply with one native call per probe and no engine at all (what JavaScript driving the
-// probes one at a time can reach at best).
+// A reference line helps read (c): the rate of a bare loop that sends one echo and reads its
+// reply with one native call per probe and no engine at all.
 // Needs root (raw sockets), the compiled dist/ (npm run build), fping and iputils ping.
 // Usage: node bench/ping.mjs [runs]     (not a test: it reports, it does not fail)
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fmt, have, loadAverage, measure, median, ratio, root, seconds } from './lib/measure.mjs';
+import { bareLoopRate, flood, inProcessMany, manyTargets, singlePing } from './lib/ping-series.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'bin/netdiag.js');
 const RUNS = Number(process.argv[2] ?? 7);
 const FLOOD = 100_000;
-
-function have(tool) {
-  return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
-}
+const SCALE = [1_000, 10_000, 'cidr16'];
 
 const missing = [
   !existsSync(join(root, 'dist/ping/index.js')) && 'dist/ (run npm run build)',
@@ -37,123 +35,6 @@ if (missing.length) {
   console.log(`bench/ping.mjs skipped: needs ${missing.join(', ')}`);
   process.exit(0);
 }
-
-const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
-const scratch = mkdtempSync(join(tmpdir(), 'netdiag-bench-'));
-process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
-
-/** Runs a command; wall from spawn to exit, CPU (user+sys) from /usr/bin/time when present. */
-function measure(cmd, args) {
-  const timeFile = join(scratch, 'time');
-  const argv = timeBin ? [timeBin, '-f', '%U %S', '-o', timeFile, cmd, ...args] : [cmd, ...args];
-  const t0 = performance.now();
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20 });
-  const wall = (performance.now() - t0) / 1000;
-  let cpu = null;
-  if (timeBin) {
-    const [u, s] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1).split(/\s+/).map(Number);
-    cpu = u + s;
-  }
-  return { wall, cpu, status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const fmt = (x, digits = 3) => (x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
-
-function check(label, r, ok) {
-  if (!ok) {
-    console.error(`${label} did not do what it should (exit ${r.status}):\n${(r.stdout ?? '').slice(-400)}${(r.stderr ?? '').slice(-400)}`);
-    process.exit(1);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// (a) 10,000 targets
-
-function inProcessMany() {
-  const script = `
-    import { pingMany } from ${JSON.stringify(join(root, 'dist/ping/index.js'))};
-    const targets = [];
-    for (let i = 1; i <= 10000; i++) targets.push('127.0.' + ((i >> 8) & 255) + '.' + (i & 255));
-    const t0 = performance.now();
-    const doc = await pingMany(targets, { probes: false });
-    const ms = performance.now() - t0;
-    process.stdout.write(JSON.stringify({ ms, answered: doc.targets.filter((t) => t.received === 1).length }));`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-  return JSON.parse(r.stdout);
-}
-
-const many = { netdiag: [], fping: [], inproc: [], node: [] };
-for (let i = 0; i < RUNS; i++) {
-  const ours = measure(process.execPath, [cli, 'ping', '-q', '-g', '127.0.0.1', '127.0.39.16']);
-  check('netdiag ping -q -g (10,000 targets)', ours, ours.status === 0 && (ours.stdout.match(/xmt\/rcv\/%loss = 1\/1\/0%/g) ?? []).length === 10_000);
-  const theirs = measure('fping', ['-q', '-c1', '-i', '0', '-g', '127.0.0.1', '127.0.39.16']);
-  check('fping -q -c1 -i 0 -g (10,000 targets)', theirs, theirs.status === 0);
-  const inproc = inProcessMany();
-  check('pingMany (10,000 targets)', { status: 0, stdout: JSON.stringify(inproc) }, inproc.answered === 10_000);
-  many.netdiag.push(ours);
-  many.fping.push(theirs);
-  many.inproc.push(inproc.ms / 1000);
-  many.node.push(measure(process.execPath, ['-e', '0']).wall);
-}
-
-// ---------------------------------------------------------------------------------------------
-// (b) flood
-
-/** probes/s from the tool's own "time Xms" (first to last probe) and from the whole process. */
-function floodRate(r) {
-  const m = /(\d+) packets transmitted, (\d+) received.*time (\d+)ms/.exec(r.stdout);
-  return { own: m ? Number(m[1]) / (Math.max(1, Number(m[3])) / 1000) : NaN, whole: FLOOD / r.wall, received: m ? Number(m[2]) : 0 };
-}
-
-/** probes/s of a bare loop: one echo out and its reply read per native call, no engine. */
-function bareLoopRate() {
-  const script = `
-    import { IcmpSocket } from ${JSON.stringify(join(root, 'dist/icmp/icmp-socket.js'))};
-    import { SendBatch } from ${JSON.stringify(join(root, 'dist/icmp/send-batch.js'))};
-    import { EchoTemplate } from ${JSON.stringify(join(root, 'dist/ping/echo-template.js'))};
-    import { PayloadLayout } from ${JSON.stringify(join(root, 'dist/ping/payload.js'))};
-    const s = new IcmpSocket({ family: 4, mode: 'raw', receiveBuffer: 4 << 20 });
-    const echo = new EchoTemplate(4, s.identifier, new PayloadLayout(56, null));
-    const b = new SendBatch(1, 64);
-    const dest = Buffer.from([127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    let got = 0;
-    const take = () => void got++;
-    const t0 = performance.now();
-    for (let i = 1; i <= ${FLOOD}; i++) {
-      b.clear();
-      b.push(echo.write(b.data, 0, i), 4, dest, 0);
-      s.sendAndReceive(b);
-      s.read(false, take);
-    }
-    const ms = performance.now() - t0;
-    s.close();
-    process.stdout.write(JSON.stringify({ rate: ${FLOOD} / (ms / 1000), got }));`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-  try {
-    return JSON.parse(r.stdout).rate;
-  } catch {
-    return NaN;
-  }
-}
-
-const flood = { netdiag: [], iputils: [], bare: [] };
-for (let i = 0; i < RUNS; i++) {
-  const ours = measure(process.execPath, [cli, 'ping', '-q', '-f', '-c', String(FLOOD), '127.0.0.1']);
-  const theirs = measure('ping', ['-q', '-f', '-c', String(FLOOD), '127.0.0.1']);
-  const a = floodRate(ours), b = floodRate(theirs);
-  check('netdiag ping -f', ours, ours.status === 0 && a.received === FLOOD);
-  check('ping -f', theirs, theirs.status === 0 && b.received === FLOOD);
-  flood.netdiag.push({ ...ours, ...a });
-  flood.iputils.push({ ...theirs, ...b });
-  flood.bare.push(bareLoopRate());
-}
-
-// ---------------------------------------------------------------------------------------------
-// (c) RTT under a busy event loop vs iputils idle
 
 function busyLoopRtts() {
   const script = `
@@ -167,42 +48,54 @@ function busyLoopRtts() {
   return JSON.parse(spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).stdout);
 }
 
-const rtt = { netdiag: [], iputils: [] };
-for (let i = 0; i < Math.min(RUNS, 5); i++) {
-  const ours = busyLoopRtts();
-  check('pingStream under a busy loop', { status: 0, stdout: '' }, ours.length === 200);
-  const theirs = measure('ping', ['-c', '200', '-i', '0.01', '127.0.0.1']);
-  const times = [...theirs.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
-  check('ping -c 200 -i 0.01', theirs, times.length === 200);
-  rtt.netdiag.push(median(ours));
-  rtt.iputils.push(median(times));
+function main() {
+  const single = singlePing(RUNS);
+  // the largest point takes seconds per run on both sides: fewer runs
+  const scale = SCALE.map((n) => manyTargets(n, n === 'cidr16' ? Math.min(RUNS, 3) : RUNS, { cpu: true }));
+  const inproc = median(Array.from({ length: RUNS }, () => inProcessMany(10_000).wall));
+  const fl = flood(FLOOD, RUNS, { cpu: true });
+  const bare = median(Array.from({ length: RUNS }, () => bareLoopRate(FLOOD)));
+  const rtt = { netdiag: [], iputils: [] };
+  for (let i = 0; i < Math.min(RUNS, 5); i++) {
+    const ours = busyLoopRtts();
+    if (ours.length !== 200) throw new Error(`pingStream under a busy loop got ${ours.length} of 200 replies`);
+    const theirs = measure('ping', ['-c', '200', '-i', '0.01', '127.0.0.1']);
+    const times = [...theirs.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
+    if (times.length !== 200) throw new Error(`ping -c 200 -i 0.01 got ${times.length} of 200 replies`);
+    rtt.netdiag.push(median(ours));
+    rtt.iputils.push(median(times));
+  }
+
+  console.log(`netdiag ping benchmark — whole process unless marked, medians of ${RUNS} alternating runs (load average ${loadAverage()})\n`);
+  console.log('(a) one probe to 127.0.0.1');
+  console.log(`    netdiag ping -c 1   ${seconds(single.netdiag).padStart(9)}   (node -e 0 + ${fmt((single.netdiag - single.node) * 1000, 1)} ms; target <= + 40 ms)`);
+  console.log(`    ping -c 1 (iputils) ${seconds(single.ping).padStart(9)}   ratio ${ratio(single.netdiag, single.ping)}`);
+  console.log(`    node -e 0           ${seconds(single.node).padStart(9)}`);
+  console.log('(b) loopback targets x 1 probe, no pacing: netdiag ping -q -c 1 -g  vs  fping -q -c1 -i 0 -g');
+  console.log('    targets   netdiag wall   cpu      fping wall   cpu      ratio wall   cpu     answered (netdiag/fping)  target');
+  for (const s of scale) {
+    const target = s.count === 10_000 ? '<= 1.00×' : s.count > 60_000 ? '<= 0.80×' : '';
+    console.log(`    ${s.count.toLocaleString('en-US').padStart(7)}   ${seconds(s.netdiag.wall).padStart(9)}   ${fmt(s.netdiag.cpu, 2).padStart(5)} s  ${seconds(s.fping.wall).padStart(9)}  ${fmt(s.fping.cpu, 2).padStart(5)} s  ` +
+      `${ratio(s.netdiag.wall, s.fping.wall).padStart(9)}   ${ratio(s.netdiag.cpu, s.fping.cpu).padStart(6)}   ${`${s.netdiag.answered}/${s.fping.answered}`.padStart(24)}  ${target}`);
+  }
+  const ten = scale.find((s) => s.count === 10_000);
+  console.log(`    10,000 in-process pingMany ${seconds(inproc)} (${ratio(inproc, ten.fping.wall)} fping's whole process; start-up and output are the rest)`);
+  console.log('    (65,534 = 127.1.0.0/16 without network and broadcast address; fping 5.1 cannot take 65,536 targets in one run)');
+  console.log(`(c) flood of 127.0.0.1, ${FLOOD.toLocaleString('en-US')} probes`);
+  console.log(`    netdiag -f    ${fmt(fl.netdiag.own / 1000, 1)}k probes/s by its own time, ${fmt(fl.netdiag.whole / 1000, 1)}k/s whole process, cpu ${fmt(fl.netdiag.cpu, 2)} s`);
+  console.log(`    ping -f       ${fmt(fl.ping.own / 1000, 1)}k probes/s by its own time, ${fmt(fl.ping.whole / 1000, 1)}k/s whole process, cpu ${fmt(fl.ping.cpu, 2)} s`);
+  console.log(`    ratio ${ratio(fl.netdiag.own, fl.ping.own)} by own time (target >= 1.00×), ${ratio(fl.netdiag.whole, fl.ping.whole)} whole process (target >= 0.80×)`);
+  console.log(`    reference: a bare JS loop, one native send+read per probe, no engine: ${fmt(bare / 1000, 1)}k/s (${ratio(bare, fl.ping.own)} ping -f; netdiag's own time is ${ratio(fl.netdiag.own, bare)} of it)`);
+  const c = { ours: median(rtt.netdiag), theirs: median(rtt.iputils) };
+  console.log('(d) median loopback RTT (in-process: the event loop is what is measured)');
+  console.log(`    netdiag, event loop blocked 5 ms every 10 ms   ${fmt(c.ours, 4)} ms`);
+  console.log(`    iputils ping, idle                            ${fmt(c.theirs, 4)} ms`);
+  console.log(`    ratio ${ratio(c.ours, c.theirs)} (target <= 2×)`);
 }
 
-// ---------------------------------------------------------------------------------------------
-
-const mWall = (rs) => median(rs.map((r) => r.wall));
-const mCpu = (rs) => (rs.every((r) => r.cpu !== null) ? median(rs.map((r) => r.cpu)) : null);
-const a = { ours: mWall(many.netdiag), theirs: mWall(many.fping), oursCpu: mCpu(many.netdiag), theirsCpu: mCpu(many.fping), inproc: median(many.inproc), node: median(many.node) };
-const b = {
-  oursOwn: median(flood.netdiag.map((r) => r.own)), theirsOwn: median(flood.iputils.map((r) => r.own)),
-  oursWhole: median(flood.netdiag.map((r) => r.whole)), theirsWhole: median(flood.iputils.map((r) => r.whole)),
-  oursCpu: mCpu(flood.netdiag), theirsCpu: mCpu(flood.iputils), bare: median(flood.bare),
-};
-const c = { ours: median(rtt.netdiag), theirs: median(rtt.iputils) };
-
-const loadavg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-console.log(`netdiag ping benchmark — medians of ${RUNS} alternating runs (load average ${loadavg})\n`);
-console.log('(a) 10,000 loopback targets x 1 probe, no pacing');
-console.log(`    netdiag CLI   wall ${fmt(a.ours)} s  cpu ${fmt(a.oursCpu, 2)} s   (in-process pingMany: ${fmt(a.inproc)} s)`);
-console.log(`    fping -i 0    wall ${fmt(a.theirs)} s  cpu ${fmt(a.theirsCpu, 2)} s`);
-console.log(`    ratio wall ${fmt(a.ours / a.theirs, 2)}x (target <= 1.0x), cpu ${a.oursCpu !== null && a.theirsCpu ? fmt(a.oursCpu / a.theirsCpu, 2) : 'n/a'}x, in-process vs fping wall ${fmt(a.inproc / a.theirs, 2)}x`);
-console.log(`    reference: node -e 0 alone takes ${fmt(a.node)} s wall`);
-console.log('(b) flood of 127.0.0.1, 100,000 probes');
-console.log(`    netdiag -f    ${fmt(b.oursOwn / 1000, 1)}k probes/s by its own time, ${fmt(b.oursWhole / 1000, 1)}k/s whole process, cpu ${fmt(b.oursCpu, 2)} s`);
-console.log(`    ping -f       ${fmt(b.theirsOwn / 1000, 1)}k probes/s by its own time, ${fmt(b.theirsWhole / 1000, 1)}k/s whole process, cpu ${fmt(b.theirsCpu, 2)} s`);
-console.log(`    ratio ${fmt(b.oursOwn / b.theirsOwn, 2)}x by own time, ${fmt(b.oursWhole / b.theirsWhole, 2)}x whole process (target >= 1.0x)`);
-console.log(`    reference: a bare JS loop, one native send+read per probe, no engine: ${fmt(b.bare / 1000, 1)}k/s (${fmt(b.bare / b.theirsOwn, 2)}x ping -f)`);
-console.log('(c) median loopback RTT');
-console.log(`    netdiag, event loop blocked 5 ms every 10 ms   ${fmt(c.ours, 4)} ms`);
-console.log(`    iputils ping, idle                            ${fmt(c.theirs, 4)} ms`);
-console.log(`    ratio ${fmt(c.ours / c.theirs, 2)}x (target <= 2x)`);
+try {
+  main();
+} catch (e) {
+  console.error(`bench/ping: ${e.message}`);
+  process.exitCode = 1;
+}

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // npm run bench [-- name...]: runs bench/<name>.mjs (all of them by default) one after the
 // other. Benchmarks compare netdiag with the real tools in the same run and print ratios;
-// they need the compiled dist/ (npm run build) and, for most, root.
+// they need the compiled dist/ (npm run build) and, for most, root. CLI figures are whole
+// processes of `node bin/netdiag.js ...`. Shared helpers live in bench/lib/; the CI-sized subset
+// is `npm run bench:quick` (bench/quick.js, not run from here).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -145,16 +145,12 @@ class RawArgs {
 
 // Runs a raw entry point, turning C++ exceptions into JS exceptions (none may escape).
 template <napi_value (*F)(const RawArgs&)>
-napi_value Entry(napi_env env, napi_callback_info info) {
+napi_value Entry(napi_env env, napi_callback_info info) noexcept {
   try {
     RawArgs args(env, info);
     return F(args);
-  } catch (const Napi::Error& e) {
-    e.ThrowAsJavaScriptException();
-  } catch (const std::exception& e) {
-    napi_throw_error(env, nullptr, e.what());
   } catch (...) {
-    napi_throw_error(env, nullptr, "unexpected native error");
+    ThrowCaughtAsJs(env);
   }
   return nullptr;
 }
@@ -504,18 +500,11 @@ static Napi::Value ClockRealtime(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-static void Export(Napi::Env env, Napi::Object exports, const char* name, napi_callback cb) {
-  napi_value fn;
-  napi_status st = napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn);
-  if (st != napi_ok) throw Napi::Error::New(env, std::string("cannot create ") + name);
-  exports.Set(name, Napi::Value(env, fn));
-}
-
 void InitDatagramIo(Napi::Env env, Napi::Object exports) {
-  Export(env, exports, "recvBatch", Entry<RecvBatch>);
-  Export(env, exports, "sendBatch", Entry<SendBatch>);
-  Export(env, exports, "sendRecvBatch", Entry<SendRecvBatch>);
-  exports.Set("clockRealtime", Napi::Function::New(env, ClockRealtime, "clockRealtime"));
+  ExportFunction(env, exports, "recvBatch", Entry<RecvBatch>);
+  ExportFunction(env, exports, "sendBatch", Entry<SendBatch>);
+  ExportFunction(env, exports, "sendRecvBatch", Entry<SendRecvBatch>);
+  NETDIAG_EXPORT(env, exports, "clockRealtime", ClockRealtime);
 }
 
 }  // namespace netdiag

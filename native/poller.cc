@@ -15,14 +15,39 @@ class Poller : public Napi::ObjectWrap<Poller> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Poller",
-                       {InstanceMethod("start", &Poller::Start), InstanceMethod("stop", &Poller::Stop),
-                        InstanceMethod("close", &Poller::Close), InstanceMethod("ref", &Poller::RefHandle),
-                        InstanceMethod("unref", &Poller::UnrefHandle), InstanceMethod("hasRef", &Poller::HasRef),
-                        InstanceAccessor("fd", &Poller::Fd, nullptr),
-                        InstanceAccessor("closed", &Poller::Closed, nullptr)});
+                       {InstanceMethod("start", &Poller::Guard<&Poller::Start>),
+                        InstanceMethod("stop", &Poller::Guard<&Poller::Stop>),
+                        InstanceMethod("close", &Poller::Guard<&Poller::Close>),
+                        InstanceMethod("ref", &Poller::Guard<&Poller::RefHandle>),
+                        InstanceMethod("unref", &Poller::Guard<&Poller::UnrefHandle>),
+                        InstanceMethod("hasRef", &Poller::Guard<&Poller::HasRef>),
+                        InstanceAccessor("fd", &Poller::Guard<&Poller::Fd>, nullptr),
+                        InstanceAccessor("closed", &Poller::Guard<&Poller::Closed>, nullptr)});
   }
 
+  // A method whose C++ exceptions become JS exceptions here, not in node-addon-api's
+  // wrapper (which throws again when the environment is terminating).
+  template <Napi::Value (Poller::*M)(const Napi::CallbackInfo&)>
+  Napi::Value Guard(const Napi::CallbackInfo& info) {
+    try {
+      return (this->*M)(info);
+    } catch (...) {
+      ThrowCaughtAsJs(info.Env());
+    }
+    return Napi::Value();
+  }
+
+  // A constructor that throws would unwind through node-addon-api's wrapper; instead the
+  // error becomes the JS exception of `new` (the object stays closed and is collected).
   explicit Poller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Poller>(info) {
+    try {
+      Open(info);
+    } catch (...) {
+      ThrowCaughtAsJs(info.Env());
+    }
+  }
+
+  void Open(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     int fd = ArgFd(info, 0);
     if (info.Length() < 2 || !info[1].IsFunction()) throw Napi::TypeError::New(env, "argument callback must be a function");
@@ -92,18 +117,26 @@ class Poller : public Napi::ObjectWrap<Poller> {
   }
 
  private:
+  // Only the C API here: this runs from the loop, where no C++ exception may be thrown, and
+  // a worker terminated while JS runs leaves a termination instead of an exception.
   void Call(int status, int events) {
     napi_env env = Env();
-    Napi::HandleScope scope(Env());
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+    CallInScope(env, status, events);
+    napi_close_handle_scope(env, scope);
+  }
+
+  void CallInScope(napi_env env, int status, int events) {
     // keep this object alive across the call even if JS drops every reference
-    napi_value self = Value();
+    napi_value self, callback;
+    if (napi_get_reference_value(env, static_cast<napi_ref>(*this), &self) != napi_ok || self == nullptr) return;
+    if (napi_get_reference_value(env, static_cast<napi_ref>(callback_), &callback) != napi_ok || callback == nullptr) return;
     napi_value argv[2];
     napi_create_int32(env, status, &argv[0]);
     napi_create_int32(env, events, &argv[1]);
     napi_value result;
-    // the C API, not node-addon-api's: a worker terminated while JS runs here leaves a
-    // termination instead of an exception, and wrapping that in a Napi::Error aborts
-    if (napi_make_callback(env, *context_, self, callback_.Value(), 2, argv, &result) == napi_ok) return;
+    if (napi_make_callback(env, *context_, self, callback, 2, argv, &result) == napi_ok) return;
     bool pending = false;
     if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return;
     napi_value error = nullptr;
@@ -114,16 +147,17 @@ class Poller : public Napi::ObjectWrap<Poller> {
     if (napi_typeof(env, error, &type) == napi_ok && !GetInstanceData(Env())->cleaning_up) napi_fatal_exception(env, error);
   }
 
+  // A strong reference to the JS object while polling (the C API: Unpin also runs from the
+  // loop and from the environment's teardown, where nothing may throw).
   void Pin() {
-    if (!pinned_) {
-      Ref();
-      pinned_ = true;
-    }
+    uint32_t count;
+    if (!pinned_ && napi_reference_ref(Env(), static_cast<napi_ref>(*this), &count) == napi_ok) pinned_ = true;
   }
   void Unpin() {
+    uint32_t count;
     if (pinned_) {
       pinned_ = false;
-      Unref();
+      napi_reference_unref(Env(), static_cast<napi_ref>(*this), &count);
     }
   }
 
@@ -195,13 +229,7 @@ static void OnClosed(uv_handle_t* uvh) {
   InstanceData* data = h->data;
   data->open_polls.erase(h);
   delete h;
-  if (data->cleaning_up && data->open_polls.empty() && data->cleanup_handle != nullptr) {
-    napi_async_cleanup_hook_handle ch = data->cleanup_handle;
-    data->cleanup_handle = nullptr;
-    napi_remove_async_cleanup_hook(ch);
-    data->cleanup_done = true;
-    ReleaseInstanceData(data);
-  }
+  FinishEnvCleanupIfDone(data);
 }
 
 void ClosePollHandle(PollHandle* h) {
@@ -222,11 +250,9 @@ void StopPollsOnFd(InstanceData* data, int fd) {
   }
 }
 
-// Environment teardown (process exit, worker end): close every handle, then let Node
-// close the loop. Completion is signalled from the last close callback.
-static void OnEnvCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
-  auto* data = static_cast<InstanceData*>(arg);
-  data->cleaning_up = true;
+// Environment teardown: detach every Poller from its handle and close the handles; memory is
+// freed in the close callbacks, the last of which ends the cleanup.
+void CloseAllPolls(InstanceData* data) {
   for (PollHandle* h : std::set<PollHandle*>(data->open_polls)) {
     if (h->owner != nullptr) {
       h->owner->Detach();
@@ -234,19 +260,10 @@ static void OnEnvCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
     }
     ClosePollHandle(h);
   }
-  if (data->open_polls.empty()) {
-    data->cleanup_handle = nullptr;
-    napi_remove_async_cleanup_hook(handle);
-    data->cleanup_done = true;
-    ReleaseInstanceData(data);
-  }
 }
 
 void InitPoller(Napi::Env env, Napi::Object exports) {
-  InstanceData* data = GetInstanceData(env);
   exports.Set("Poller", Poller::Define(env));
-  napi_status s = napi_add_async_cleanup_hook(env, OnEnvCleanup, data, &data->cleanup_handle);
-  if (s != napi_ok) throw Napi::Error::New(env, "napi_add_async_cleanup_hook failed");
 }
 
 }  // namespace netdiag

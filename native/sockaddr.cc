@@ -1,6 +1,9 @@
 #include "sockaddr.h"
 
+#include "common.h"
+
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/un.h>
 
@@ -16,8 +19,19 @@ socklen_t ParseSockaddr(Napi::Env env, int family, const std::string& address, u
   if (port > 65535) throw Napi::RangeError::New(env, "port must be from 0 to 65535");
   if (family == 4 || family == 6) {
     uint8_t bytes[16] = {};
-    if (inet_pton(family == 4 ? AF_INET : AF_INET6, address.c_str(), bytes) != 1) {
+    size_t zone_at = family == 6 ? address.find('%') : std::string::npos;
+    std::string text = address.substr(0, zone_at);
+    if (text.find('\0') != std::string::npos || inet_pton(family == 4 ? AF_INET : AF_INET6, text.c_str(), bytes) != 1) {
       throw Napi::RangeError::New(env, "'" + address + "' is not an IPv" + std::to_string(family) + " address");
+    }
+    if (zone_at != std::string::npos) {
+      uint32_t zone_id = ZoneToScopeId(address.substr(zone_at + 1));
+      if (zone_id == 0) throw Napi::RangeError::New(env, "'" + address + "' names no network interface after %");
+      if (scope_id != 0 && scope_id != zone_id) {
+        throw Napi::RangeError::New(env, "'" + address + "' is interface " + std::to_string(zone_id) + ", but scopeId " +
+                                             std::to_string(scope_id) + " was given");
+      }
+      scope_id = zone_id;
     }
     return RawToSockaddr(family, bytes, static_cast<int>(port), family == 6 ? scope_id : 0, out);
   }
@@ -113,6 +127,38 @@ socklen_t RawToSockaddr(int family, const uint8_t* bytes16, int port, uint32_t s
     return sizeof(sockaddr_in6);
   }
   return 0;
+}
+
+uint32_t ZoneToScopeId(const std::string& zone) {
+  if (zone.empty() || zone.size() >= IF_NAMESIZE || zone.find('\0') != std::string::npos) return 0;
+  // a name first, then a decimal index, as glibc's getaddrinfo reads a zone
+  unsigned int index = if_nametoindex(zone.c_str());
+  if (index != 0) return index;
+  if (zone.find_first_not_of("0123456789") != std::string::npos || zone.size() > 10) return 0;
+  unsigned long number = std::stoul(zone);
+  char name[IF_NAMESIZE];
+  if (number == 0 || number > 0x7fffffff || if_indextoname(static_cast<unsigned int>(number), name) == nullptr) return 0;
+  return static_cast<uint32_t>(number);
+}
+
+static Napi::Value InterfaceIndex(const Napi::CallbackInfo& info) {
+  std::string name = ArgString(info, 0, "name");
+  if (name.empty() || name.size() >= IF_NAMESIZE || name.find('\0') != std::string::npos) {
+    return Napi::Number::New(info.Env(), 0);
+  }
+  return Napi::Number::New(info.Env(), if_nametoindex(name.c_str()));
+}
+
+static Napi::Value InterfaceName(const Napi::CallbackInfo& info) {
+  uint32_t index = ArgUint(info, 0, "index");
+  char name[IF_NAMESIZE];
+  if (index == 0 || if_indextoname(index, name) == nullptr) return info.Env().Null();
+  return Napi::String::New(info.Env(), name);
+}
+
+void InitSockaddr(Napi::Env env, Napi::Object exports) {
+  exports.Set("interfaceIndex", Napi::Function::New(env, InterfaceIndex, "interfaceIndex"));
+  exports.Set("interfaceName", Napi::Function::New(env, InterfaceName, "interfaceName"));
 }
 
 }  // namespace netdiag

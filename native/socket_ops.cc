@@ -1,5 +1,6 @@
 // Socket lifecycle and options: socket, bind, connect, listen, accept, names, options,
-// classic BPF. Every socket is non-blocking and close-on-exec; no protocol logic here.
+// classic BPF. Every socket is non-blocking and close-on-exec, and owned by the environment
+// that made it (fd_registry.cc) until close(); no protocol logic here.
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <sys/socket.h>
@@ -29,6 +30,7 @@ static Napi::Value Socket(const Napi::CallbackInfo& info) {
   }
   int fd = ::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
   if (fd < 0) throw ErrnoError(env, errno, "socket");
+  OwnFd(GetInstanceData(env), fd);
   return Napi::Number::New(env, fd);
 }
 
@@ -42,17 +44,19 @@ static Napi::Value SocketPair(const Napi::CallbackInfo& info) {
   if (::socketpair(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) {
     throw ErrnoError(env, errno, "socketpair");
   }
+  OwnFd(GetInstanceData(env), fds[0]);
+  OwnFd(GetInstanceData(env), fds[1]);
   Napi::Array a = Napi::Array::New(env, 2);
   a.Set(0u, fds[0]);
   a.Set(1u, fds[1]);
   return a;
 }
 
+// close(fd): the one close path (fd_registry.cc): stops polls on fd, forgets it, closes it.
 static Napi::Value Close(const Napi::CallbackInfo& info) {
   int fd = ArgFd(info, 0);
-  // libuv aborts if a polled fd disappears from under epoll: stop any poll on it first
-  StopPollsOnFd(GetInstanceData(info.Env()), fd);
-  if (::close(fd) < 0 && errno != EINTR) throw ErrnoError(info.Env(), errno, "close");
+  int err = CloseOwnedFd(GetInstanceData(info.Env()), fd);
+  if (err != 0) throw ErrnoError(info.Env(), err, "close");
   return info.Env().Undefined();
 }
 
@@ -113,6 +117,7 @@ static Napi::Value Accept(const Napi::CallbackInfo& info) {
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED) return Napi::Number::New(info.Env(), -1);
     throw ErrnoError(info.Env(), errno, "accept4");
   }
+  OwnFd(GetInstanceData(info.Env()), c);
   return Napi::Number::New(info.Env(), c);
 }
 
@@ -206,23 +211,23 @@ static Napi::Value IsOpen(const Napi::CallbackInfo& info) {
 }
 
 void InitSocketOps(Napi::Env env, Napi::Object exports) {
-  exports.Set("socket", Napi::Function::New(env, Socket, "socket"));
-  exports.Set("socketpair", Napi::Function::New(env, SocketPair, "socketpair"));
-  exports.Set("close", Napi::Function::New(env, Close, "close"));
-  exports.Set("bind", Napi::Function::New(env, Bind, "bind"));
-  exports.Set("connect", Napi::Function::New(env, Connect, "connect"));
-  exports.Set("disconnect", Napi::Function::New(env, Disconnect, "disconnect"));
-  exports.Set("listen", Napi::Function::New(env, Listen, "listen"));
-  exports.Set("accept", Napi::Function::New(env, Accept, "accept"));
-  exports.Set("shutdown", Napi::Function::New(env, Shutdown, "shutdown"));
-  exports.Set("getsockname", Napi::Function::New(env, GetSockName, "getsockname"));
-  exports.Set("getpeername", Napi::Function::New(env, GetPeerName, "getpeername"));
-  exports.Set("setsockoptInt", Napi::Function::New(env, SetSockOptInt, "setsockoptInt"));
-  exports.Set("setsockoptBuffer", Napi::Function::New(env, SetSockOptBuffer, "setsockoptBuffer"));
-  exports.Set("getsockoptInt", Napi::Function::New(env, GetSockOptInt, "getsockoptInt"));
-  exports.Set("getsockoptBuffer", Napi::Function::New(env, GetSockOptBuffer, "getsockoptBuffer"));
-  exports.Set("attachFilter", Napi::Function::New(env, AttachFilter, "attachFilter"));
-  exports.Set("isOpen", Napi::Function::New(env, IsOpen, "isOpen"));
+  NETDIAG_EXPORT(env, exports, "socket", Socket);
+  NETDIAG_EXPORT(env, exports, "socketpair", SocketPair);
+  NETDIAG_EXPORT(env, exports, "close", Close);
+  NETDIAG_EXPORT(env, exports, "bind", Bind);
+  NETDIAG_EXPORT(env, exports, "connect", Connect);
+  NETDIAG_EXPORT(env, exports, "disconnect", Disconnect);
+  NETDIAG_EXPORT(env, exports, "listen", Listen);
+  NETDIAG_EXPORT(env, exports, "accept", Accept);
+  NETDIAG_EXPORT(env, exports, "shutdown", Shutdown);
+  NETDIAG_EXPORT(env, exports, "getsockname", GetSockName);
+  NETDIAG_EXPORT(env, exports, "getpeername", GetPeerName);
+  NETDIAG_EXPORT(env, exports, "setsockoptInt", SetSockOptInt);
+  NETDIAG_EXPORT(env, exports, "setsockoptBuffer", SetSockOptBuffer);
+  NETDIAG_EXPORT(env, exports, "getsockoptInt", GetSockOptInt);
+  NETDIAG_EXPORT(env, exports, "getsockoptBuffer", GetSockOptBuffer);
+  NETDIAG_EXPORT(env, exports, "attachFilter", AttachFilter);
+  NETDIAG_EXPORT(env, exports, "isOpen", IsOpen);
 }
 
 }  // namespace netdiag

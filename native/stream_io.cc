@@ -10,10 +10,11 @@
 //                 once (setReceiveArea). A control buffer sized for SCM_MAX_FD.
 //
 // Fd ownership: the fds this layer holds for JS (sockets, duplicates queued for sending,
-// received fds not yet handed to the application) are kept in a per-environment registry and
-// closed when the environment is torn down (a terminated worker, process exit), so none
-// outlives the JS objects that owned it. JS releases a received fd from the registry before
-// the application gets it; from then on it is the application's.
+// received fds not yet handed to the application) are in the environment's fd registry
+// (fd_registry.cc, shared with every other fd the addon makes) and closed when the
+// environment is torn down (a terminated worker, process exit), so none outlives the JS
+// objects that owned it. JS releases a received fd from the registry before the application
+// gets it; from then on it is the application's.
 //
 // Zero-length message vs end of stream: recvmsg returns 0 for both on SEQPACKET. With
 // SO_PASSCRED set on the socket (the TypeScript layer sets it), the kernel attaches an
@@ -41,11 +42,11 @@ constexpr size_t kRecvMetaStride = 5;    // offset, length, flags, fdsOffset, fd
 constexpr uint32_t kMaxRecvBatch = 4096;
 constexpr size_t kSendChunk = 64;        // messages per sendmmsg call
 
-struct FdRegistry {
-  std::unordered_set<int> fds;
+// Per environment: its instance data (which holds the fd registry), and the receive area's
+// meta and fds arrays (setReceiveArea), referenced so their off-heap memory stays put, and
+// not looked up again on every read.
+struct StreamIoData {
   InstanceData* data = nullptr;
-  // the receive area's meta and fds arrays (setReceiveArea): referenced, so their off-heap
-  // memory stays put, and not looked up again on every read
   napi_ref metaRef = nullptr;
   napi_ref fdsRef = nullptr;
   int32_t* meta = nullptr;
@@ -54,25 +55,10 @@ struct FdRegistry {
   size_t fdsLength = 0;
 };
 
-static FdRegistry* Registry(const Napi::CallbackInfo& info) { return static_cast<FdRegistry*>(info.Data()); }
+static StreamIoData* Registry(const Napi::CallbackInfo& info) { return static_cast<StreamIoData*>(info.Data()); }
 
-// libuv aborts if a polled fd vanishes under it: stop any poll on fd before closing it.
-static void CloseOwned(FdRegistry* r, int fd) {
-  if (r->data != nullptr && !r->data->open_polls.empty()) StopPollsOnFd(r->data, fd);
-  r->fds.erase(fd);
-  ::close(fd);
-}
-
-// Runs after the Poller's cleanup (hooks run in reverse order of registration, and
-// InitPoller registers later), so every poll handle is closed already.
-static void CloseAtTeardown(void* arg) {
-  auto* r = static_cast<FdRegistry*>(arg);
-  for (int fd : r->fds) {
-    if (r->data != nullptr) StopPollsOnFd(r->data, fd);
-    ::close(fd);
-  }
-  delete r;
-}
+// The references themselves go with the environment; only the struct is ours to free.
+static void FreeAtTeardown(void* arg) { delete static_cast<StreamIoData*>(arg); }
 
 enum RecvFlag : int32_t {
   kTruncated = 1,       // MSG_TRUNC: the message was longer than maxMessageSize; length is the real one
@@ -172,7 +158,7 @@ static void CloseAll(const int* fds, size_t n) {
 // setReceiveArea(meta: Int32Array, fdsOut: Int32Array): where recvMessages reports.
 static Napi::Value SetReceiveArea(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  FdRegistry* reg = Registry(info);
+  StreamIoData* reg = Registry(info);
   Napi::TypedArrayOf<int32_t> meta = ArgInt32Array(info, 0, "meta");
   Napi::TypedArrayOf<int32_t> fdsOut = ArgInt32Array(info, 1, "fdsOut");
   if (meta.ElementLength() < kRecvMetaStride) throw Napi::RangeError::New(env, "argument meta must hold at least one entry (5 int32)");
@@ -212,7 +198,7 @@ static int32_t* ReceiveAreaArray(Napi::Env env, napi_ref ref, size_t length, con
 // recvMessages(fd, buf, offset, maxMessageSize, maxMessages) -> entries (in the receive area)
 static Napi::Value RecvMessages(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  FdRegistry* reg = Registry(info);
+  StreamIoData* reg = Registry(info);
   int fd = ArgFd(info, 0);
   Napi::Buffer<uint8_t> buf = ArgBuffer(info, 1, "buffer");
   uint32_t offset = ArgUint(info, 2, "offset");
@@ -273,7 +259,7 @@ static Napi::Value RecvMessages(const Napi::CallbackInfo& info) {
             std::memcpy(&v, p + j * sizeof(int), sizeof(int));
             if (fdsUsed < fdsCap) {
               fo[fdsUsed++] = v;
-              reg->fds.insert(v);
+              OwnFd(reg->data, v);
             } else {
               CloseAll(&v, 1);  // cannot hand it over: close it and say fds were lost
               flags |= kFdsTruncated;
@@ -326,34 +312,37 @@ static Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
 // depend on the caller keeping its fds open. All or nothing.
 static Napi::Value DuplicateFds(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  FdRegistry* reg = Registry(info);
+  StreamIoData* reg = Registry(info);
   if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "argument fds must be an array of fd numbers");
   Napi::Array src = info[0].As<Napi::Array>();
   uint32_t n = src.Length();
   if (n > static_cast<uint32_t>(kScmMaxFd)) throw Napi::RangeError::New(env, "at most 253 fds can travel in one message");
-  int dup[kScmMaxFd];
+  // read every number before duplicating anything: reading can throw (a getter, a
+  // terminating worker), and no duplicate may be left behind then
+  int want[kScmMaxFd];
   for (uint32_t i = 0; i < n; i++) {
     Napi::Value v = src.Get(i);
     double x = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
     if (!(x >= 0 && x <= 0x7fffffff) || x != static_cast<double>(static_cast<int32_t>(x))) {
-      CloseAll(dup, i);
       throw Napi::RangeError::New(env, "fds[" + std::to_string(i) + "] must be a non-negative integer");
     }
-    int d = ::fcntl(static_cast<int>(x), F_DUPFD_CLOEXEC, 0);
+    want[i] = static_cast<int>(x);
+  }
+  int dup[kScmMaxFd];
+  for (uint32_t i = 0; i < n; i++) {
+    int d = ::fcntl(want[i], F_DUPFD_CLOEXEC, 0);
     if (d < 0) {
       int err = errno;
       CloseAll(dup, i);
       Napi::Error e = ErrnoError(env, err, "fcntl(F_DUPFD_CLOEXEC)");
-      e.Set("fd", Napi::Number::New(env, x));
+      e.Set("fd", Napi::Number::New(env, want[i]));
       throw e;
     }
     dup[i] = d;
   }
+  for (uint32_t i = 0; i < n; i++) OwnFd(reg->data, dup[i]);
   Napi::Array out = Napi::Array::New(env, n);
-  for (uint32_t i = 0; i < n; i++) {
-    reg->fds.insert(dup[i]);
-    out.Set(i, Napi::Number::New(env, dup[i]));
-  }
+  for (uint32_t i = 0; i < n; i++) out.Set(i, Napi::Number::New(env, dup[i]));
   return out;
 }
 
@@ -366,61 +355,59 @@ static void CheckRange(const Napi::CallbackInfo& info, const Napi::TypedArrayOf<
 // closeFds(fds: Int32Array, start, count): closes fds this layer owns (received and not
 // taken, or duplicated for a send).
 static Napi::Value CloseFds(const Napi::CallbackInfo& info) {
-  FdRegistry* reg = Registry(info);
+  StreamIoData* reg = Registry(info);
   Napi::TypedArrayOf<int32_t> fds = ArgInt32Array(info, 0, "fds");
   uint32_t start = ArgUint(info, 1, "start");
   uint32_t count = ArgUint(info, 2, "count");
   CheckRange(info, fds, start, count);
   for (uint32_t i = start; i < start + count; i++) {
-    if (fds.Data()[i] >= 0) CloseOwned(reg, fds.Data()[i]);
+    if (fds.Data()[i] >= 0) CloseOwnedFd(reg->data, fds.Data()[i]);
   }
   return info.Env().Undefined();
 }
 
 // releaseFds(fds: Int32Array, start, count): the application takes these received fds.
 static Napi::Value ReleaseFds(const Napi::CallbackInfo& info) {
-  FdRegistry* reg = Registry(info);
+  StreamIoData* reg = Registry(info);
   Napi::TypedArrayOf<int32_t> fds = ArgInt32Array(info, 0, "fds");
   uint32_t start = ArgUint(info, 1, "start");
   uint32_t count = ArgUint(info, 2, "count");
   CheckRange(info, fds, start, count);
-  for (uint32_t i = start; i < start + count; i++) reg->fds.erase(fds.Data()[i]);
+  for (uint32_t i = start; i < start + count; i++) ReleaseFd(reg->data, fds.Data()[i]);
   return info.Env().Undefined();
 }
 
-// adoptFd(fd): a socket this layer now owns (closed at teardown unless closeFd'd first).
+// adoptFd(fd): an fd the environment now owns (closed at teardown unless closed first); the
+// addon's own sockets are owned already, this is for fds the application hands over.
 static Napi::Value AdoptFd(const Napi::CallbackInfo& info) {
-  Registry(info)->fds.insert(ArgFd(info, 0));
+  OwnFd(Registry(info)->data, ArgFd(info, 0));
   return info.Env().Undefined();
 }
 
-// closeFd(fd): closes an fd this layer owns, stopping any poll on it first.
+// closeFd(fd): the same close path as close(fd).
 static Napi::Value CloseFd(const Napi::CallbackInfo& info) {
-  FdRegistry* reg = Registry(info);
-  int fd = ArgFd(info, 0);
-  if (reg->data != nullptr && !reg->data->open_polls.empty()) StopPollsOnFd(reg->data, fd);
-  reg->fds.erase(fd);
-  if (::close(fd) < 0 && errno != EINTR) throw ErrnoError(info.Env(), errno, "close");
+  int err = CloseOwnedFd(Registry(info)->data, ArgFd(info, 0));
+  if (err != 0) throw ErrnoError(info.Env(), err, "close");
   return info.Env().Undefined();
 }
 
 void InitStreamIo(Napi::Env env, Napi::Object exports) {
-  auto* reg = new FdRegistry();
+  auto* reg = new StreamIoData();
   reg->data = GetInstanceData(env);
-  napi_status s = napi_add_env_cleanup_hook(env, CloseAtTeardown, reg);
+  napi_status s = napi_add_env_cleanup_hook(env, FreeAtTeardown, reg);
   if (s != napi_ok) {
     delete reg;
     throw Napi::Error::New(env, "napi_add_env_cleanup_hook failed");
   }
-  exports.Set("sendMessages", Napi::Function::New(env, SendMessages, "sendMessages"));
-  exports.Set("recvMessages", Napi::Function::New(env, RecvMessages, "recvMessages", reg));
-  exports.Set("setReceiveArea", Napi::Function::New(env, SetReceiveArea, "setReceiveArea", reg));
-  exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
-  exports.Set("duplicateFds", Napi::Function::New(env, DuplicateFds, "duplicateFds", reg));
-  exports.Set("closeFds", Napi::Function::New(env, CloseFds, "closeFds", reg));
-  exports.Set("releaseFds", Napi::Function::New(env, ReleaseFds, "releaseFds", reg));
-  exports.Set("adoptFd", Napi::Function::New(env, AdoptFd, "adoptFd", reg));
-  exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd", reg));
+  NETDIAG_EXPORT(env, exports, "sendMessages", SendMessages);
+  ExportFunction(env, exports, "recvMessages", Guarded<RecvMessages>, reg);
+  ExportFunction(env, exports, "setReceiveArea", Guarded<SetReceiveArea>, reg);
+  NETDIAG_EXPORT(env, exports, "peerCredentials", PeerCredentials);
+  ExportFunction(env, exports, "duplicateFds", Guarded<DuplicateFds>, reg);
+  ExportFunction(env, exports, "closeFds", Guarded<CloseFds>, reg);
+  ExportFunction(env, exports, "releaseFds", Guarded<ReleaseFds>, reg);
+  ExportFunction(env, exports, "adoptFd", Guarded<AdoptFd>, reg);
+  ExportFunction(env, exports, "closeFd", Guarded<CloseFd>, reg);
   exports.Set("SCM_MAX_FD", Napi::Number::New(env, kScmMaxFd));
 }
 

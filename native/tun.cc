@@ -13,7 +13,8 @@
 
 namespace netdiag {
 
-// openTun(name?) -> {fd, name}; IFF_TUN | IFF_NO_PI, non-blocking, close-on-exec.
+// openTun(name?) -> {fd, name}; IFF_TUN | IFF_NO_PI, non-blocking, close-on-exec; close it
+// with close(fd).
 static Napi::Value OpenTun(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string name = info.Length() > 0 && !info[0].IsUndefined() ? ArgString(info, 0, "name") : "";
@@ -28,6 +29,8 @@ static Napi::Value OpenTun(const Napi::CallbackInfo& info) {
     ::close(fd);
     throw ErrnoError(env, e, "ioctl(TUNSETIFF)");
   }
+  // owned by this environment until close(fd), like a socket (fd_registry.cc)
+  OwnFd(GetInstanceData(env), fd);
   Napi::Object o = Napi::Object::New(env);
   o.Set("fd", fd);
   o.Set("name", std::string(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ)));
@@ -79,9 +82,9 @@ static Napi::Value WritePacket(const Napi::CallbackInfo& info) {
 }
 
 void InitTun(Napi::Env env, Napi::Object exports) {
-  exports.Set("openTun", Napi::Function::New(env, OpenTun, "openTun"));
-  exports.Set("readPackets", Napi::Function::New(env, ReadPackets, "readPackets"));
-  exports.Set("writePacket", Napi::Function::New(env, WritePacket, "writePacket"));
+  NETDIAG_EXPORT(env, exports, "openTun", OpenTun);
+  NETDIAG_EXPORT(env, exports, "readPackets", ReadPackets);
+  NETDIAG_EXPORT(env, exports, "writePacket", WritePacket);
 }
 
 }  // namespace netdiag

@@ -11,6 +11,8 @@
 //   counts  file is the step's output; its last `<label>: N passed, N failed[, N skipped]` line.
 //   check   a single check: passed when the exit status is 0.
 //   setup   counted only when it failed (apt-get, npm ci): one failure.
+//   report  never counted, whatever its exit status (benchmark figures for the log): listed
+//           with its exit status only.
 // Whatever the file says, a non-zero exit status with no failure counted adds one failure
 // (a crashed worker, a sanitizer abort, a missing report), and so does a missing file.
 import { readFileSync, existsSync } from 'node:fs';
@@ -57,6 +59,10 @@ for (const line of readFileSync(manifest, 'utf8').split('\n')) {
   if (!line.trim()) continue;
   const [name, kind, file, rcText] = line.split('\t');
   const rc = Number(rcText);
+  if (kind === 'report') {
+    rows.push({ name, report: { rc, file } });
+    continue;
+  }
   let c = { passed: 0, failed: 0, skipped: 0, notes: [] };
   try {
     if (kind === 'vitest' || kind === 'counts') {
@@ -84,6 +90,10 @@ for (const line of readFileSync(manifest, 'utf8').split('\n')) {
 }
 
 for (const r of rows) {
+  if (r.report) {
+    console.error(`[ci] info ${r.name.padEnd(14)} report, not counted: exit ${r.report.rc} (${r.report.file})`);
+    continue;
+  }
   const status = r.failed ? 'FAIL' : 'ok  ';
   console.error(`[ci] ${status} ${r.name.padEnd(14)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${r.notes.length ? ' — ' + r.notes.join('; ') : ''}`);
 }

@@ -19,6 +19,58 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * Input netdiag refuses: past one of its caps (README "Limits") or not what it must be, e.g.
+ * a target file that is binary. `problem` and `fix` let the CLI prefix the option it came from.
+ */
+export class InputError extends Error {
+  readonly code = 'ERR_NETDIAG_INPUT';
+  constructor(readonly problem: string, readonly fix: string) {
+    super(`${problem} (${fix})`);
+    this.name = 'InputError';
+  }
+}
+
+/** The run was interrupted (Ctrl-C, SIGTERM) before it could start; nothing was sent. */
+export class InterruptedError extends Error {
+  readonly code = 'ERR_NETDIAG_INTERRUPTED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InterruptedError';
+  }
+}
+
+const RESOLVE_REASONS: Record<string, string> = {
+  ENOTFOUND: 'Name or service not known',
+  EAI_AGAIN: 'Temporary failure in name resolution',
+  ENODATA: 'No address associated with hostname',
+  EAI_NODATA: 'No address associated with hostname',
+  EAI_ADDRFAMILY: 'Address family for hostname not supported',
+};
+
+/** A name that did not resolve; ping and traceroute say the same thing about it. */
+export class ResolveError extends Error {
+  readonly code = 'ERR_NETDIAG_RESOLVE';
+  constructor(
+    readonly host: string,
+    readonly reason: string,
+  ) {
+    super(`cannot resolve ${host}: ${reason} (check the name, or give an address)`);
+    this.name = 'ResolveError';
+  }
+
+  /** The ResolveError for a failed dns.lookup of host. */
+  static fromLookup(host: string, e: unknown): ResolveError {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    return new ResolveError(host, RESOLVE_REASONS[code] ?? (code || (e as Error).message));
+  }
+
+  /** A literal of the other family than the one asked for. */
+  static wrongFamily(host: string): ResolveError {
+    return new ResolveError(host, RESOLVE_REASONS.EAI_ADDRFAMILY!);
+  }
+}
+
 /** An errno-carrying error as thrown by the native addon. */
 export interface SystemError extends Error {
   code: string;

@@ -37,6 +37,15 @@ export interface SocketName {
   path?: string | null;
 }
 
+/** What dropCapabilities did: threads in the process, threads asked (this one included),
+ * threads that dropped, and the ids of the threads skipped because they block the signal. */
+export interface CapabilityDrop {
+  threads: number;
+  asked: number;
+  dropped: number;
+  skipped: number[];
+}
+
 export interface CapabilityMasks {
   effective: string;
   permitted: string;
@@ -115,13 +124,14 @@ export interface StreamIo {
   /** Closes owned fds[start..start+count-1] (negative entries skipped), stopping polls on them first. */
   closeFds(fds: Int32Array, start: number, count: number): void;
   /**
-   * Ownership registry: fds owned here (adopted sockets, duplicates from duplicateFds,
-   * received fds) are closed when the environment is torn down (worker terminated, exit).
+   * Ownership registry (one per environment, shared by every fd the addon makes: socket,
+   * socketpair, accept, openTun, duplicateFds, received fds): owned fds are closed when the
+   * environment is torn down (worker terminated, exit). adoptFd adds an fd from elsewhere;
    * releaseFds hands received fds to the application (out of the registry).
    */
   adoptFd(fd: number): void;
   releaseFds(fds: Int32Array, start: number, count: number): void;
-  /** Closes an owned fd, stopping any poll on it first. */
+  /** The same as close(fd). */
   closeFd(fd: number): void;
 }
 
@@ -141,8 +151,16 @@ export interface NativeBinding extends StreamIo {
   readonly constants: Constants;
   socket(domain: number, type: number, protocol?: number): number;
   socketpair(type: number): [number, number];
+  /** The one close path: stops any poll on fd, takes it out of the registry, closes it. */
   close(fd: number): void;
-  /** family 4, 6 or 1 (unix: address is the path, '@name' for abstract) */
+  /** if_nametoindex in the calling thread's network namespace: the index, 0 when none */
+  interfaceIndex(name: string): number;
+  /** if_indextoname: the interface's name, null when no interface has the index */
+  interfaceName(index: number): string | null;
+  /**
+   * family 4, 6 or 1 (unix: address is the path, '@name' for abstract); an IPv6 address may
+   * end in %ifname or %index (its scope id; must agree with a nonzero scopeId)
+   */
   bind(fd: number, family: number, address: string, port?: number, scopeId?: number): void;
   /** true when connected at once, false when in progress */
   connect(fd: number, family: number, address: string, port?: number, scopeId?: number): boolean;
@@ -181,7 +199,7 @@ export interface NativeBinding extends StreamIo {
    * Empties every capability set of every thread (each thread drops its own on a signal);
    * `dropped` < `threads` when a thread blocks the signal.
    */
-  dropCapabilities(): { threads: number; dropped: number };
+  dropCapabilities(): CapabilityDrop;
   openTun(name?: string): { fd: number; name: string };
   readPackets(fd: number, buf: Buffer, slotSize: number, max: number, lengths: Int32Array): number;
   writePacket(fd: number, buf: Buffer, offset: number, length: number): boolean;

@@ -16,6 +16,8 @@ export interface OptionSpec {
   /** inclusive range check for number/integer */
   min?: number;
   max?: number;
+  /** also accept 0x-prefixed hex (iputils reads -Q so); numbers are decimal otherwise */
+  hex?: boolean;
   /** allowed values for string */
   choices?: string[];
   /** an example used in error messages, e.g. '-c 5' */
@@ -99,11 +101,32 @@ function convert(spec: OptionSpec, name: string, raw: string, command: string): 
     }
     return raw;
   }
-  const trimmed = raw.trim();
-  const n = trimmed === '' ? NaN : Number(trimmed);
-  if (!Number.isFinite(n)) throw new UsageError(`option ${name} needs a number, got '${raw}'`, example);
-  if (spec.kind === 'integer' && !Number.isInteger(n)) throw new UsageError(`option ${name} needs a whole number, got '${raw}'`, example);
-  if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+  return parseNumberText(name, raw, spec, example);
+}
+
+/** How a number may be written: what iputils and fping accept, nothing JavaScript adds. */
+const DECIMAL_INTEGER = /^-?[0-9]+$/;
+const DECIMAL = /^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
+const HEX = /^0[xX][0-9a-fA-F]+$/;
+
+/**
+ * The value of a numeric option: plain decimal digits (a fraction for 'number'), 0x hex only
+ * where the spec allows it; no exponent, no 0b/0o, no sign where the range has no negatives,
+ * no white space. Every refusal is a UsageError naming the option and a correct form.
+ */
+export function parseNumberText(name: string, raw: string, spec: Pick<OptionSpec, 'kind' | 'min' | 'max' | 'hex'>, example: string): number {
+  const hex = spec.hex === true && HEX.test(raw);
+  if (!hex && !DECIMAL.test(raw)) {
+    // 0x10, 1e3, 0b11, ' 5': numbers to JavaScript, not to ping or fping
+    const jsNumber = raw.trim() !== '' && Number.isFinite(Number(raw));
+    if (jsNumber) throw new UsageError(`option ${name} needs a number in decimal digits${spec.hex ? ' or 0x hex' : ''}, got '${raw}'`, example);
+    throw new UsageError(`option ${name} needs a number, got '${raw}'`, example);
+  }
+  if (spec.kind === 'integer' && !hex && !DECIMAL_INTEGER.test(raw)) throw new UsageError(`option ${name} needs a whole number, got '${raw}'`, example);
+  const n = hex ? parseInt(raw.slice(2), 16) : Number(raw);
+  // a sign where the range has no negative numbers ('-0' included) is out of range
+  const signRefused = raw.startsWith('-') && spec.min !== undefined && spec.min >= 0;
+  if (!Number.isFinite(n) || signRefused || (spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
     throw new UsageError(`option ${name} must be from ${spec.min ?? '-inf'} to ${spec.max ?? 'inf'}, got '${raw}'`, example);
   }
   return n;

@@ -1,7 +1,9 @@
 // `netdiag ipc listen|send`: talk SOCK_SEQPACKET to a Unix socket, for debugging IPC.
 // listen prints every message with its size, its fds and the sender's credentials until
 // interrupted (--echo sends each one back); send sends each argument as one message and can
-// wait for a reply. --json prints one netdiag.ipc/1 document at the end.
+// wait for a reply. --json prints one netdiag.ipc/1 document: listen streams its messages as
+// they come (nothing is kept but a line per connection) and closes the document at the end.
+// listen reads only as fast as its echoes and stdout go out (ipc-flow-control.ts).
 import { openSync, closeSync, readlinkSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import {
@@ -10,7 +12,8 @@ import {
   type PeerCredentials,
   type SeqpacketSocket,
 } from '../seqpacket/index.js';
-import { commonOptions, formatHelp, parseArgs, type OptionSpec } from './args.js';
+import { commonOptions, formatHelp, parseArgs, parseNumberText, type OptionSpec } from './args.js';
+import { ListenFlowControl } from './ipc-flow-control.js';
 import { printJson, type Output } from './output.js';
 
 const SCHEMA = 'netdiag.ipc/1';
@@ -88,12 +91,17 @@ async function listen(argv: string[], out: Output, signal: AbortSignal): Promise
     if (address.startsWith('@')) throw new UsageError('option --mode applies to socket files, not abstract @names', 'drop --mode or listen on a path');
     mode = parseInt(options.mode, 8);
   }
-  const allowUids = ((options.allowUid as string[] | undefined) ?? []).map((u) => {
-    if (!/^\d+$/.test(u)) throw new UsageError(`option --allow-uid needs a numeric uid, got '${u}'`, 'e.g. netdiag ipc listen @app --allow-uid 1000');
-    return Number(u);
-  });
+  // (uid_t)-1 means "no change" to the kernel: never a peer's uid
+  const allowUids = ((options.allowUid as string[] | undefined) ?? []).map((u) =>
+    parseNumberText('--allow-uid', u, { kind: 'integer', min: 0, max: 4294967294 }, 'e.g. netdiag ipc listen @app --allow-uid 1000'),
+  );
 
-  const messages: RenderedMessage[] = [];
+  const flow = new ListenFlowControl(out);
+  const say = (text: string): void => {
+    out.out(text);
+    flow.wrote();
+  };
+  let jsonMessages = 0;
   const connections: { id: number; peer: PeerCredentials | null; messages: number; closed: boolean }[] = [];
   const rejected: { pid: number; uid: number; gid: number }[] = [];
   const server = new SeqpacketServer({
@@ -106,15 +114,17 @@ async function listen(argv: string[], out: Output, signal: AbortSignal): Promise
   server.on('connection', (socket) => {
     const conn = { id: connections.length + 1, peer: socket.peerCredentials, messages: 0, closed: false };
     connections.push(conn);
-    if (!json) out.out(`[${conn.id}] connected: ${describePeer(conn.peer)}\n`);
+    flow.add(socket);
+    if (!json) say(`[${conn.id}] connected: ${describePeer(conn.peer)}\n`);
     socket.on('message', (data, info) => {
       conn.messages++;
       const m = renderMessage(conn.id, conn.peer, data, info.fds);
-      if (json) messages.push(m);
-      else out.out(`[${conn.id}] ${describePeer(conn.peer)}: ${describeMessage(m)}\n`);
+      if (json) say(`${jsonMessages++ === 0 ? '' : ','}\n    ${JSON.stringify(m)}`);
+      else say(`[${conn.id}] ${describePeer(conn.peer)}: ${describeMessage(m)}\n`);
       if (echo && !socket.destroyed) {
         try {
-          socket.send(data, { fds: info.fds });
+          // a peer that does not read its echoes: stop reading it until they go out
+          if (!socket.send(data, { fds: info.fds })) flow.echoBacklogged(socket);
         } catch (e) {
           out.err(`netdiag: [${conn.id}] cannot echo: ${(e as Error).message}\n`);
         }
@@ -122,19 +132,19 @@ async function listen(argv: string[], out: Output, signal: AbortSignal): Promise
       closeQuietly(info.fds);
     });
     socket.on('end', () => {
-      if (!json) out.out(`[${conn.id}] end of stream\n`);
+      if (!json) say(`[${conn.id}] end of stream\n`);
     });
     socket.on('error', (e) => {
       out.err(`netdiag: [${conn.id}] ${e.message}\n`);
     });
     socket.on('close', () => {
       conn.closed = true;
-      if (!json) out.out(`[${conn.id}] closed after ${conn.messages} message${conn.messages === 1 ? '' : 's'}\n`);
+      if (!json) say(`[${conn.id}] closed after ${conn.messages} message${conn.messages === 1 ? '' : 's'}\n`);
     });
   });
   server.on('rejected', (peer) => {
     rejected.push({ pid: peer.pid, uid: peer.uid, gid: peer.gid });
-    if (!json) out.out(`rejected: ${describePeer(peer)} (not in --allow-uid)\n`);
+    if (!json) say(`rejected: ${describePeer(peer)} (not in --allow-uid)\n`);
   });
 
   const listening = new Promise<void>((resolve, reject) => {
@@ -149,6 +159,7 @@ async function listen(argv: string[], out: Output, signal: AbortSignal): Promise
     return 2;
   }
   if (!json) out.out(`listening on ${address} (SOCK_SEQPACKET); interrupt to stop\n`);
+  else out.out(`{\n  "schema": ${JSON.stringify(SCHEMA)},\n  "command": "listen",\n  "address": ${JSON.stringify(address)},\n  "messages": [`);
   server.on('error', (e) => {
     out.err(`netdiag: ${e.message}\n`);
   });
@@ -157,14 +168,9 @@ async function listen(argv: string[], out: Output, signal: AbortSignal): Promise
   server.close();
   server.closeConnections();
   if (json) {
-    printJson(out, {
-      schema: SCHEMA,
-      command: 'listen',
-      address,
-      connections: connections.map((c) => ({ id: c.id, peer: c.peer, messages: c.messages })),
-      rejected,
-      messages,
-    });
+    const nested = (v: unknown): string => JSON.stringify(v, null, 2).replace(/\n/g, '\n  ');
+    const summary = connections.map((c) => ({ id: c.id, peer: c.peer, messages: c.messages }));
+    out.out(`${jsonMessages === 0 ? '' : '\n  '}],\n  "connections": ${nested(summary)},\n  "rejected": ${nested(rejected)}\n}\n`);
   }
   return 0;
 }

@@ -1,7 +1,10 @@
 // Entry point of the `netdiag` command: picks the subcommand, runs it, and turns every
 // failure into one line on stderr and an exit code (contract.md): never a stack trace.
-import { PrivilegeError, UsageError, isSystemError } from '../errors.js';
-import { processOutput, type Output } from './output.js';
+import { UsageError } from '../errors.js';
+import { describeFailure, printable, printableLine } from './failure-text.js';
+import { outputDrained, processOutput, type Output } from './output.js';
+
+export { describeFailure } from './failure-text.js';
 
 export type CommandRunner = (argv: string[], out: Output, signal: AbortSignal) => Promise<number>;
 
@@ -37,23 +40,22 @@ export async function run(argv: string[], out: Output = processOutput(), signal:
   }
   const name = aliases[first] ?? first;
   const entry = commands[name];
+  // what users type and files hold reaches stderr in messages: never as control bytes
+  const safe: Output = {
+    out: (t) => out.out(t), err: (t) => out.err(printable(t)), color: out.color, isTTY: out.isTTY,
+    // stdout's flow control passes through (ipc listen, ping and sockets wait on it)
+    get backlogged() { return out.backlogged; },
+    drained: () => outputDrained(out),
+  };
   try {
     if (!entry) throw new UsageError(`unknown command '${first}'`, `commands are: ${Object.keys(commands).join(', ')}`);
     const mod = await entry.load();
-    return await mod.run(rest, out, signal);
+    return await mod.run(rest, safe, signal);
   } catch (e) {
-    out.err(`netdiag: ${describeFailure(e)}\n`);
+    out.err(`netdiag: ${printableLine(describeFailure(e, entry ? name : ''))}\n`);
     if (process.env.NETDIAG_DEBUG && e instanceof Error && e.stack) out.err(e.stack + '\n');
     return 2;
   }
-}
-
-export function describeFailure(e: unknown): string {
-  if (e instanceof UsageError || e instanceof PrivilegeError) return e.message;
-  if (e instanceof TypeError || e instanceof RangeError) return `${e.message} (see netdiag --help)`;
-  if (isSystemError(e)) return `${e.syscall} failed: ${e.message} (run netdiag doctor to see what this machine allows)`;
-  if (e instanceof Error) return `${e.message} (set NETDIAG_DEBUG=1 for details)`;
-  return `${String(e)} (set NETDIAG_DEBUG=1 for details)`;
 }
 
 async function version(): Promise<string> {

@@ -6,6 +6,7 @@ import { commonOptions, type OptionSpec } from './args.js';
 import { UsageError } from '../errors.js';
 import { parsePattern } from '../ping/payload.js';
 import { MAX_PAYLOAD } from '../ping/options.js';
+import { hostProblem, MAX_TARGETS } from '../targets/index.js';
 import type { EngineConfig } from '../ping/engine.js';
 import type { IcmpSocketKind, PmtuDiscovery } from '../ping/types.js';
 
@@ -18,7 +19,7 @@ export const pingOptionSpecs: OptionSpec[] = [
   { key: 'deadline', names: ['-w', '--deadline'], kind: 'number', value: 'seconds', min: 0.001, max: MAX_SECONDS, example: '-w 5', help: 'end the whole run after this many seconds' },
   { key: 'size', names: ['-s', '--size'], kind: 'integer', value: 'bytes', min: 0, max: MAX_PAYLOAD, example: '-s 1472', help: 'payload bytes (default 56)' },
   { key: 'ttl', names: ['-t', '--ttl'], kind: 'integer', value: 'ttl', min: 1, max: 255, example: '-t 64', help: 'IP time to live / hop limit' },
-  { key: 'tos', names: ['-Q', '--tos'], kind: 'integer', value: 'tos', min: 0, max: 255, example: '-Q 0x10', help: 'IP type of service / traffic class (decimal or 0x hex)' },
+  { key: 'tos', names: ['-Q', '--tos'], kind: 'integer', value: 'tos', min: 0, max: 255, hex: true, example: '-Q 0x10', help: 'IP type of service / traffic class (decimal or 0x hex)' },
   { key: 'source', names: ['-I', '--interface'], kind: 'string', value: 'iface|addr', example: '-I eth0', help: 'send from this interface or source address' },
   { key: 'ipv4', names: ['-4', '--ipv4'], kind: 'flag', help: 'IPv4 only' },
   { key: 'ipv6', names: ['-6', '--ipv6'], kind: 'flag', help: 'IPv6 only' },
@@ -36,6 +37,7 @@ export const pingOptionSpecs: OptionSpec[] = [
   { key: 'rate', names: ['--rate'], kind: 'number', value: 'pps', min: 0.001, max: 1e9, example: '--rate 1000', help: 'at most PPS probes per second across all targets' },
   { key: 'alive', names: ['-a', '--alive'], kind: 'flag', help: 'many hosts: list the targets that answered' },
   { key: 'unreachable', names: ['-u', '--unreachable'], kind: 'flag', help: 'many hosts: list the targets that never answered' },
+  { key: 'verbose', names: ['-v', '--verbose'], kind: 'flag', help: 'also say on stderr what netdiag did with its privileges (capabilities dropped per thread)' },
   ...commonOptions,
 ];
 
@@ -63,6 +65,16 @@ export interface PingCliConfig {
   patternText: string | null;
   generate: boolean;
   file: string | null;
+  verbose: boolean;
+}
+
+/** Hosts on the command line: refused before any socket opens (on the wire they would mean nothing). */
+function checkHosts(hosts: readonly string[]): void {
+  if (hosts.length > MAX_TARGETS) throw new UsageError(`more than ${MAX_TARGETS} hosts`, `netdiag takes at most ${MAX_TARGETS} targets per run: split the list`);
+  for (const h of hosts) {
+    const p = hostProblem(h);
+    if (p !== null) throw new UsageError(`the host '${h.length > 60 ? h.slice(0, 57) + '...' : h}' ${p.problem}`, p.fix);
+  }
 }
 
 /** iputils' limits for users other than root. */
@@ -71,6 +83,7 @@ const MAX_USER_PRELOAD = 3;
 
 export function toPingConfig(o: Record<string, unknown>, positionals: string[], euid: number): PingCliConfig {
   if (o.ipv4 && o.ipv6) throw new UsageError('only one of -4 and -6 may be given', 'drop one of them');
+  if (o.alive && o.unreachable) throw new UsageError('only one of -a and -u may be given', 'drop one of them; without either every target is listed');
   const generate = o.generate === true;
   const file = (o.file as string | undefined) ?? null;
   if (generate && file !== null) throw new UsageError('-g and --file cannot be combined', 'give the targets one way');
@@ -79,6 +92,8 @@ export function toPingConfig(o: Record<string, unknown>, positionals: string[], 
   }
   if (!generate && file === null && positionals.length === 0) throw new UsageError('no host given', 'e.g. netdiag ping 127.0.0.1');
   if (file !== null && positionals.length > 0) throw new UsageError('--file and hosts on the command line cannot be combined', 'put every host in the file');
+  if (file === '') throw new UsageError('option --file needs a file name', 'e.g. netdiag ping --file hosts.txt, or --file - for stdin');
+  if (!generate) checkHosts(positionals);
   const many = generate || file !== null || positionals.length > 1 || o.alive === true || o.unreachable === true;
   const flood = o.flood === true;
   if (flood && many) throw new UsageError('-f floods one host', 'give one host, or use --rate with many');
@@ -129,6 +144,7 @@ export function toPingConfig(o: Record<string, unknown>, positionals: string[], 
     patternText,
     generate,
     file,
+    verbose: o.verbose === true,
   };
   if (source !== undefined) {
     if (isIP(source) !== 0) cfg.sourceAddress = source;

@@ -6,16 +6,19 @@
 import { epochStamp } from './ping-format.js';
 import { UsageError } from '../errors.js';
 import { dropAllCapabilities } from '../capabilities.js';
+import { capabilityDropLine } from './capability-line.js';
 import { PingEngine, type PingObserver } from '../ping/engine.js';
 import { nativeBackend } from '../ping/native-backend.js';
-import { literalFamily, ResolveError, resolveTarget } from '../ping/resolve.js';
+import { literalFamily, ResolveError, resolveLiteral, resolveTarget } from '../ping/resolve.js';
+import { TargetScopeError } from '../targets/destination.js';
+import { isInetAtonNumber } from '../packet/address.js';
 import { SocketPool } from '../ping/socket-pool.js';
 import type { PingEvent, PingTarget } from '../ping/types.js';
-import { expandCidr, expandRange, readTargetFile } from '../targets/index.js';
 import { formatHelp, parseArgs } from './args.js';
 import { printJson, type Output } from './output.js';
 import { pingOptionSpecs, toPingConfig, type PingCliConfig } from './ping-options.js';
 import { FpingPrinter } from './ping-multi.js';
+import { targetList } from './ping-targets.js';
 import { NameCache, OrderedLines } from './ping-names.js';
 import { IputilsPrinter } from './ping-text.js';
 import { BufferedWriter } from './ping-writer.js';
@@ -37,23 +40,25 @@ export async function run(argv: string[], out: Output, signal: AbortSignal): Pro
     return 0;
   }
   const cfg = toPingConfig(options, positionals, process.geteuid?.() ?? 0);
-  const hosts = await targetList(cfg, positionals);
+  const hosts = await targetList(cfg, positionals, signal);
   if (hosts.length === 0) throw new UsageError('the target list is empty', 'give at least one host');
 
   const pool = new SocketPool(nativeBackend, {
     socket: cfg.socket, ttl: cfg.ttl, tos: cfg.tos, mark: cfg.mark, device: cfg.device, sourceAddress: cfg.sourceAddress, pmtu: cfg.pmtu,
     receiveBuffer: hosts.length > 64 || cfg.engine.interval === 0 || cfg.engine.preload > 16 ? BIG_RECEIVE_BUFFER : undefined,
   });
-  const writer = new BufferedWriter(out.out);
+  const writer = new BufferedWriter(out);
   // -g expands to addresses of one family: nothing to look up or check one by one
   const first = cfg.generate ? literalFamily(hosts[0]!) : 0;
   const uniform = first !== 0 && (cfg.family === null || cfg.family === first) ? first : 0;
   try {
     openSockets(pool, hosts, cfg.family, uniform);
     // from here on no thread that runs code holds a privilege: names and replies come from the network
-    dropAllCapabilities();
-    await nativeBackend.timestampsReady?.();
-    const { targets, failed } = uniform !== 0 ? literalTargets(hosts, uniform) : await resolveAll(hosts, cfg, out);
+    const dropped = dropAllCapabilities();
+    if (cfg.verbose) out.err(capabilityDropLine(dropped));
+    // the kernel switches arrival timestamps on (deferred work since the sockets opened) while names resolve
+    const timestampsOn = nativeBackend.timestampsReady?.();
+    const { targets, failed } = uniform !== 0 ? literalTargets(hosts, uniform, cfg) : await resolveAll(hosts, cfg, out);
     if (targets.length === 0) return 2;
     const families = new Set<4 | 6>();
     for (let i = 0; i < targets.length && families.size < 2; i++) families.add(targets[i]!.family);
@@ -63,6 +68,7 @@ export async function run(argv: string[], out: Output, signal: AbortSignal): Pro
     }
     const used = new Map([...pool.sockets].filter(([family]) => families.has(family)));
     const engine = new PingEngine(nativeBackend.clock, used, targets, cfg.engine);
+    await timestampsOn;
     const code = cfg.many ? await runMany(engine, cfg, writer, signal) : await runOne(engine, targets[0]!, cfg, writer, out, signal);
     if (cfg.json) {
       writer.flush();
@@ -73,19 +79,6 @@ export async function run(argv: string[], out: Output, signal: AbortSignal): Pro
     writer.flush();
     pool.close();
   }
-}
-
-/** The hosts from the command line, a range (-g) or a file (--file). */
-async function targetList(cfg: PingCliConfig, positionals: string[]): Promise<string[]> {
-  try {
-    if (cfg.generate) return positionals.length === 1 ? expandCidr(positionals[0]!) : expandRange(positionals[0]!, positionals[1]!);
-    if (cfg.file !== null) return await readTargetFile(cfg.file);
-  } catch (e) {
-    if (e instanceof RangeError) throw new UsageError(`-g: ${e.message}`, 'e.g. netdiag ping -g 10.0.0.0/24, or netdiag ping -g 10.0.0.1 10.0.0.20');
-    const err = e as NodeJS.ErrnoException;
-    throw new UsageError(`cannot read ${cfg.file}: ${err.code ?? err.message}`, 'check the path and its permissions');
-  }
-  return positionals;
 }
 
 /**
@@ -127,9 +120,18 @@ function openSockets(pool: SocketPool, hosts: readonly string[], family: 4 | 6 |
 }
 
 /** Targets for addresses all known to be literals of one family. */
-function literalTargets(hosts: readonly string[], family: 4 | 6): { targets: PingTarget[]; failed: number } {
+function literalTargets(hosts: readonly string[], family: 4 | 6, cfg: PingCliConfig): { targets: PingTarget[]; failed: number } {
   const targets = new Array<PingTarget>(hosts.length);
-  for (let i = 0; i < hosts.length; i++) targets[i] = { target: hosts[i]!, address: hosts[i]!, family };
+  const where = { device: cfg.device, source: cfg.sourceAddress };
+  try {
+    // a dotted quad other than 0.0.0.0 is already where probes go; IPv6 may need a scope
+    for (let i = 0; i < hosts.length; i++) {
+      const h = hosts[i]!;
+      targets[i] = family === 4 && h !== '0.0.0.0' ? { target: h, address: h, family } : resolveLiteral(h, family, where);
+    }
+  } catch (e) {
+    throw e instanceof TargetScopeError ? new UsageError(e.problem, e.fix) : e;
+  }
   return { targets, failed: 0 };
 }
 
@@ -137,14 +139,21 @@ async function resolveAll(hosts: readonly string[], cfg: PingCliConfig, out: Out
   // addresses need no lookup: 10,000 of them stay synchronous, without a promise each
   const literal: Array<PingTarget | null> = new Array<PingTarget | null>(hosts.length);
   const lookups: Array<Promise<PingTarget>> = [];
+  const where = { device: cfg.device, source: cfg.sourceAddress };
   for (let i = 0; i < hosts.length; i++) {
     const h = hosts[i]!;
     const f = literalFamily(h);
     if (f !== 0 && (cfg.family === null || cfg.family === f)) {
-      literal[i] = { target: h, address: h, family: f };
+      try {
+        literal[i] = resolveLiteral(h, f, where);
+      } catch (e) {
+        // a zone that names no interface fails like a name that does not resolve
+        literal[i] = null;
+        lookups.push(Promise.reject(e));
+      }
     } else {
       literal[i] = null;
-      lookups.push(resolveTarget(h, cfg.family));
+      lookups.push(resolveTarget(h, cfg.family, where));
     }
   }
   if (lookups.length === 0) return { targets: literal as PingTarget[], failed: 0 };
@@ -159,6 +168,12 @@ async function resolveAll(hosts: readonly string[], cfg: PingCliConfig, out: Out
       continue;
     }
     // a single host that does not resolve is a setup error; among many, the others still run
+    if (r.reason instanceof TargetScopeError) {
+      if (!cfg.many) throw new UsageError(r.reason.problem, r.reason.fix);
+      out.err(`netdiag: ${r.reason.message}\n`);
+      failed++;
+      continue;
+    }
     if (!(r.reason instanceof ResolveError)) throw r.reason;
     if (!cfg.many) throw new UsageError(`cannot resolve ${r.reason.host}: ${r.reason.reason}`, 'check the name, or give an address');
     out.err(`netdiag: ${(r.reason as Error).message}\n`);
@@ -175,7 +190,8 @@ function stopOn(signal: AbortSignal, engine: PingEngine): () => void {
 
 async function runOne(engine: PingEngine, target: PingTarget, cfg: PingCliConfig, writer: BufferedWriter, out: Output, signal: AbortSignal): Promise<number> {
   // iputils shows names only for a target given as a name, and never with -n
-  const names = !cfg.numeric && literalFamily(target.target) === 0 ? new NameCache() : null;
+  // ('ping 0' is numeric too: getaddrinfo reads it as inet_aton does)
+  const names = !cfg.numeric && literalFamily(target.target) === 0 && !isInetAtonNumber(target.target) ? new NameCache() : null;
   const printer = new IputilsPrinter(
     {
       host: target.target, address: target.address, family: target.family, size: cfg.engine.size, quiet: cfg.quiet || cfg.json,
@@ -190,7 +206,7 @@ async function runOne(engine: PingEngine, target: PingTarget, cfg: PingCliConfig
   const lines = new OrderedLines(names, (text) => writer.write(text));
   if (!cfg.json) {
     if (names !== null && target.family === 6) await names.lookup(target.address);
-    writer.write(printer.header());
+    writer.writeResult(printer.header());
   }
   if (!cfg.json && !cfg.quiet) {
     const observer: PingObserver = (e: PingEvent) => lines.push(printer.addressesOf(e), () => printer.line(e));
@@ -204,7 +220,7 @@ async function runOne(engine: PingEngine, target: PingTarget, cfg: PingCliConfig
   unlisten();
   await lines.flushed();
   const t = engine.targets[0]!;
-  if (!cfg.json) writer.write(printer.summary(t, engine.startedAt));
+  if (!cfg.json) writer.writeResult(printer.summary(t, engine.startedAt));
   return t.received > 0 ? 0 : 1;
 }
 
@@ -223,6 +239,6 @@ async function runMany(engine: PingEngine, cfg: PingCliConfig, writer: BufferedW
   else engine.start();
   await engine.done;
   unlisten();
-  if (!cfg.json) writer.write(printer.summary());
+  if (!cfg.json) writer.writeResult(printer.summary());
   return engine.targets.every((t) => t.received > 0) ? 0 : 1;
 }

@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../errors.js';
 import { commonOptions, formatHelp, parseArgs, type OptionSpec } from './args.js';
-import type { Output } from './output.js';
+import { outputDrained, type Output } from './output.js';
 import { parseFilterExpression, parsePort } from '../sockets/filter-expression.js';
 import { parseAddressPrefix } from '../sockets/inet-address.js';
 import { NoSuchProcessError, newScanReport, planScan, scanRows, scanSockets, type ScanPlan } from '../sockets/scan.js';
@@ -251,7 +251,10 @@ async function printText(listing: Listing, flags: Flags, out: Output, signal: Ab
     report,
     (text) => out.out(text),
   );
-  for await (const rows of scanRows(p, report)) table.add(rows);
+  for await (const rows of scanRows(p, report)) {
+    table.add(rows);
+    await outputDrained(out); // a slow reader paces the scan instead of stdout buffering it all
+  }
   table.end();
   const unreadable = report.ownersUnreadable ?? [];
   if (flags.processes && unreadable.length > 0) {
@@ -272,6 +275,7 @@ async function printJson(listing: Listing, out: Output, signal: AbortSignal): Pr
       first = false;
     }
     out.out(text);
+    await outputDrained(out);
   }
   out.out(first ? ']' : '\n  ]');
   if (p.wantOwners) out.out(`,\n  "ownersUnreadable": ${JSON.stringify(report.ownersUnreadable ?? [])}`);

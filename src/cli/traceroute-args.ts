@@ -6,7 +6,8 @@ import { UsageError } from '../errors.js';
 import { parseWaitArgument } from '../traceroute/wait-policy.js';
 import { MAX_PACKET_LENGTH } from '../traceroute/options.js';
 import type { TracerouteMethod, TracerouteOptions } from '../traceroute/types.js';
-import { commonOptions, parseArgs, type OptionSpec } from './args.js';
+import { commonOptions, parseArgs, parseNumberText, type OptionSpec } from './args.js';
+import { hostProblem } from '../targets/host-text.js';
 
 export const specs: OptionSpec[] = [
   { key: 'icmp', names: ['-I', '--icmp'], kind: 'flag', help: 'ICMP echo probes (raw socket, or a ping socket without privilege)' },
@@ -25,7 +26,7 @@ export const specs: OptionSpec[] = [
   { key: 'v6', names: ['-6', '--ipv6'], kind: 'flag', help: 'IPv6' },
   { key: 'source', names: ['-s', '--source'], kind: 'string', value: 'src_addr', example: '-s 192.0.2.10', help: 'send from this address' },
   { key: 'device', names: ['-i', '--interface'], kind: 'string', value: 'device', example: '-i eth0', help: 'send through this interface' },
-  { key: 'tos', names: ['-t', '--tos'], kind: 'integer', value: 'tos', min: 0, max: 255, example: '-t 16', help: 'IPv4 TOS / IPv6 traffic class' },
+  { key: 'tos', names: ['-t', '--tos'], kind: 'integer', value: 'tos', min: 0, max: 255, hex: true, example: '-t 16', help: 'IPv4 TOS / IPv6 traffic class' },
   { key: 'mtu', names: ['--mtu'], kind: 'flag', help: 'discover the path MTU (DF set, one probe at a time; shows F=<mtu>)' },
   { key: 'extensions', names: ['-e', '--extensions'], kind: 'flag', help: 'show ICMP extensions (RFC 4884), MPLS labels (RFC 4950)' },
   { key: 'paris', names: ['--paris'], kind: 'flag', help: 'one flow for every probe, so load balancers keep one path (default)' },
@@ -34,6 +35,7 @@ export const specs: OptionSpec[] = [
   { key: 'cycles', names: ['--cycles'], kind: 'integer', value: 'N', min: 1, max: 1_000_000, example: '--cycles 10', help: 'report cycles (default 10; --watch: until interrupted)' },
   { key: 'interval', names: ['--interval'], kind: 'number', value: 's', min: 0, max: 3600, example: '--interval 1', help: 'seconds between report cycles (default 0.25; routers rate-limit ICMP to ~1/s after a burst of 6)' },
   { key: 'watch', names: ['--watch'], kind: 'flag', help: 'report that redraws after every cycle until interrupted' },
+  { key: 'verbose', names: ['-v', '--verbose'], kind: 'flag', help: 'also say on stderr what netdiag did with its privileges (capabilities dropped per thread)' },
   ...commonOptions,
 ];
 
@@ -55,6 +57,7 @@ export interface Invocation {
   watch: boolean;
   cycles: number | undefined;
   intervalMs: number | undefined;
+  verbose: boolean;
 }
 
 function methodOf(o: Record<string, unknown>): TracerouteMethod {
@@ -71,11 +74,11 @@ export function parseInvocation(argv: string[]): Invocation | null {
   if (positionals.length === 0) throw new UsageError('no host given', `usage: ${USAGE}`);
   if (positionals.length > 2) throw new UsageError(`too many arguments: ${positionals.slice(2).join(' ')}`, `usage: ${USAGE}`);
   const host = positionals[0]!;
+  const problem = hostProblem(host);
+  if (problem !== null) throw new UsageError(`the host '${host.length > 60 ? host.slice(0, 57) + '...' : host}' ${problem.problem}`, problem.fix);
   let packetLength: number | undefined;
   if (positionals[1] !== undefined) {
-    const n = Number(positionals[1]);
-    if (!Number.isInteger(n) || n < 0 || n > MAX_PACKET_LENGTH) throw new UsageError(`packetlen must be a whole number from 0 to ${MAX_PACKET_LENGTH}, got '${positionals[1]}'`, 'e.g. netdiag traceroute HOST 1400');
-    packetLength = n;
+    packetLength = parseNumberText('packetlen', positionals[1], { kind: 'integer', min: 0, max: MAX_PACKET_LENGTH }, 'e.g. netdiag traceroute HOST 1400');
   }
   if (o.v4 && o.v6) throw new UsageError('-4 and -6 exclude each other', 'give one of them, or neither');
   if (o.paris && o.classic) throw new UsageError('--paris and --classic exclude each other', 'give one of them');
@@ -115,5 +118,6 @@ export function parseInvocation(argv: string[]): Invocation | null {
     host, options, families: family ? [family] : [4, 6], json: Boolean(o.json), numeric: Boolean(o.numeric), report,
     watch: Boolean(o.watch), cycles: o.cycles as number | undefined,
     intervalMs: o.interval === undefined ? undefined : (o.interval as number) * 1000,
+    verbose: o.verbose === true,
   };
 }

@@ -3,6 +3,9 @@
 // then resolves names and reads answers. Exit 0 reached, 1 not reached, 2 error.
 import { hostname } from 'node:os';
 import { dropAllCapabilities } from '../capabilities.js';
+import { UsageError } from '../errors.js';
+import { TargetScopeError } from '../targets/destination.js';
+import { capabilityDropLine } from './capability-line.js';
 import type { ReverseDnsCache } from '../dns/reverse-cache.js';
 import { preparedBackend } from '../traceroute/backend.js';
 import { tracerouteReportStream, tracerouteStream, type TracerouteEvent, type TracerouteHop, type TracerouteResult } from '../traceroute/index.js';
@@ -23,7 +26,8 @@ export async function run(argv: string[], out: Output, signal: AbortSignal): Pro
     method: o.method!, socket: o.socket ?? 'auto', tos: o.tos, device: o.device, source: o.source, pmtu: o.discoverMtu ? 'probe' : 'dont',
   }, { names: !inv.numeric });
   // sockets are open: nothing after this needs a capability, least of all parsing packets
-  dropAllCapabilities();
+  const dropped = dropAllCapabilities();
+  if (inv.verbose) out.err(capabilityDropLine(dropped));
   try {
     const options = { ...o, signal, backend };
     const events = inv.report
@@ -32,6 +36,9 @@ export async function run(argv: string[], out: Output, signal: AbortSignal): Pro
     const result = inv.report ? await printReport(events, inv, out) : await printTrace(events, inv, out, backend.names);
     if (inv.json) printJson(out, result);
     return result.reached ? 0 : 1;
+  } catch (e) {
+    // a %zone naming no interface is a usage error of the command line
+    throw e instanceof TargetScopeError ? new UsageError(e.problem, e.fix) : e;
   } finally {
     backend.close();
   }

@@ -96,7 +96,8 @@ function queuedError(area: ReceiveArea, i: number): QueuedError {
     type: meta[m + RecvMeta.eeType]!,
     code: meta[m + RecvMeta.eeCode]!,
     info: meta[m + RecvMeta.eeInfo]!,
-    offender: offFam === 4 || offFam === 6 ? readAddress(area.addrs, i * RECV_ADDR_STRIDE + 16, offFam) : null,
+    // a link-local offender has the scope of the error's arrival, which the destination's shows
+    offender: offFam === 4 || offFam === 6 ? readAddress(area.addrs, i * RECV_ADDR_STRIDE + 16, offFam, meta[m + RecvMeta.scopeId]!) : null,
   };
 }
 /** messages handled per wakeup before yielding to the event loop */
@@ -300,12 +301,12 @@ export class IcmpSocket {
       const queued = errorQueue ? queuedError(area, i) : null;
       const truncated = (meta[m + RecvMeta.flags]! & RECV_FLAG_TRUNC) !== 0;
       if (reused !== null) {
-        reused.set(buf, offset, length, truncated, fam, addrs, i * RECV_ADDR_STRIDE, ttl, tos, meta[m + RecvMeta.tsSec]!, meta[m + RecvMeta.tsNsec]!, queued);
+        reused.set(buf, offset, length, truncated, fam, addrs, i * RECV_ADDR_STRIDE, meta[m + RecvMeta.scopeId]!, ttl, tos, meta[m + RecvMeta.tsSec]!, meta[m + RecvMeta.tsNsec]!, queued);
         onMessage(reused);
       } else {
         onMessage({
           buf, offset, length, truncated,
-          from: fam === 4 || fam === 6 ? readAddress(addrs, i * RECV_ADDR_STRIDE, fam) : '',
+          from: fam === 4 || fam === 6 ? readAddress(addrs, i * RECV_ADDR_STRIDE, fam, meta[m + RecvMeta.scopeId]!) : '',
           ttl, tos,
           rxSec: meta[m + RecvMeta.tsSec]!, rxNsec: meta[m + RecvMeta.tsNsec]!,
           queued,
@@ -351,14 +352,17 @@ export class ReceivedMessage implements IcmpMessage {
   /** the 16 source address bytes are addrs[addrOffset..] */
   addrs: Buffer = EMPTY;
   addrOffset = 0;
-  // the last address made into a string, and its bytes
+  /** the source's scope id (link-local sources; 0 otherwise) */
+  scopeId = 0;
+  // the last address made into a string, and its bytes and scope
   private text = '';
   private textFamily = -1;
+  private textScope = 0;
   private readonly textBytes = Buffer.alloc(16);
   private fresh = false;
 
   /** @internal */
-  set(buf: Buffer, offset: number, length: number, truncated: boolean, family: number, addrs: Buffer, addrOffset: number, ttl: number | null, tos: number | null, rxSec: number, rxNsec: number, queued: QueuedError | null): void {
+  set(buf: Buffer, offset: number, length: number, truncated: boolean, family: number, addrs: Buffer, addrOffset: number, scopeId: number, ttl: number | null, tos: number | null, rxSec: number, rxNsec: number, queued: QueuedError | null): void {
     this.buf = buf;
     this.addrs = addrs;
     this.offset = offset;
@@ -366,6 +370,7 @@ export class ReceivedMessage implements IcmpMessage {
     this.truncated = truncated;
     this.family = family === 4 || family === 6 ? family : 0;
     this.addrOffset = addrOffset;
+    this.scopeId = scopeId;
     this.ttl = ttl;
     this.tos = tos;
     this.rxSec = rxSec;
@@ -381,9 +386,10 @@ export class ReceivedMessage implements IcmpMessage {
     if (fam === 0) {
       this.textFamily = 0;
       this.text = '';
-    } else if (fam !== this.textFamily || !this.sourceEquals(this.textBytes, 0)) {
-      this.text = readAddress(this.addrs, this.addrOffset, fam);
+    } else if (fam !== this.textFamily || this.scopeId !== this.textScope || !this.sourceEquals(this.textBytes, 0)) {
+      this.text = readAddress(this.addrs, this.addrOffset, fam, this.scopeId);
       this.textFamily = fam;
+      this.textScope = this.scopeId;
       this.addrs.copy(this.textBytes, 0, this.addrOffset, this.addrOffset + 16);
     }
     this.fresh = true;

@@ -158,3 +158,44 @@ export function addressEquals(buf: Uint8Array, off: number, bytes: Uint8Array): 
   for (let i = 0; i < bytes.length; i++) if (buf[off + i] !== bytes[i]) return false;
   return true;
 }
+
+/** The address and its '%zone' (null when none) of a text such as 'fe80::1%eth0'. */
+export function splitZone(text: string): { address: string; zone: string | null } {
+  const at = text.indexOf('%');
+  return at < 0 ? { address: text, zone: null } : { address: text.slice(0, at), zone: text.slice(at + 1) };
+}
+
+/** The text without its '%zone': the address as packets spell it. */
+export function withoutZone(text: string): string {
+  const at = text.indexOf('%');
+  return at < 0 ? text : text.slice(0, at);
+}
+
+/** fe80::/10, the addresses Node prints with their '%zone' (IN6_IS_ADDR_LINKLOCAL). */
+export function isLinkLocalIPv6(buf: Uint8Array, off = 0): boolean {
+  return buf[off] === 0xfe && (buf[off + 1]! & 0xc0) === 0x80;
+}
+
+/**
+ * True for the IPv6 addresses the kernel cannot route without an interface (its
+ * __ipv6_addr_needs_scope_id): link-local unicast, and interface- or link-local multicast.
+ */
+export function needsScopeIPv6(buf: Uint8Array, off = 0): boolean {
+  if (isLinkLocalIPv6(buf, off)) return true;
+  const scope = buf[off + 1]! & 0x0f;
+  return buf[off] === 0xff && (scope === 1 || scope === 2);
+}
+
+/** True when the 4 or 16 bytes are all zero: 0.0.0.0 or ::, "this host" as a destination. */
+export function isUnspecified(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return bytes.length === 4 || bytes.length === 16;
+}
+
+/**
+ * True for the numbers inet_aton reads as an IPv4 address ('0', '127.1', '0x7f.0.0.1'): the
+ * forms getaddrinfo takes as numeric, which iputils ping treats as an address, not a name.
+ */
+export function isInetAtonNumber(text: string): boolean {
+  return /^(0[xX][0-9a-fA-F]*|[0-9]+)(\.(0[xX][0-9a-fA-F]*|[0-9]+)){0,3}$/.test(text);
+}

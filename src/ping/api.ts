@@ -1,6 +1,7 @@
 // The library entry points: ping one host, ping many, stream the probes, check reachability.
 
 import { optionRangeError, optionTypeError } from '../errors.js';
+import { hostProblem, MAX_TARGETS } from '../targets/index.js';
 import { checkNumber, checkObject, checkSignal } from '../validate.js';
 import type { PingBackend } from './backend.js';
 import { nativeBackend } from './native-backend.js';
@@ -11,7 +12,8 @@ import type { PingDocument, PingOptions, PingTargetResult } from './types.js';
 
 function checkHost(option: string, v: unknown): string {
   if (typeof v !== 'string') throw optionTypeError(option, 'a host name or address', v);
-  if (v.length === 0 || v.length > 1024) throw optionRangeError(option, 'a non-empty host name or address', v);
+  const problem = hostProblem(v);
+  if (problem !== null) throw optionRangeError(option, `a host name or address (this one ${problem.problem}: ${problem.fix})`, v);
   return v;
 }
 
@@ -19,7 +21,11 @@ function checkHosts(option: string, v: unknown): string[] {
   if (typeof v === 'string') return [checkHost(option, v)];
   if (!Array.isArray(v)) throw optionTypeError(option, 'an array of host names or addresses', v);
   if (v.length === 0) throw optionRangeError(option, 'at least one host', 'an empty array');
-  return v.map((h, i) => checkHost(`${option}[${i}]`, h));
+  if (v.length > MAX_TARGETS) throw optionRangeError(option, `at most ${MAX_TARGETS} hosts`, `${v.length} hosts`);
+  // an index loop, not map(): a hole (new Array(3)) is checked like undefined, not skipped
+  const out = new Array<string>(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = checkHost(`${option}[${i}]`, v[i]);
+  return out;
 }
 
 /** Starts pinging and returns the run at once: events as they happen, `result` at the end. */

@@ -1,13 +1,21 @@
 // One socket's share of a run: the socket, its identifier and matching context, the batch
 // probes are written into, and the table from the payload's 32-bit sequence to the probe.
 // Every target of the socket's family shares it (one socket per family and mode).
+//
+// A run that keeps no probes lets settled ones go (release): what a later duplicate, late reply
+// or error needs of them (target, sequences, state, send time) stays in typed arrays at their
+// slot, and a Probe is made again only when such a message comes. A flood then leaves no trail
+// of 65,536 remembered objects that the garbage collector would copy and promote.
 
 import { SendBatch } from '../icmp/send-batch.js';
+import { withoutZone } from '../packet/address.js';
 import type { PingSocket } from './backend.js';
 import { EchoTemplate } from './echo-template.js';
 import { PayloadLayout } from './payload.js';
 import { Probe, ProbeState } from './probe.js';
 import type { MatchContext } from './reply-matcher.js';
+import type { TargetState } from './target-state.js';
+import type { ProbeStatus } from './types.js';
 
 const WIRE_SEQ_SPACE = 0x10000;
 const MAX_BATCH = 256;
@@ -28,6 +36,10 @@ export class Channel {
   // from the wire sequence alone (short payloads, short quotes)
   private table: Array<Probe | undefined> = new Array<Probe | undefined>(WIRE_SEQ_SPACE);
   private mask = WIRE_SEQ_SPACE - 1;
+  /** released probes, by the same slots as the table (made on the first release) */
+  private settled: SettledProbes | null = null;
+  /** released Probe objects, ready for reuse */
+  private readonly spare: Probe[] = [];
 
   constructor(
     readonly socket: PingSocket,
@@ -59,6 +71,12 @@ export class Channel {
     return s;
   }
 
+  /** A new probe (a released object when there is one). */
+  newProbe(target: TargetState, seq: number, seq32: number): Probe {
+    const p = this.spare.pop();
+    return p !== undefined ? p.reuse(target, seq, seq32) : new Probe(target, seq, seq32);
+  }
+
   /** Files a probe under its sequence, growing the table rather than dropping one still waiting. */
   remember(p: Probe): void {
     let i = p.seq32 & this.mask;
@@ -68,19 +86,42 @@ export class Channel {
       i = p.seq32 & this.mask;
     }
     this.table[i] = p;
+    if (this.settled !== null) this.settled.seq32[i] = -1;
+  }
+
+  /**
+   * Lets a settled probe go: its slot keeps what later messages about it need, and the object
+   * is reused for a later probe, so the caller must hold no reference to it. Only for runs that
+   * keep no probes.
+   */
+  release(p: Probe): void {
+    const i = p.seq32 & this.mask;
+    if (this.table[i] !== p) return;
+    const s = (this.settled ??= new SettledProbes(this.table.length));
+    s.store(i, p);
+    this.table[i] = undefined;
+    this.spare.push(p);
   }
 
   private grow(): void {
     const old = this.table;
+    const oldSettled = this.settled;
     this.table = new Array<Probe | undefined>(old.length * 2);
     this.mask = this.table.length - 1;
     for (const p of old) if (p !== undefined) this.table[p.seq32 & this.mask] = p;
+    if (oldSettled !== null) {
+      // each old slot held one probe, live or released: they land in distinct new slots
+      const s = (this.settled = new SettledProbes(this.table.length));
+      for (let i = 0; i < old.length; i++) if (oldSettled.seq32[i]! >= 0) s.copyFrom(oldSettled, i, oldSettled.seq32[i]! & this.mask);
+    }
   }
 
   /** The probe with this payload sequence, if it is still remembered. */
   bySeq32(seq32: number): Probe | undefined {
-    const p = this.table[seq32 & this.mask];
-    return p !== undefined && p.seq32 === seq32 ? p : undefined;
+    const i = seq32 & this.mask;
+    const p = this.table[i];
+    if (p !== undefined) return p.seq32 === seq32 ? p : undefined;
+    return this.settled !== null && this.settled.seq32[i] === seq32 ? this.revive(i) : undefined;
   }
 
   /**
@@ -88,14 +129,86 @@ export class Channel {
    * `address` when given), else the newest with it.
    */
   byWireSeq(wireSeq: number, address: string | null): Probe | undefined {
-    let best: Probe | undefined;
+    let best = -1;
+    let bestSeq32 = -1;
     let bestWaiting: Probe | undefined;
+    const settled = this.settled;
     for (let i = wireSeq; i < this.table.length; i += WIRE_SEQ_SPACE) {
       const p = this.table[i];
-      if (p === undefined || p.wireSeq !== wireSeq || (address !== null && p.target.address !== address)) continue;
-      if (best === undefined || p.seq32 > best.seq32) best = p;
-      if (p.state === ProbeState.Pending && (bestWaiting === undefined || p.seq32 > bestWaiting.seq32)) bestWaiting = p;
+      let seq32: number;
+      if (p !== undefined) {
+        if (p.wireSeq !== wireSeq || (address !== null && p.target.address !== address)) continue;
+        seq32 = p.seq32;
+        if (p.state === ProbeState.Pending && (bestWaiting === undefined || seq32 > bestWaiting.seq32)) bestWaiting = p;
+      } else {
+        // a released probe is settled: never the waiting one
+        if (settled === null || settled.seq32[i]! < 0 || (address !== null && settled.target[i]!.address !== address)) continue;
+        seq32 = settled.seq32[i]!;
+      }
+      if (seq32 > bestSeq32) {
+        best = i;
+        bestSeq32 = seq32;
+      }
     }
-    return bestWaiting ?? best;
+    if (bestWaiting !== undefined) return bestWaiting;
+    return best < 0 ? undefined : (this.table[best] ?? this.revive(best));
+  }
+
+  /** Makes the released probe of slot i a Probe again (filed in the table until released again). */
+  private revive(i: number): Probe {
+    const s = this.settled!;
+    const p = this.newProbe(s.target[i]!, s.seq[i]!, s.seq32[i]!);
+    p.state = s.state[i] as ProbeState;
+    p.status = STATUSES[s.status[i]!]!;
+    p.sentSec = s.sentSec[i]!;
+    p.sentNsec = s.sentNsec[i]!;
+    s.seq32[i] = -1;
+    this.table[i] = p;
+    return p;
+  }
+}
+
+const STATUSES: readonly ProbeStatus[] = ['reply', 'timeout', 'error', 'late'];
+
+/** What a released (settled) probe leaves in its slot: struct of arrays, nothing per probe for the collector. */
+class SettledProbes {
+  /** the probe's payload sequence, -1 when the slot holds no released probe */
+  readonly seq32: Float64Array;
+  readonly seq: Float64Array;
+  readonly sentSec: Float64Array;
+  readonly sentNsec: Float64Array;
+  readonly state: Uint8Array;
+  /** index in STATUSES */
+  readonly status: Uint8Array;
+  readonly target: Array<TargetState | undefined>;
+
+  constructor(n: number) {
+    this.seq32 = new Float64Array(n).fill(-1);
+    this.seq = new Float64Array(n);
+    this.sentSec = new Float64Array(n);
+    this.sentNsec = new Float64Array(n);
+    this.state = new Uint8Array(n);
+    this.status = new Uint8Array(n);
+    this.target = new Array<TargetState | undefined>(n);
+  }
+
+  store(i: number, p: Probe): void {
+    this.seq32[i] = p.seq32;
+    this.seq[i] = p.seq;
+    this.sentSec[i] = p.sentSec;
+    this.sentNsec[i] = p.sentNsec;
+    this.state[i] = p.state;
+    this.status[i] = STATUSES.indexOf(p.status);
+    this.target[i] = p.target;
+  }
+
+  copyFrom(o: SettledProbes, from: number, to: number): void {
+    this.seq32[to] = o.seq32[from]!;
+    this.seq[to] = o.seq[from]!;
+    this.sentSec[to] = o.sentSec[from]!;
+    this.sentNsec[to] = o.sentNsec[from]!;
+    this.state[to] = o.state[from]!;
+    this.status[to] = o.status[from]!;
+    this.target[to] = o.target[from];
   }
 }

@@ -68,8 +68,6 @@ interface ReplyFacts {
 }
 
 export class PingEngine {
-  /** failed sends a local error from the error queue already explained */
-  private readonly explainedSends = new WeakSet<Probe>();
   readonly targets: TargetState[];
   readonly mode: IcmpSocketKind;
   /** monotonic ms when the first probes went out (-1 before start) */
@@ -218,7 +216,7 @@ export class PingEngine {
   /** Sets the one timer for the earliest due time. */
   private arm(): void {
     let sendAt = this.scheduler.nextTime();
-    if (this.channels.some((ch) => ch.batch.count > 0)) sendAt = Math.min(sendAt, this.retryAt);
+    if (this.batchesWaiting()) sendAt = Math.min(sendAt, this.retryAt);
     // after the kernel refused a send, nothing goes before the retry time
     if (sendAt !== Infinity) sendAt = Math.max(sendAt, this.retryAt);
     const at = Math.min(this.timeouts.peekTime(), sendAt, this.deadlineAt);
@@ -232,6 +230,11 @@ export class PingEngine {
       this.timerAt = Infinity;
       this.pump();
     }, Math.max(0, at - this.clock.now()));
+  }
+
+  private batchesWaiting(): boolean {
+    for (let i = 0; i < this.channels.length; i++) if (this.channels[i]!.batch.count > 0) return true;
+    return false;
   }
 
   /** Reads what every socket holds; errorQueue forces a look at the error queues. */
@@ -281,7 +284,9 @@ export class PingEngine {
   private sendDue(now: number): number {
     if (now < this.retryAt) return 0;
     // a batch the kernel could not take whole goes first
-    for (const ch of this.channels) {
+    const channels = this.channels;
+    for (let i = 0; i < channels.length; i++) {
+      const ch = channels[i]!;
       if (ch.batch.count > 0 && !this.flush(ch, now)) return 0;
     }
     let issued = 0;
@@ -294,13 +299,13 @@ export class PingEngine {
       // one full batch per turn, so replies are read between batches
       if (ch.batch.full) break;
     }
-    for (const ch of this.channels) if (ch.batch.count > 0) this.flush(ch, now);
+    for (let i = 0; i < channels.length; i++) if (channels[i]!.batch.count > 0) this.flush(channels[i]!, now);
     return issued;
   }
 
   /** Writes t's next probe into ch's batch. */
   private issue(t: TargetState, ch: Channel, now: number): void {
-    const p = new Probe(t, ++t.issued, ch.takeSeq32());
+    const p = ch.newProbe(t, ++t.issued, ch.takeSeq32());
     t.inFlight++;
     const batch = ch.batch;
     const length = ch.writeEcho(p.seq32);
@@ -368,23 +373,25 @@ export class PingEngine {
     switch (r.kind) {
       case 'reply': {
         const p = r.seq32 >= 0 ? ch.bySeq32(r.seq32) : ch.byWireSeq(r.wireSeq, null);
-        if (p !== undefined && p.state !== ProbeState.Queued) this.onReply(ch, p, m, r);
+        if (p === undefined || p.state === ProbeState.Queued) return;
+        this.onReply(ch, p, m, r);
+        this.release(ch, p);
         return;
       }
       case 'icmp-error': {
         const p = r.seq32 >= 0 ? ch.bySeq32(r.seq32) : ch.byWireSeq(r.wireSeq, r.destination);
         if (p === undefined || p.state === ProbeState.Queued) return;
         // the quoted destination must be the probe's (iputils checks it too)
-        if (r.destination !== null && !sameAddress(r.destination, p.target.address)) return;
-        this.onIcmpError(p, m, r);
+        if (r.destination === null || sameAddress(r.destination, p.target.address)) this.onIcmpError(p, m, r);
+        this.release(ch, p);
         return;
       }
       case 'local-error': {
         // each local error explains one failed send, in order: take that probe out of the list
-        const i = ch.failedSends.findIndex((q) => !this.explainedSends.has(q) && (r.destination === null || sameAddress(r.destination, q.target.address)));
+        const i = ch.failedSends.findIndex((q) => !q.explained && (r.destination === null || sameAddress(r.destination, q.target.address)));
         const p = i >= 0 ? ch.failedSends[i] : undefined;
         if (p !== undefined) {
-          this.explainedSends.add(p);
+          p.explained = true;
           const mtu = r.errno === EMSGSIZE ? r.mtu : null;
           p.error = { type: null, code: null, message: localErrorMessage(ch.family, r.errno, mtu), mtu };
         }
@@ -532,6 +539,7 @@ export class PingEngine {
     p.state = ProbeState.Errored;
     p.status = 'error';
     this.observer?.({ type: 'error', index: t.index, target: t.info, seq: p.seq, error: p.error!, from: null, rtt: null, receivedAt: null });
+    this.release(this.channelOf.get(t.family)!, p);
     this.afterSettle(t);
   }
 
@@ -539,7 +547,13 @@ export class PingEngine {
     this.settleLost(p, 'timeout');
     const t = p.target;
     this.observer?.({ type: 'timeout', index: t.index, target: t.info, seq: p.seq });
+    this.release(this.channelOf.get(t.family)!, p);
     if (!this.ended) this.afterSettle(t);
+  }
+
+  /** A run that keeps no probes lets a settled one go (see Channel.release). */
+  private release(ch: Channel, p: Probe): void {
+    if (!this.cfg.keepProbes && p.state !== ProbeState.Pending && p.state !== ProbeState.Queued) ch.release(p);
   }
 
   /** Ends a waiting probe without a reply. */
@@ -577,6 +591,7 @@ export class PingEngine {
       for (const p of t.pendingProbes()) {
         this.settleLost(p, 'timeout');
         this.observer?.({ type: 'timeout', index: t.index, target: t.info, seq: p.seq });
+        this.release(this.channelOf.get(t.family)!, p);
       }
       if (t.inFlight > 0) return;
     }

@@ -43,7 +43,8 @@ export class PayloadLayout {
 
   /** The 32-bit sequence in a received payload, or -1 when fewer than 4 bytes came back. */
   readSeq(buf: Buffer, off: number, length: number): number {
-    return length >= PAYLOAD_SEQ_BYTES ? buf.readUInt32BE(off) : -1;
+    // by hand: readUInt32BE checks its argument on every reply
+    return length >= PAYLOAD_SEQ_BYTES ? ((buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!) >>> 0 : -1;
   }
 
   /** True when the cookie bytes present in a received payload (a partial one for short payloads) are ours. */

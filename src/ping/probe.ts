@@ -34,8 +34,9 @@ export function flagNames(bits: number): ProbeFlag[] {
 
 export class Probe implements QueueEntry {
   state: ProbeState = ProbeState.Queued;
-  // waiting in the engine's timeout queue
+  // waiting in the engine's timeout queue, and where
   timeoutQueued = false;
+  timeoutSlot = -1;
   // the target's list of waiting probes
   prevPending: Probe | null = null;
   nextPending: Probe | null = null;
@@ -51,14 +52,41 @@ export class Probe implements QueueEntry {
   from = '';
   flags = 0;
   error: PingIcmpError | null = null;
+  /** a failed send whose local error from the error queue was already read */
+  explained = false;
 
   constructor(
-    readonly target: TargetState,
+    public target: TargetState,
     /** per-target sequence from 1 */
-    readonly seq: number,
+    public seq: number,
     /** number on its socket, carried in the payload */
-    readonly seq32: number,
+    public seq32: number,
   ) {}
+
+  /**
+   * Makes this object a new probe, as the constructor would (for a run that keeps no probes and
+   * reuses the ones it let go: no object, and no garbage, per probe).
+   */
+  reuse(target: TargetState, seq: number, seq32: number): this {
+    this.target = target;
+    this.seq = seq;
+    this.seq32 = seq32;
+    this.state = ProbeState.Queued;
+    this.timeoutQueued = false;
+    this.timeoutSlot = -1;
+    this.prevPending = this.nextPending = null;
+    this.status = 'timeout';
+    this.sentSec = -0;
+    this.sentNsec = -0;
+    this.rtt = -1;
+    this.ttl = -1;
+    this.bytes = -1;
+    this.from = '';
+    this.flags = 0;
+    this.error = null;
+    this.explained = false;
+    return this;
+  }
 
   get wireSeq(): number {
     return this.seq32 & 0xffff;

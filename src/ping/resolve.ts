@@ -2,27 +2,11 @@
 // so /etc/hosts and nsswitch apply), and does reverse lookups for output.
 
 import { isIP } from 'node:net';
+import { ResolveError } from '../errors.js';
+import { destinationOf, type DestinationOptions } from '../targets/destination.js';
 import type { PingTarget } from './types.js';
 
-/** A name that did not resolve. */
-export class ResolveError extends Error {
-  readonly code = 'ERR_NETDIAG_RESOLVE';
-  constructor(
-    readonly host: string,
-    readonly reason: string,
-  ) {
-    super(`cannot resolve ${host}: ${reason} (check the name, or give an address)`);
-    this.name = 'ResolveError';
-  }
-}
-
-const REASONS: Record<string, string> = {
-  ENOTFOUND: 'Name or service not known',
-  EAI_AGAIN: 'Temporary failure in name resolution',
-  ENODATA: 'No address associated with hostname',
-  EAI_NODATA: 'No address associated with hostname',
-  EAI_ADDRFAMILY: 'Address family for hostname not supported',
-};
+export { ResolveError } from '../errors.js';
 
 /** The family of an address literal (zone ids allowed), or 0 for a name. */
 export function literalFamily(host: string): 0 | 4 | 6 {
@@ -32,30 +16,39 @@ export function literalFamily(host: string): 0 | 4 | 6 {
   return zone > 0 && isIP(host.slice(0, zone)) === 6 ? 6 : 0;
 }
 
-/** Resolves one target; family limits names (and rejects literals of the other family). */
-export async function resolveTarget(host: string, family: 4 | 6 | null): Promise<PingTarget> {
-  if (literalFamily(host) !== 0) return resolveLiteral(host, family);
+/**
+ * Resolves one target; family limits names (and rejects literals of the other family). The
+ * address is where probes go (see targets/destination.ts: zones, "this host"); `where` is the
+ * -I interface or source.
+ */
+export async function resolveTarget(host: string, family: 4 | 6 | null, where: DestinationOptions = {}): Promise<PingTarget> {
+  if (literalFamily(host) !== 0) return resolveLiteral(host, family, where);
   const { lookup } = await import('node:dns/promises');
+  let found: PingTarget;
   try {
     const r = await lookup(host, { family: family ?? 0 });
-    return { target: host, address: r.address, family: r.family === 6 ? 6 : 4 };
+    // getaddrinfo answers '' and some odd names with no address at all
+    if (!r.address) throw Object.assign(new Error('no address'), { code: 'ENODATA' });
+    found = { target: host, address: r.address, family: r.family === 6 ? 6 : 4 };
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? '';
-    throw new ResolveError(host, REASONS[code] ?? (code || (e as Error).message));
+    throw ResolveError.fromLookup(host, e);
   }
+  found.address = destinationOf(host, found.address, found.family, where).address;
+  return found;
 }
 
 /** Resolves every target (lookups run concurrently); ResolveError names the first failure. */
-export async function resolveTargets(hosts: readonly string[], family: 4 | 6 | null): Promise<PingTarget[]> {
+export async function resolveTargets(hosts: readonly string[], family: 4 | 6 | null, where: DestinationOptions = {}): Promise<PingTarget[]> {
   // literals need no lookup: keep 10,000 of them synchronous and cheap
-  const out: Array<PingTarget | Promise<PingTarget>> = hosts.map((h) => (literalFamily(h) !== 0 ? resolveLiteral(h, family) : resolveTarget(h, family)));
+  const out: Array<PingTarget | Promise<PingTarget>> = hosts.map((h) => (literalFamily(h) !== 0 ? resolveLiteral(h, family, where) : resolveTarget(h, family, where)));
   return out.some((x) => x instanceof Promise) ? Promise.all(out) : (out as PingTarget[]);
 }
 
-function resolveLiteral(host: string, family: 4 | 6 | null): PingTarget {
+/** The target of an address literal (see resolveTarget). */
+export function resolveLiteral(host: string, family: 4 | 6 | null, where: DestinationOptions = {}): PingTarget {
   const literal = literalFamily(host) as 4 | 6;
-  if (family !== null && literal !== family) throw new ResolveError(host, REASONS.EAI_ADDRFAMILY!);
-  return { target: host, address: host, family: literal };
+  if (family !== null && literal !== family) throw ResolveError.wrongFamily(host);
+  return { target: host, address: destinationOf(host, host, literal, where).address, family: literal };
 }
 
 /** The name of an address (getnameinfo), or null when it has none. */

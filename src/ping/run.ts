@@ -1,9 +1,11 @@
 // A running ping, for the streaming form: an EventEmitter ('event' for every PingEvent as it
 // happens, 'end' with the document) and an async iterator over the same events; `result`
 // settles with the document. Aborting (signal or stop()) ends the run early with what was
-// measured; only setup failures (a name that does not resolve, a missing privilege) reject.
+// measured; only setup failures (a name that does not resolve, a missing privilege) reject,
+// and a signal aborted before the run starts (src/abort.ts: nothing is sent, AbortError).
 
 import { EventEmitter } from 'node:events';
+import { throwIfAborted } from '../abort.js';
 import type { PingBackend } from './backend.js';
 import { PingEngine } from './engine.js';
 import type { NormalizedOptions } from './options.js';
@@ -35,7 +37,8 @@ export class PingRun extends EventEmitter implements AsyncIterable<PingEvent> {
 
   private async execute(hosts: readonly string[], opts: NormalizedOptions, backend: PingBackend): Promise<PingDocument> {
     const signal = opts.signal;
-    const targets = await resolveTargets(hosts, opts.family);
+    throwIfAborted(signal);
+    const targets = await resolveTargets(hosts, opts.family, { device: opts.device, source: opts.sourceAddress });
     const many = targets.length > 64 || opts.engine.interval === 0 || opts.engine.preload > 16;
     const pool = new SocketPool(backend, {
       socket: opts.socket, ttl: opts.ttl, tos: opts.tos, mark: opts.mark, device: opts.device,
@@ -54,8 +57,9 @@ export class PingRun extends EventEmitter implements AsyncIterable<PingEvent> {
       listen();
       const onAbort = (): void => engine.stop();
       signal?.addEventListener('abort', onAbort, { once: true });
-      engine.start();
+      // aborted while names resolved: end with an empty run rather than send a first probe
       if (this.stopped || signal?.aborted) engine.stop();
+      else engine.start();
       await engine.done;
       signal?.removeEventListener('abort', onAbort);
       const doc = engine.document(opts.engine.keepProbes);

@@ -29,9 +29,11 @@ export class RttStatistics {
   // lines need; everything else is computed from the samples when asked. Ten thousand targets
   // pinged once keep one number each: the first sample is a field (its own sum, min and max),
   // the array and the running sum/min/max come with the second. (-0: a double from the start,
-  // so no layout change at the first reply.)
+  // so no layout change at the first reply.) The samples are a typed array grown by doubling:
+  // a flood's hundreds of thousands of samples are no garbage-collected array being regrown.
   private first = -0;
-  private more: number[] | null = null;
+  /** the samples [0, n) once there are two */
+  private more: Float64Array | null = null;
   /** sum, min, max once there are two samples */
   private agg: Float64Array | null = null;
   private n = 0;
@@ -60,24 +62,29 @@ export class RttStatistics {
       return;
     }
     let agg = this.agg;
-    if (agg === null) {
+    let more = this.more;
+    if (agg === null || more === null) {
       const f = this.first;
-      this.more = [f, x];
+      more = this.more = new Float64Array(4);
+      more[0] = f;
       agg = this.agg = new Float64Array(3);
       agg[0] = f;
       agg[1] = f;
       agg[2] = f;
-    } else {
-      this.more!.push(x);
+    } else if (n === more.length) {
+      const grown = new Float64Array(n * 2);
+      grown.set(more);
+      more = this.more = grown;
     }
+    more[n] = x;
     agg[0] += x;
     if (x < agg[1]!) agg[1] = x;
     if (x > agg[2]!) agg[2] = x;
   }
 
   /** The samples in arrival order. */
-  private get samples(): readonly number[] {
-    return this.more ?? (this.n > 0 ? [this.first] : []);
+  private get samples(): ArrayLike<number> & Iterable<number> {
+    return this.more !== null ? this.more.subarray(0, this.n) : this.n > 0 ? [this.first] : [];
   }
 
   /** The JSON summary, or null when nothing was received. */

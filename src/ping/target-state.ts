@@ -1,7 +1,8 @@
 // Counters, statistics and probes of one target during a run, and its result at the end.
 
-import { networkInterfaces } from 'node:os';
 import { writeAddress, readAddress } from '../icmp/address-bytes.js';
+import { withoutZone } from '../packet/address.js';
+import { scopeIdOf } from '../targets/destination.js';
 import type { Probe } from './probe.js';
 import { RttStatistics } from './statistics.js';
 import type { Schedulable } from './scheduler.js';
@@ -11,8 +12,10 @@ export class TargetState implements Schedulable {
   /** 16 address bytes for sendBatch at dest[destOffset] (one buffer for all targets) */
   readonly dest: Buffer;
   readonly destOffset: number;
-  /** the address as received datagrams spell it (for the different-address check) */
+  /** the address as received datagrams spell it, Node-style (a link-local one with its %ifname) */
   readonly address: string;
+  /** the address as the headers of packets spell it (quotes in ICMP errors): no zone */
+  readonly wireAddress: string;
   /** IPv6 scope of a link-local target given as fe80::1%eth0 or %2 */
   readonly scopeId: number;
 
@@ -55,12 +58,14 @@ export class TargetState implements Schedulable {
     this.destOffset = 16 * (dests.length > 16 ? index : 0);
     if (info.family === 4 && writeDottedQuad(info.address, dests, this.destOffset)) {
       // a dotted quad is already spelled as replies will spell it
-      this.address = info.address;
+      this.address = this.wireAddress = info.address;
+      this.scopeId = 0;
     } else {
       writeAddress(info.address, dests, this.destOffset);
-      this.address = readAddress(dests, this.destOffset, info.family);
+      this.scopeId = info.family === 6 ? scopeIdOf(info.address) : 0;
+      this.address = readAddress(dests, this.destOffset, info.family, this.scopeId);
+      this.wireAddress = withoutZone(this.address);
     }
-    this.scopeId = scopeIdOf(info.address);
     this.probes = keepProbes ? [] : null;
   }
 
@@ -111,15 +116,6 @@ export class TargetState implements Schedulable {
       probes: includeProbes && this.probes ? this.probes.map((p) => p.toResult()) : [],
     };
   }
-}
-
-function scopeIdOf(address: string): number {
-  const zone = address.indexOf('%');
-  if (zone < 0) return 0;
-  const name = address.slice(zone + 1);
-  if (/^\d+$/.test(name)) return Number(name);
-  // an interface with an IPv6 address reports its index as scopeid
-  return networkInterfaces()[name]?.find((a) => a.family === 'IPv6' && a.scopeid)?.scopeid ?? 0;
 }
 
 /** Writes a plain a.b.c.d (no leading zeros) as 4 bytes; false for anything else. */

@@ -1,13 +1,15 @@
 // Probe timeouts, in deadline order. Every probe of a run waits the same time and probes go
 // out in time order, so deadlines arrive in order: a ring buffer holds them sorted, O(1) to add,
-// to peek and to take. An answered probe is only marked (remove) and skipped when it reaches the
-// front; once leftovers outnumber the waiting entries the buffer is compacted, so answered
-// probes are not kept alive (for the garbage collector) until their deadline. A deadline earlier
+// to peek and to take. An answered probe leaves a hole (remove) that is skipped when it reaches
+// the front; once holes outnumber the waiting entries the buffer is compacted. The queue keeps no
+// reference to a removed entry, so the engine may reuse the object at once. A deadline earlier
 // than the last one (never from the engine) is inserted in place.
 
 export interface QueueEntry {
   /** waiting in a TimeoutQueue */
   timeoutQueued: boolean;
+  /** where it waits in the queue's ring (the queue's own bookkeeping) */
+  timeoutSlot?: number;
 }
 
 const MIN_CAPACITY = 16;
@@ -18,7 +20,7 @@ export class TimeoutQueue<T extends QueueEntry> {
   /** entries are at [head, head + length) modulo the capacity */
   private head = 0;
   private length = 0;
-  /** entries marked removed but still in the buffer */
+  /** holes left by removed entries (undefined slots in [head, head + length)) */
   private dead = 0;
 
   /** Entries still waiting. */
@@ -52,7 +54,9 @@ export class TimeoutQueue<T extends QueueEntry> {
     for (let k = this.length; k > 0; k--) {
       const before = (at - 1) & mask;
       if (this.times[before]! <= time) break;
-      this.items[at] = this.items[before];
+      const moved = this.items[before];
+      this.items[at] = moved;
+      if (moved !== undefined) moved.timeoutSlot = at;
       this.times[at] = this.times[before]!;
       at = before;
     }
@@ -60,12 +64,14 @@ export class TimeoutQueue<T extends QueueEntry> {
     this.times[at] = time;
     this.length++;
     item.timeoutQueued = true;
+    item.timeoutSlot = at;
   }
 
   /** Takes item out of line (it no longer waits). */
   remove(item: T): void {
     if (!item.timeoutQueued) return;
     item.timeoutQueued = false;
+    this.items[item.timeoutSlot!] = undefined;
     this.dead++;
     if (this.dead > 32 && this.dead * 2 > this.length) this.compact();
   }
@@ -73,8 +79,8 @@ export class TimeoutQueue<T extends QueueEntry> {
   clear(): void {
     const mask = this.items.length - 1;
     for (let i = 0; i < this.length; i++) {
-      const item = this.items[(this.head + i) & mask]!;
-      item.timeoutQueued = false;
+      const item = this.items[(this.head + i) & mask];
+      if (item !== undefined) item.timeoutQueued = false;
     }
     this.items = new Array<T | undefined>(MIN_CAPACITY);
     this.times = new Float64Array(MIN_CAPACITY);
@@ -88,7 +94,7 @@ export class TimeoutQueue<T extends QueueEntry> {
   }
 
   private dropDeadHead(): void {
-    while (this.length > 0 && !this.items[this.head]!.timeoutQueued) {
+    while (this.length > 0 && this.items[this.head] === undefined) {
       this.take();
       this.dead--;
     }
@@ -106,8 +112,9 @@ export class TimeoutQueue<T extends QueueEntry> {
     let n = 0;
     for (let i = 0; i < this.length; i++) {
       const j = (this.head + i) & mask;
-      const item = this.items[j]!;
-      if (!item.timeoutQueued) continue;
+      const item = this.items[j];
+      if (item === undefined) continue;
+      item.timeoutSlot = n;
       items[n] = item;
       times[n++] = this.times[j]!;
     }

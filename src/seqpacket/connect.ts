@@ -29,13 +29,17 @@ export function connectWith(backend: SeqpacketBackend, path: string, options?: C
   }
   let fd = -1;
   let createError: unknown = null;
-  try {
-    fd = backend.socket(AF_UNIX, SOCK_SEQPACKET);
-  } catch (e) {
-    createError = e;
+  // aborted already: no socket is created; the constructor queues destroy(AbortError) (src/abort.ts)
+  if (!opts.signal?.aborted) {
+    try {
+      fd = backend.socket(AF_UNIX, SOCK_SEQPACKET);
+    } catch (e) {
+      createError = e;
+    }
   }
   const socket = new SeqpacketSocket({ backend, options: opts, fd, connecting: true });
   if (connectListener !== undefined) socket.once('connect', connectListener);
+  if (opts.signal?.aborted) return socket;
   if (createError !== null) {
     process.nextTick(() => socket.destroy(systemError(createError, 'cannot create a socket')));
     return socket;

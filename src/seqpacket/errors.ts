@@ -42,9 +42,8 @@ export function writeAfterEndError(): SeqpacketError {
   return withCode(new Error('send() after end(): the socket no longer sends'), 'ERR_STREAM_WRITE_AFTER_END');
 }
 
-export function abortError(reason: unknown): SeqpacketError {
-  return withCode(new Error('the operation was aborted', { cause: reason }), 'ABORT_ERR', { name: 'AbortError' });
-}
+/** The library-wide AbortError (src/abort.ts): every call fails the same way on abort. */
+export { abortError } from '../abort.js';
 
 /** Adds what the failing operation was about to a native errno error. */
 export function systemError(e: unknown, what: string): Error {

@@ -2,6 +2,7 @@
 // sockets out chunk by chunk (as columns for the ss-style printer, as entries for the
 // library), so a caller can print 100k sockets without holding them all.
 import { statSync } from 'node:fs';
+import { throwIfAborted } from '../abort.js';
 import { checkBoolean, checkNumber, checkObject, checkSignal, checkString } from '../validate.js';
 import { AddressBook } from './address-book.js';
 import { compileFilter, type SocketFilter } from './filters.js';
@@ -53,7 +54,7 @@ export async function planScan(options: ListSocketsOptions): Promise<ScanPlan> {
   const passwdFile = o.passwdFile === undefined ? '/etc/passwd' : checkString('passwdFile', o.passwdFile, { nonEmpty: true });
   const servicesFile = o.servicesFile === undefined ? '/etc/services' : checkString('servicesFile', o.servicesFile, { nonEmpty: true });
   const netnsPid = o.netnsPid === undefined ? undefined : checkNumber('netnsPid', o.netnsPid, 1, PID_MAX_LIMIT, { integer: true });
-  signal?.throwIfAborted();
+  throwIfAborted(signal); // before anything is read (src/abort.ts)
 
   let netDir = `${procRoot}/net`;
   if (netnsPid !== undefined) {

@@ -4,9 +4,10 @@
 
 import { isIPv4, isIPv6 } from 'node:net';
 import { readAddress, writeAddress } from '../icmp/address-bytes.js';
+import { MAX_TARGETS } from './limits.js';
 
-/** Most addresses one range may expand to. */
-export const MAX_RANGE_ADDRESSES = 1 << 20;
+/** Most addresses one range may expand to: the target cap every input shares. */
+export const MAX_RANGE_ADDRESSES = MAX_TARGETS;
 
 function toBigInt(address: string): { value: bigint; family: 4 | 6 } {
   const b = Buffer.alloc(16);
@@ -35,7 +36,7 @@ function checkAddress(text: string, what: string): void {
 function expand(first: bigint, last: bigint, family: 4 | 6, what: string): string[] {
   const count = last - first + 1n;
   if (count > BigInt(MAX_RANGE_ADDRESSES)) {
-    throw new RangeError(`${what} holds ${count} addresses, more than the ${MAX_RANGE_ADDRESSES} netdiag expands`);
+    throw new RangeError(`${what} holds ${count} addresses, more than the ${MAX_RANGE_ADDRESSES} targets netdiag takes per run`);
   }
   const out: string[] = new Array<string>(Number(count));
   if (family === 4) {

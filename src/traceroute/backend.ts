@@ -5,8 +5,10 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { ReverseDnsCache } from '../dns/reverse-cache.js';
+import { ResolveError } from '../errors.js';
 import { systemClock, type TraceClock } from './clock.js';
 import { sourceAddressFor } from './source-address.js';
+import { scopeIdOf } from '../targets/destination.js';
 import type { ProbeTransport } from './transport.js';
 import type { TransportConfig } from './transports/common.js';
 import { receiveTimestampsOn } from '../icmp/receive-timestamps.js';
@@ -43,13 +45,20 @@ export interface TracerouteBackend {
 export async function systemResolveTarget(target: string, family: 4 | 6 | undefined): Promise<{ address: string; family: 4 | 6 }> {
   const literal = isIP(target.replace(/%.*$/, ''));
   if (literal) return { address: target, family: literal as 4 | 6 };
-  const r = await lookup(target, { family: family ?? 0, verbatim: true });
+  let r: { address: string | null; family: number };
+  try {
+    r = await lookup(target, { family: family ?? 0, verbatim: true });
+  } catch (e) {
+    throw ResolveError.fromLookup(target, e);
+  }
+  // getaddrinfo answers some odd names with no address at all
+  if (!r.address) throw ResolveError.fromLookup(target, { code: 'ENODATA' });
   return { address: r.address, family: r.family as 4 | 6 };
 }
 
 function transportConfig(request: TransportRequest, clock: TraceClock): TransportConfig {
   return {
-    family: request.family, target: request.target,
+    family: request.family, target: request.target, scopeId: scopeIdOf(request.target),
     source: sourceAddressFor(request.family, request.target, { device: request.device, source: request.source }),
     port: request.port, flow: request.flow, tos: request.tos, device: request.device, pmtu: request.pmtu,
     extensions: request.extensions, clock,

@@ -1,8 +1,10 @@
 // Public traceroute API: a trace (Promise of the netdiag.traceroute/1 document), a report of
 // per-hop statistics over cycles, and streaming forms of both. Unreachable destinations and
 // silent hops are results, not exceptions; bad options throw TypeError/RangeError naming the
-// option; a method the process may not use throws ERR_NETDIAG_PRIVILEGE naming the fix. An
-// aborted signal ends the run early with what was learned (`aborted: true`).
+// option; a method the process may not use throws ERR_NETDIAG_PRIVILEGE naming the fix. A
+// signal aborted while the run goes ends it early with what was learned (`aborted: true`);
+// one aborted before it starts sends nothing and fails with an AbortError (src/abort.ts).
+import { throwIfAborted } from '../abort.js';
 import { systemBackend, type TracerouteBackend } from './backend.js';
 import { EventQueue } from './event-queue.js';
 import { resolveOptions, resolveReportOptions, type ResolvedOptions } from './options.js';
@@ -31,6 +33,8 @@ function anySignal(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
 }
 
 async function withSession<T>(target: string, opts: ResolvedOptions, run: (s: Session) => Promise<T>): Promise<T> {
+  // every entry point starts here (the streams on their first next()): no lookup, no socket
+  throwIfAborted(opts.signal);
   const session = await openSession(target, opts, backendFor(opts));
   try {
     return await run(session);

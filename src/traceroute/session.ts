@@ -1,6 +1,8 @@
 // What a trace or report needs before its first probe: the target's address and family, the
 // transport of the method, the packet length; and how a decided slot becomes a probe result.
 import { optionRangeError, optionTypeError } from '../errors.js';
+import { destinationOf } from '../targets/destination.js';
+import { hostProblem } from '../targets/host-text.js';
 import type { ReverseDnsCache } from '../dns/reverse-cache.js';
 import type { TracerouteBackend } from './backend.js';
 import type { TraceClock } from './clock.js';
@@ -22,12 +24,15 @@ export interface Session {
 
 export async function openSession(target: unknown, opts: ResolvedOptions, backend: TracerouteBackend): Promise<Session> {
   if (typeof target !== 'string') throw optionTypeError('target', 'a host name or address', target);
-  if (target.length === 0 || /\s/.test(target)) throw optionRangeError('target', 'a host name or address', target);
-  if (target.includes('%')) throw optionRangeError('target', 'an address without a %scope (link-local targets are not supported)', target);
-  const { address, family } = await backend.resolveTarget(target, opts.family);
+  const problem = hostProblem(target);
+  if (problem !== null) throw optionRangeError('target', `a host name or address (this one ${problem.problem}: ${problem.fix})`, target);
+  const resolved = await backend.resolveTarget(target, opts.family);
+  const family = resolved.family;
   if (opts.family !== undefined && family !== opts.family) {
     throw optionRangeError('family', `the family of the target (${target} is IPv${family})`, opts.family);
   }
+  // where probes really go: a link-local target on its interface, "this host" as the kernel reads it
+  const address = destinationOf(target, resolved.address, family, { device: opts.device, source: opts.source }).address;
   const transport = backend.openTransport({
     method: opts.method, socket: opts.socket, family, target: address, port: opts.port, flow: opts.flow,
     tos: opts.tos, device: opts.device, source: opts.source, pmtu: opts.discoverMtu ? 'probe' : 'dont', extensions: opts.extensions,

@@ -1,6 +1,7 @@
 // The address the kernel will send from toward a destination: connect() a UDP socket (no packet
 // is sent) and read its name. Checksums over pseudo headers (UDP, TCP, ICMPv6 Paris) and the
 // quotes of ICMP errors are about this address.
+import { interfaceNameOf } from '../icmp/address-bytes.js';
 import { native } from '../native.js';
 
 export function sourceAddressFor(family: 4 | 6, destination: string, opts: { device?: string; source?: string; scopeId?: number } = {}): string {
@@ -13,7 +14,8 @@ export function sourceAddressFor(family: 4 | 6, destination: string, opts: { dev
     n.connect(fd, family, destination, 9, opts.scopeId ?? 0);
     const name = n.getsockname(fd);
     if (!name.address) throw new Error(`no source address toward ${destination}`);
-    return name.address;
+    // a link-local source keeps its interface, or binding to it fails (EINVAL)
+    return name.scopeId ? `${name.address}%${interfaceNameOf(name.scopeId)}` : name.address;
   } finally {
     n.close(fd);
   }

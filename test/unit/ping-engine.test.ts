@@ -329,6 +329,55 @@ describe('what comes back', () => {
   });
 });
 
+describe('a run that keeps no probes', () => {
+  // such a run lets settled probes go and reuses the objects: duplicates, late replies and errors
+  // about a probe it let go must be booked exactly as a run that keeps every probe books them
+  const answers: Responder = (p) => {
+    if (p.wireSeq % 7 === 0) return [{ kind: 'reply', after: 2 }, { kind: 'reply', after: 8 }];
+    if (p.wireSeq % 5 === 0) return [{ kind: 'reply', after: 9 }, { kind: 'reply', after: 12 }];
+    if (p.wireSeq % 11 === 0) return [{ kind: 'error', after: 1, router: '10.0.0.254', type: 3, code: 1 }, { kind: 'reply', after: 3 }];
+    if (p.wireSeq % 13 === 0) return [];
+    return [{ kind: 'reply', after: 0.5 }];
+  };
+  const run = async (cfg: Partial<EngineConfig>) => {
+    const s = setup({ count: 40, interval: 1, timeout: 5, ...cfg }, ['10.0.0.1', '10.0.0.2', '10.0.0.3'], answers);
+    s.engine.start();
+    expect(await s.run(100)).toBe(true);
+    const doc = s.engine.document(false);
+    return { events: s.events, targets: doc.targets };
+  };
+
+  for (const size of [56, 2]) {
+    it(`books duplicates, late replies and errors as a run that keeps them does (${size}-byte payload)`, async () => {
+      const kept = await run({ size, keepProbes: true });
+      const released = await run({ size, keepProbes: false });
+      expect(released).toEqual(kept);
+      const t = released.targets[0]!;
+      // the scenario has each kind of message about a settled probe
+      expect(t.duplicates).toBeGreaterThan(0);
+      expect(t.late).toBeGreaterThan(0);
+      expect(t.errors).toBeGreaterThan(0);
+      expect(released.events.some((e) => e.type === 'late' && e.reply.flags.includes('dup'))).toBe(true);
+    });
+  }
+
+  it('floods past the 16-bit sequence space with the same counts and times', async () => {
+    const flood = async (keepProbes: boolean) => {
+      const s = setup({ count: 70_000, interval: 0, timeout: 5, keepProbes }, ['10.0.0.1'], (p) =>
+        p.wireSeq % 1000 === 0 ? [{ kind: 'reply', after: 0.01 }, { kind: 'reply', after: 0.02 }] : [{ kind: 'reply', after: 0.01 }],
+      );
+      s.engine.observe(null);
+      s.engine.start();
+      expect(await s.run(2000)).toBe(true);
+      return s.engine.document(false).targets[0]!;
+    };
+    const released = await flood(false);
+    expect(released).toEqual(await flood(true));
+    expect([released.transmitted, released.received]).toEqual([70_000, 70_000]);
+    expect(released.duplicates).toBeGreaterThan(0);
+  });
+});
+
 describe('many targets, many probes', () => {
   it('pings IPv4 and IPv6 targets over one socket per family', async () => {
     const s = setup({ count: 2, interval: 100 }, ['10.0.0.1', 'fd00::1', '10.0.0.2', 'fd00::2']);

@@ -118,6 +118,19 @@ describe('TimeoutQueue', () => {
     expect(q.peekTime()).toBe(Infinity);
   });
 
+  it('keeps nothing of a removed entry: the same object scheduled again waits for its new deadline only', () => {
+    // the engine reuses a probe object as soon as it is answered, while holes wait in the ring
+    const q = new TimeoutQueue<Waiting>();
+    const a = waiting(1), b = waiting(2);
+    q.schedule(a, 10);
+    q.schedule(b, 20);
+    q.remove(a);
+    q.schedule(a, 30);
+    expect(q.size).toBe(2);
+    expect(q.peekTime()).toBe(20);
+    expect([q.pop()!.id, q.peekTime(), q.pop()!.id, q.pop()]).toEqual([2, 30, 1, undefined]);
+  });
+
   it('agrees with a sorted list over 100,000 operations, mostly in deadline order', () => {
     const q = new TimeoutQueue<Waiting>();
     const live = new Map<Waiting, [number, number]>();

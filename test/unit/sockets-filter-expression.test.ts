@@ -74,3 +74,65 @@ describe('parseFilterExpression', () => {
     }
   });
 });
+
+describe('parseFilterExpression grammar (ss syntax: parentheses, not > and > or)', () => {
+  const failure = (...args: string[]): string => {
+    try {
+      parse(...args);
+    } catch (e) {
+      expect(e).toBeInstanceOf(UsageError);
+      expect((e as Error).message).not.toContain('\n');
+      return (e as Error).message;
+    }
+    throw new Error(`'${args.join(' ')}' parsed without an error`);
+  };
+
+  it('refuses unbalanced parentheses and says where', () => {
+    expect(failure('(', 'sport', '=', ':80')).toMatch(/the '\(' at column 1 of the filter is never closed/);
+    expect(failure('sport', '=', ':80', ')')).toMatch(/unbalanced '\)' at column 13/);
+    expect(failure('( sport = :80 ) )')).toMatch(/unbalanced '\)' at column 17/);
+    expect(failure('((sport = :80)')).toMatch(/the '\(' at column 1 of the filter is never closed/);
+    expect(failure(')')).toMatch(/unbalanced '\)' at column 1/);
+    expect(failure('(', ')')).toMatch(/'\(\)' at column 1 of the filter holds no condition/);
+  });
+
+  it('refuses a dangling operator and says where', () => {
+    expect(failure('sport', '=', ':80', 'and')).toMatch(/'and' at column 13 of the filter needs a condition after it/);
+    expect(failure('and', 'sport', '=', ':80')).toMatch(/'and' at column 1 of the filter has no condition before it/);
+    expect(failure('sport = :80 and and dport = :1')).toMatch(/'and' at column 13 of the filter needs a condition after it/);
+    expect(failure('sport = :80 or')).toMatch(/'or' at column 13 of the filter needs a condition after it/);
+    expect(failure('not')).toMatch(/'not' at column 1 of the filter needs a condition after it/);
+    expect(failure('( sport = :80 and )')).toMatch(/'and' at column 15 of the filter needs a condition after it/);
+    expect(failure('sport', 'and')).toMatch(/'sport' needs a port at column 7 of the filter/);
+    expect(failure('state')).toMatch(/'state' needs a state name at the end of the filter/);
+  });
+
+  it('caps the nesting depth instead of recursing without bound', () => {
+    expect(failure('('.repeat(1000))).toMatch(/nests more than 64 levels deep at column 65/);
+    expect(failure(...Array(1000).fill('not'), 'sport', ':1')).toMatch(/nests more than 64 levels deep/);
+    // 64 levels are fine
+    expect(parse('('.repeat(64) + 'sport = :22' + ')'.repeat(64)).localPorts).toEqual([22]);
+  });
+
+  it('joins adjacent terms with and, as ss does, through any parentheses', () => {
+    const joined = { localPorts: [22], remotePorts: [{ from: 1024, to: 65535 }] };
+    expect(parse('sport = :22 dport >= :1024')).toMatchObject(joined);
+    expect(parse('sport = :22 && dport >= :1024')).toMatchObject(joined);
+    expect(parse('(sport = :22) (dport >= :1024)')).toMatchObject(joined);
+    expect(parse('((sport = :22 and (dport >= :1024)))')).toMatchObject(joined);
+    expect(parse('state established ( sport = :22 ) dport >= :1024')).toMatchObject({ ...joined, stateMask: mask('established') });
+  });
+
+  it('parses or and not with their precedence before refusing them at the operator', () => {
+    // the whole filter is checked first: a syntax error wins over the unsupported operator
+    expect(failure('sport = :22 or (dport = :1')).toMatch(/never closed/);
+    expect(failure('sport = :22 and dport = :1 or sport = :3')).toMatch(/operator 'or' is not supported at column 28/);
+    expect(failure('sport = :22 ! dport = :1')).toMatch(/operator '!' is not supported at column 13/);
+    expect(failure('( not sport = :22 )')).toMatch(/operator 'not' is not supported at column 3/);
+  });
+
+  it('names the column of an unknown word', () => {
+    expect(failure('sport = :22 frob')).toMatch(/unknown filter word 'frob' at column 13/);
+    expect(failure('( sport = :22 frob )')).toMatch(/unknown filter word 'frob' at column 15/);
+  });
+});

@@ -13,8 +13,10 @@ export const ERRNO = osConstants.errno;
 
 export interface TransportConfig {
   family: 4 | 6;
-  /** destination address */
+  /** destination address, a link-local one with its %ifname (as replies' sources are spelled) */
   target: string;
+  /** sin6_scope_id of the sends: the interface of a link-local target; none (0) otherwise */
+  scopeId?: number;
   /** the address probes leave from (see source-address.ts) */
   source: string;
   /** destination port (udp, tcp, tcp-connect) */

@@ -70,7 +70,7 @@ export class IcmpTransport extends DrainingTransport implements ProbeTransport {
         ? writeEchoWithChecksum(batch.data, off, fields, this.flowChecksum, 0)
         : writeEcho(batch.data, off, fields);
       this.ids.noteSent(seq, { checksum: readU16(batch.data, off + 2), payload });
-      batch.push(len, family, this.dest, 0, 0, p.ttl);
+      batch.push(len, family, this.dest, 0, 0, p.ttl, -1, this.config.scopeId);
     }
     return this.sendProbes(this.sock, batch, (m) => this.queued(m, true));
   }

@@ -151,7 +151,9 @@ export class ProbeSocket {
         let length = Math.min(meta[m + RecvMeta.length]!, SLOT);
         let ttl: number | null = meta[m + RecvMeta.ttl]! >= 0 ? meta[m + RecvMeta.ttl]! : null;
         const fam = meta[m + RecvMeta.family]!;
-        const from = fam === 4 || fam === 6 ? readAddress(this.addrs, i * RECV_ADDR_STRIDE, fam) : '';
+        // link-local sources get their %ifname (as Node prints them), so they equal a scoped target
+        const scopeId = meta[m + RecvMeta.scopeId]!;
+        const from = fam === 4 || fam === 6 ? readAddress(this.addrs, i * RECV_ADDR_STRIDE, fam, scopeId) : '';
         if (this.stripIpHeader && !errorQueue) {
           const ihl = (this.rbuf[offset]! & 0x0f) * 4;
           if (this.rbuf[offset]! >> 4 !== 4 || ihl < 20 || ihl > length) continue;
@@ -168,7 +170,8 @@ export class ProbeSocket {
             type: meta[m + RecvMeta.eeType]!,
             code: meta[m + RecvMeta.eeCode]!,
             info: meta[m + RecvMeta.eeInfo]!,
-            offender: offFam === 4 || offFam === 6 ? readAddress(this.addrs, i * RECV_ADDR_STRIDE + 16, offFam) : null,
+            // a link-local offender has the scope of the error's arrival, which the destination's shows
+            offender: offFam === 4 || offFam === 6 ? readAddress(this.addrs, i * RECV_ADDR_STRIDE + 16, offFam, scopeId) : null,
           };
         }
         onMessage({

@@ -50,7 +50,7 @@ export class UdpDgramTransport extends DrainingTransport implements ProbeTranspo
       writeProbePayload(batch.data, batch.nextOffset(), payload, wire, this.cookie);
       this.ids.noteSent(wire, payload);
       const port = this.flow === 'paris' ? this.config.port : wire;
-      batch.push(payload, this.family, this.dest, 0, port, p.ttl);
+      batch.push(payload, this.family, this.dest, 0, port, p.ttl, -1, this.config.scopeId);
     }
     return this.sendProbes(this.sock, batch, (m) => this.queued(m, true));
   }

@@ -55,7 +55,7 @@ export class UdpRawTransport extends RawPairTransport implements ProbeTransport 
       const fields = { srcPort: this.sourcePort, dstPort: this.flow === 'paris' ? this.config.port : wire, payloadLength: payload, src: source, dst: target };
       const len = this.flow === 'paris' ? writeUdpWithChecksum(batch.data, off, fields, wire, COMPENSATION_OFFSET) : writeUdp(batch.data, off, fields);
       this.ids.noteSent(wire, readU16(batch.data, off + 6));
-      batch.push(len, this.family, this.dest, 0, 0, p.ttl);
+      batch.push(len, this.family, this.dest, 0, 0, p.ttl, -1, this.config.scopeId);
     }
     return this.sendProbes(this.sender, batch);
   }
