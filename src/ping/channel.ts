@@ -97,7 +97,7 @@ export class Channel {
   release(p: Probe): void {
     const i = p.seq32 & this.mask;
     if (this.table[i] !== p) return;
-    const s = (this.settled ??= new SettledProbes(this.table.length));
+    const s = (this.settled ??= new SettledProbes(Math.min(this.table.length, SETTLED_MIN_CAPACITY)));
     s.store(i, p);
     this.table[i] = undefined;
     this.spare.push(p);
@@ -112,7 +112,7 @@ export class Channel {
     if (oldSettled !== null) {
       // each old slot held one probe, live or released: they land in distinct new slots
       const s = (this.settled = new SettledProbes(this.table.length));
-      for (let i = 0; i < old.length; i++) if (oldSettled.seq32[i]! >= 0) s.copyFrom(oldSettled, i, oldSettled.seq32[i]! & this.mask);
+      for (let i = 0; i < oldSettled.seq32.length; i++) if (oldSettled.seq32[i]! >= 0) s.copyFrom(oldSettled, i, oldSettled.seq32[i]! & this.mask);
     }
   }
 
@@ -142,7 +142,7 @@ export class Channel {
         if (p.state === ProbeState.Pending && (bestWaiting === undefined || seq32 > bestWaiting.seq32)) bestWaiting = p;
       } else {
         // a released probe is settled: never the waiting one
-        if (settled === null || settled.seq32[i]! < 0 || (address !== null && settled.target[i]!.address !== address)) continue;
+        if (settled === null || !(settled.seq32[i]! >= 0) || (address !== null && settled.target[i]!.address !== address)) continue;
         seq32 = settled.seq32[i]!;
       }
       if (seq32 > bestSeq32) {
@@ -171,16 +171,20 @@ export class Channel {
 const STATUSES: readonly ProbeStatus[] = ['reply', 'timeout', 'error', 'late'];
 
 /** What a released (settled) probe leaves in its slot: struct of arrays, nothing per probe for the collector. */
+// Slots past the arrays' length hold nothing (reads give undefined); they grow as sequences
+// climb, so a short run does not allocate (and collect) the whole sequence space.
+const SETTLED_MIN_CAPACITY = 64;
+
 class SettledProbes {
-  /** the probe's payload sequence, -1 when the slot holds no released probe */
-  readonly seq32: Float64Array;
-  readonly seq: Float64Array;
-  readonly sentSec: Float64Array;
-  readonly sentNsec: Float64Array;
-  readonly state: Uint8Array;
+  /** the probe's payload sequence, -1 (or past the end) when the slot holds no released probe */
+  seq32: Float64Array;
+  seq: Float64Array;
+  sentSec: Float64Array;
+  sentNsec: Float64Array;
+  state: Uint8Array;
   /** index in STATUSES */
-  readonly status: Uint8Array;
-  readonly target: Array<TargetState | undefined>;
+  status: Uint8Array;
+  target: Array<TargetState | undefined>;
 
   constructor(n: number) {
     this.seq32 = new Float64Array(n).fill(-1);
@@ -192,7 +196,28 @@ class SettledProbes {
     this.target = new Array<TargetState | undefined>(n);
   }
 
+  private ensure(i: number): void {
+    let n = this.seq32.length;
+    if (i < n) return;
+    while (n <= i) n *= 2;
+    const grow = <T extends Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    const old = this.seq32.length;
+    this.seq32 = grow(this.seq32, (k) => new Float64Array(k));
+    this.seq32.fill(-1, old);
+    this.seq = grow(this.seq, (k) => new Float64Array(k));
+    this.sentSec = grow(this.sentSec, (k) => new Float64Array(k));
+    this.sentNsec = grow(this.sentNsec, (k) => new Float64Array(k));
+    this.state = grow(this.state, (k) => new Uint8Array(k));
+    this.status = grow(this.status, (k) => new Uint8Array(k));
+    this.target.length = n;
+  }
+
   store(i: number, p: Probe): void {
+    this.ensure(i);
     this.seq32[i] = p.seq32;
     this.seq[i] = p.seq;
     this.sentSec[i] = p.sentSec;
