@@ -2,8 +2,8 @@
 // factory of ICMP sockets. The real backend (native-backend.ts) wraps IcmpSocket and Node's
 // timers; unit tests pass a fake that answers probes on a fake clock.
 
-import type { IcmpMessage } from '../icmp/icmp-socket.js';
-import type { SendBatch } from '../icmp/send-batch.js';
+import type { IcmpMessage } from '../socket/icmp-socket.js';
+import type { SendBatch } from '../socket/send-batch.js';
 import type { IcmpSocketKind, PmtuDiscovery } from './types.js';
 
 export type TimerHandle = unknown;

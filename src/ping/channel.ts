@@ -7,7 +7,7 @@
 // slot, and a Probe is made again only when such a message comes. A flood then leaves no trail
 // of 65,536 remembered objects that the garbage collector would copy and promote.
 
-import { SendBatch } from '../icmp/send-batch.js';
+import { SendBatch } from '../socket/send-batch.js';
 import { withoutZone } from '../packet/address.js';
 import type { PingSocket } from './backend.js';
 import { EchoTemplate } from './echo-template.js';

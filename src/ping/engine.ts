@@ -10,9 +10,9 @@
 // Pure TypeScript: sockets and clock come from a PingBackend. Events are built only while
 // someone observes them.
 
-import { isPendingSocketError } from '../icmp/pending-socket-error.js';
-import { writeAddress } from '../icmp/address-bytes.js';
-import type { IcmpMessage } from '../icmp/icmp-socket.js';
+import { isPendingSocketError } from '../socket/pending-socket-error.js';
+import { writeAddress } from '../socket/address-bytes.js';
+import type { IcmpMessage } from '../socket/icmp-socket.js';
 import { icmpErrorMessage } from '../packet/icmp-errors.js';
 import type { PingClock, PingSocket, TimerHandle } from './backend.js';
 import { Channel } from './channel.js';

@@ -2,8 +2,8 @@
 // timers, and CLOCK_REALTIME from the addon (the clock of its send and receive timestamps).
 
 import { performance } from 'node:perf_hooks';
-import { IcmpSocket } from '../icmp/icmp-socket.js';
-import { receiveTimestampsOn } from '../icmp/receive-timestamps.js';
+import { IcmpSocket } from '../socket/icmp-socket.js';
+import { receiveTimestampsOn } from '../socket/receive-timestamps.js';
 import { native } from '../native.js';
 import { chooseIcmpMode } from '../privileges.js';
 import type { PingBackend, PingClock, PingSocket, PingSocketOptions, TimerHandle } from './backend.js';

@@ -3,7 +3,7 @@
 // byte-index fill, or the -p pattern repeated). A payload shorter than 12 bytes carries as
 // much of the head as fits; matching then checks only what is there.
 
-import { randomBytesSync } from '../icmp/random.js';
+import { randomBytesSync } from '../socket/random.js';
 
 export const PAYLOAD_SEQ_BYTES = 4;
 export const PAYLOAD_COOKIE_BYTES = 8;

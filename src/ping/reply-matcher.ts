@@ -5,7 +5,7 @@
 // send. Anything else is ignored with a reason. Allocation-free on the reply path: the result
 // object is reused.
 
-import type { IcmpMessage } from '../icmp/icmp-socket.js';
+import type { IcmpMessage } from '../socket/icmp-socket.js';
 import { readU16 } from '../packet/bytes.js';
 import { verifyChecksum } from '../packet/checksum.js';
 import { ICMPV4_TYPE, ICMPV4_UNREACH, ICMPV6_TYPE } from '../packet/icmp.js';

@@ -1,6 +1,6 @@
 // Counters, statistics and probes of one target during a run, and its result at the end.
 
-import { writeAddress, readAddress } from '../icmp/address-bytes.js';
+import { writeAddress, readAddress } from '../socket/address-bytes.js';
 import { withoutZone } from '../packet/address.js';
 import { scopeIdOf } from '../targets/destination.js';
 import type { Probe } from './probe.js';

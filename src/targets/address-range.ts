@@ -3,7 +3,7 @@
 // IPv4 and IPv6. Ranges are capped so a typo (-g ::/0) fails fast instead of eating memory.
 
 import { isIPv4, isIPv6 } from 'node:net';
-import { readAddress, writeAddress } from '../icmp/address-bytes.js';
+import { readAddress, writeAddress } from '../socket/address-bytes.js';
 import { MAX_TARGETS } from './limits.js';
 
 /** Most addresses one range may expand to: the target cap every input shares. */

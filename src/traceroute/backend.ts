@@ -11,7 +11,7 @@ import { sourceAddressFor } from './source-address.js';
 import { scopeIdOf } from '../targets/destination.js';
 import type { ProbeTransport } from './transport.js';
 import type { TransportConfig } from './transports/common.js';
-import { receiveTimestampsOn } from '../icmp/receive-timestamps.js';
+import { receiveTimestampsOn } from '../socket/receive-timestamps.js';
 import { createTransport, openMethodSockets, type MethodSockets, type SocketSetup } from './transports/open.js';
 import type { TracerouteFlow, TracerouteMethod, TracerouteSocketRequest } from './types.js';
 

@@ -1,7 +1,7 @@
 // The address the kernel will send from toward a destination: connect() a UDP socket (no packet
 // is sent) and read its name. Checksums over pseudo headers (UDP, TCP, ICMPv6 Paris) and the
 // quotes of ICMP errors are about this address.
-import { interfaceNameOf } from '../icmp/address-bytes.js';
+import { interfaceNameOf } from '../socket/address-bytes.js';
 import { native } from '../native.js';
 
 export function sourceAddressFor(family: 4 | 6, destination: string, opts: { device?: string; source?: string; scopeId?: number } = {}): string {

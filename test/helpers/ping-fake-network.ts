@@ -4,9 +4,9 @@
 // router, a send the kernel refuses). Messages are built as the kernel would deliver them to a
 // raw socket (ICMP errors as packets quoting the probe) or a ping socket (errors in the queue).
 
-import { readAddress } from '../../src/icmp/address-bytes.js';
-import type { IcmpMessage, QueuedError } from '../../src/icmp/icmp-socket.js';
-import type { SendBatch } from '../../src/icmp/send-batch.js';
+import { readAddress } from '../../src/socket/address-bytes.js';
+import type { IcmpMessage, QueuedError } from '../../src/socket/icmp-socket.js';
+import type { SendBatch } from '../../src/socket/send-batch.js';
 import { SEND_DESC_STRIDE, SEND_OUT_STRIDE } from '../../src/native.js';
 import { internetChecksum } from '../../src/packet/checksum.js';
 import { writeIcmpError } from '../../src/packet/icmp-error-build.js';

@@ -1,9 +1,9 @@
 // The shared ICMP socket against loopback: raw IPv4/IPv6 echo with kernel timestamps, the
 // identifier filter, the error queue for local errors, and the batched send-then-read.
 import { afterEach, describe, expect, it } from 'vitest';
-import { IcmpSocket, type IcmpMessage } from '../../src/icmp/icmp-socket.js';
-import { SendBatch } from '../../src/icmp/send-batch.js';
-import { writeAddress } from '../../src/icmp/address-bytes.js';
+import { IcmpSocket, type IcmpMessage } from '../../src/socket/icmp-socket.js';
+import { SendBatch } from '../../src/socket/send-batch.js';
+import { writeAddress } from '../../src/socket/address-bytes.js';
 import { native, SEND_DESC_STRIDE } from '../../src/native.js';
 import { describeWith } from '../helpers/requirements.js';
 

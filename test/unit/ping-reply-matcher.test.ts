@@ -2,7 +2,7 @@
 // sequence, cookie and checksum; ICMP errors quoting our probes (raw: the packet, ping
 // sockets: the error queue); local errors; and the payload layout behind the checks.
 import { describe, expect, it } from 'vitest';
-import type { IcmpMessage, QueuedError } from '../../src/icmp/icmp-socket.js';
+import type { IcmpMessage, QueuedError } from '../../src/socket/icmp-socket.js';
 import { writeEcho } from '../../src/packet/icmp.js';
 import { writeIcmpError } from '../../src/packet/icmp-error-build.js';
 import { writeIPv4Header } from '../../src/packet/ipv4.js';

@@ -4,7 +4,7 @@
 // the addon's own reading of '%zone' in socket addresses. Nothing here sends a packet.
 import { isIPv6 } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { interfaceNameOf, readAddress } from '../../src/icmp/address-bytes.js';
+import { interfaceNameOf, readAddress } from '../../src/socket/address-bytes.js';
 import { native } from '../../src/native.js';
 import { isInetAtonNumber, isLinkLocalIPv6, isUnspecified, needsScopeIPv6, parseIPv6, splitZone, withoutZone } from '../../src/packet/address.js';
 import { destinationOf, scopeIdOf, TargetScopeError, thisHostAddress } from '../../src/targets/destination.js';

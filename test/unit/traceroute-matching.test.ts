@@ -3,8 +3,8 @@
 // rewrites — for every transport, driven through fake sockets that hand the real transports
 // hand-made packets. Also: Paris flows keep the flow identifier constant, classic ones do not.
 import { describe, expect, it } from 'vitest';
-import type { IcmpMessage, IcmpSocket, QueuedError } from '../../src/icmp/icmp-socket.js';
-import type { SendBatch } from '../../src/icmp/send-batch.js';
+import type { IcmpMessage, IcmpSocket, QueuedError } from '../../src/socket/icmp-socket.js';
+import type { SendBatch } from '../../src/socket/send-batch.js';
 import { readU16, readU32 } from '../../src/packet/bytes.js';
 import { writeIcmpError } from '../../src/packet/icmp-error-build.js';
 import { writeEcho } from '../../src/packet/icmp.js';

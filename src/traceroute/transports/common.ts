@@ -3,7 +3,7 @@
 // delivered from inside send(), and poll callbacks whose errors reach the engine.
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
-import { SendBatch } from '../../icmp/send-batch.js';
+import { SendBatch } from '../../socket/send-batch.js';
 import { SEND_DESC_STRIDE, SEND_OUT_STRIDE } from '../../native.js';
 import type { TraceClock } from '../clock.js';
 import type { ProbeReply, ProbeRequest, SendOutcome } from '../transport.js';

@@ -2,9 +2,9 @@
 // sockets): the engine's callbacks, one drain at a time, nothing read after close, errors
 // thrown while reading handed to the engine, answers found while sending held back, and the
 // local MTU read from an error queue. Subclasses say which sockets to start, drain and close.
-import { writeAddress } from '../../icmp/address-bytes.js';
-import type { QueuedError } from '../../icmp/icmp-socket.js';
-import type { SendBatch } from '../../icmp/send-batch.js';
+import { writeAddress } from '../../socket/address-bytes.js';
+import type { QueuedError } from '../../socket/icmp-socket.js';
+import type { SendBatch } from '../../socket/send-batch.js';
 import type { ProbeReply, SendOutcome } from '../transport.js';
 import type { TracerouteFlow } from '../types.js';
 import { DeferredReplies, ERRNO, reportingFailures, sendBatchThroughPendingErrors, sendOutcomes, type TransportConfig } from './common.js';

@@ -2,7 +2,7 @@
 // read: a whole ICMP message on a raw socket (the quote shows NAT rewrites; extensions parse in
 // place) or an error-queue entry (the kernel gives type, code, info and the offender; extensions
 // are searched for in the quoted bytes).
-import type { QueuedError } from '../../icmp/icmp-socket.js';
+import type { QueuedError } from '../../socket/icmp-socket.js';
 import { quoteMismatches, type IcmpError, type QuotedDatagram, type QuoteExpectation } from '../../packet/icmp-error-parse.js';
 import { decodeError, extensionInfo, NO_EXTENSIONS, queuedExtensions, type ExtensionInfo } from '../reply-decoding.js';
 import type { ProbeReply } from '../transport.js';

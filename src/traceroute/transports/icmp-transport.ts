@@ -4,7 +4,7 @@
 // Raw sockets read whole errors (quoted IP header: NAT detection; RFC 4884 extensions); ping
 // sockets get errors from the error queue (offender, type, code, the quoted echo).
 import { randomInt } from 'node:crypto';
-import type { IcmpMessage, IcmpSocket } from '../../icmp/icmp-socket.js';
+import type { IcmpMessage, IcmpSocket } from '../../socket/icmp-socket.js';
 import { toAddressBytes } from '../../packet/address.js';
 import { readU16 } from '../../packet/bytes.js';
 import { verifyChecksum } from '../../packet/checksum.js';
@@ -18,7 +18,7 @@ import { WireIds } from '../wire-ids.js';
 import { ipHeaderLength, probeBatch, receiveStamp, type TransportConfig } from './common.js';
 import { DrainingTransport } from './draining-transport.js';
 import { icmpErrorReply, natFlags, queuedErrorReply } from './error-replies.js';
-import { isPendingSocketError } from '../../icmp/pending-socket-error.js';
+import { isPendingSocketError } from '../../socket/pending-socket-error.js';
 
 const ICMP_HEADER = 8;
 

@@ -2,7 +2,7 @@
 // packet of its protocol on the host, so the kernel keeps only what can concern this trace —
 // ICMP errors quoting a probe from our source ports, TCP segments to our source ports — and
 // user space still checks every field. Built with the label assembler of src/icmp.
-import { assemble } from '../../icmp/kernel-filters.js';
+import { assemble } from '../../socket/kernel-filters.js';
 
 // linux/filter.h opcodes
 const LD = 0x00, LDX = 0x01, ALU = 0x04, JMP = 0x05, RET = 0x06, MISC = 0x07;

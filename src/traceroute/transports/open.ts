@@ -3,7 +3,7 @@
 // only the family; createTransport() then binds, reserves ports, installs kernel filters and
 // builds the transport once the destination is known. Which socket a method may use is decided
 // here, with errors that name the missing knob.
-import { IcmpSocket } from '../../icmp/icmp-socket.js';
+import { IcmpSocket } from '../../socket/icmp-socket.js';
 import { CAP_NET_RAW } from '../../capabilities.js';
 import { optionRangeError, PrivilegeError } from '../../errors.js';
 import { native } from '../../native.js';

@@ -2,14 +2,14 @@
 // options traceroute needs (kernel timestamps, the error queue, reply TTL, TOS, device, source,
 // DF policy), polled with the loop's uv_poll, batched sends with per-message TTL, and bounded
 // drains of the receive and error queues. ICMP probes use the shared IcmpSocket instead.
-import { isPendingSocketError } from '../../icmp/pending-socket-error.js';
+import { isPendingSocketError } from '../../socket/pending-socket-error.js';
 import {
   native, POLL_ERROR, POLL_READABLE, RECV_ADDR_STRIDE, RECV_FLAG_TRUNC, RECV_META_STRIDE, RecvMeta,
   type NativeBinding, type Poller,
 } from '../../native.js';
-import { readAddress } from '../../icmp/address-bytes.js';
-import type { QueuedError } from '../../icmp/icmp-socket.js';
-import type { SendBatch } from '../../icmp/send-batch.js';
+import { readAddress } from '../../socket/address-bytes.js';
+import type { QueuedError } from '../../socket/icmp-socket.js';
+import type { SendBatch } from '../../socket/send-batch.js';
 
 export type PmtuPolicy = 'dont' | 'probe';
 

@@ -4,7 +4,7 @@
 // it. SYN-ACK or RST from the destination means reached; errors come whole from a raw ICMP
 // socket filtered to quotes of our source ports. Paris keeps one source port; classic counts up.
 import { randomInt } from 'node:crypto';
-import type { IcmpMessage } from '../../icmp/icmp-socket.js';
+import type { IcmpMessage } from '../../socket/icmp-socket.js';
 import { parseIcmpError } from '../../packet/icmp-error-parse.js';
 import { parseTcpHeader, TCP_FLAG, TCP_HEADER_LENGTH, writeTcp } from '../../packet/tcp.js';
 import { NO_EXTENSIONS } from '../reply-decoding.js';
