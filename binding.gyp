@@ -1,9 +1,28 @@
 {
+  "variables": {
+    # netdiag_test.node (native/testing/: TUN devices for the test simulator) is built next
+    # to netdiag.node unless npm_config_netdiag_test_addon=false (scripts/prebuild.sh: the
+    # prebuilds ship netdiag.node alone)
+    "netdiag_test_addon%": "true"
+  },
+  "target_defaults": {
+    "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except_all"],
+    "defines": ["NAPI_VERSION=8", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
+    "cflags!": ["-fno-exceptions"],
+    "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+    "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fvisibility=hidden"],
+    "conditions": [
+      ["OS=='linux'", {
+        "ldflags": ["-static-libstdc++", "-Wl,--gc-sections", "-Wl,--exclude-libs,ALL"]
+      }]
+    ]
+  },
   "targets": [
     {
       "target_name": "netdiag",
       "sources": [
         "native/addon.cc",
+        "native/args.cc",
         "native/common.cc",
         "native/constants.cc",
         "native/sockaddr.cc",
@@ -13,19 +32,25 @@
         "native/fd_registry.cc",
         "native/poller.cc",
         "native/capabilities.cc",
-        "native/tun.cc",
+        "native/clock.cc",
         "native/glibc_compat.cc"
-      ],
-      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except_all"],
-      "defines": ["NAPI_VERSION=8", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
-      "cflags!": ["-fno-exceptions"],
-      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fvisibility=hidden"],
-      "conditions": [
-        ["OS=='linux'", {
-          "ldflags": ["-static-libstdc++", "-Wl,--gc-sections", "-Wl,--exclude-libs,ALL"]
-        }]
       ]
     }
+  ],
+  "conditions": [
+    ["netdiag_test_addon=='true'", {
+      "targets": [
+        {
+          "target_name": "netdiag_test",
+          "sources": [
+            "native/testing/addon.cc",
+            "native/testing/tun.cc",
+            "native/args.cc",
+            "native/common.cc",
+            "native/glibc_compat.cc"
+          ]
+        }
+      ]
+    }]
   ]
 }

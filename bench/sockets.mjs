@@ -26,7 +26,7 @@ if (!Number.isInteger(runs) || runs < 1) fail('--runs needs a whole number, e.g.
 
 const distIndex = join(root, 'dist/sockets/index.js');
 const bin = join(root, 'bin/netdiag.js');
-if (!existsSync(distIndex) || !existsSync(join(root, 'dist/cli/sockets.js'))) fail('dist/ is missing: run npm run build:ts first');
+if (!existsSync(distIndex) || !existsSync(join(root, 'dist/cli/sockets/command.js'))) fail('dist/ is missing: run npm run build:ts first');
 if (!has('python3')) fail('python3 is needed to hold the connections');
 if (!has('ss')) fail('ss is missing: apt-get install iproute2');
 const haveNetstat = has('netstat');

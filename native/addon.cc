@@ -72,7 +72,7 @@ static void Init(Napi::Env env, Napi::Object exports) {
   InitStreamIo(env, exports);
   InitPoller(env, exports);
   InitCapabilities(env, exports);
-  InitTun(env, exports);
+  InitClock(env, exports);
 #if defined(__aarch64__)
   exports.Set("arch", "arm64");
 #elif defined(__x86_64__)
@@ -82,21 +82,6 @@ static void Init(Napi::Env env, Napi::Object exports) {
 #endif
 }
 
-// Module registration with the C API, not NODE_API_MODULE: a worker terminated while it
-// loads the addon makes Node-API calls fail here, and node-addon-api's registration wrapper
-// then throws a second C++ exception from its catch block, which ends in std::terminate
-// (SIGABRT for the whole process). Here every failure becomes a JS exception, or nothing
-// when the environment is going away.
-static napi_value RegisterModule(napi_env env, napi_value exports) noexcept {
-  try {
-    Init(Napi::Env(env), Napi::Object(env, exports));
-    return exports;
-  } catch (...) {
-    ThrowCaughtAsJs(env);
-  }
-  return nullptr;
-}
-
 }  // namespace netdiag
 
-NAPI_MODULE(netdiag, netdiag::RegisterModule)
+NAPI_MODULE(netdiag, netdiag::RegisterModule<netdiag::Init>)

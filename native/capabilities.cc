@@ -68,8 +68,9 @@ static Napi::Value Capabilities(const Napi::CallbackInfo& info) {
 
 // raiseCapability(cap) -> true when cap is now effective (it must be permitted)
 static Napi::Value RaiseCapability(const Napi::CallbackInfo& info) {
+  const Args args(info);
   Napi::Env env = info.Env();
-  int cap = ArgInt(info, 0, "capability");
+  int cap = args.Int(0, "capability");
   if (cap < 0 || cap > 63) throw Napi::RangeError::New(env, "argument capability must be from 0 to 63");
   __user_cap_data_struct data[2] = {};
   if (!ReadCaps(data)) throw ErrnoError(env, errno, "capget");

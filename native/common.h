@@ -1,4 +1,5 @@
-// Shared helpers of the netdiag addon: errno errors, argument checks, per-environment data.
+// Shared helpers of the netdiag addons: errno errors, exception-safe entry points,
+// per-environment data. Arguments are read with Args (args.h).
 #pragma once
 
 #include <napi.h>
@@ -7,6 +8,8 @@
 #include <cstdint>
 #include <set>
 #include <unordered_set>
+
+#include "args.h"
 
 namespace netdiag {
 
@@ -54,20 +57,39 @@ napi_value Guarded(napi_env env, napi_callback_info cbinfo) noexcept {
   return nullptr;
 }
 
+// An addon's registration (NAPI_MODULE(name, RegisterModule<Init>)), with the C API rather
+// than NODE_API_MODULE: a worker terminated while it loads the addon makes Node-API calls
+// fail in Init, and node-addon-api's registration wrapper then throws a second C++
+// exception from its catch block, which ends in std::terminate (SIGABRT for the whole
+// process). Here every failure becomes a JS exception, or nothing when the environment is
+// going away.
+template <void (*Init)(Napi::Env, Napi::Object)>
+napi_value RegisterModule(napi_env env, napi_value exports) noexcept {
+  try {
+    Init(Napi::Env(env), Napi::Object(env, exports));
+    return exports;
+  } catch (...) {
+    ThrowCaughtAsJs(env);
+  }
+  return nullptr;
+}
+
 // exports[name] = a Guarded function; data is what info.Data() returns.
 void ExportFunction(Napi::Env env, Napi::Object exports, const char* name, napi_callback cb, void* data = nullptr);
 #define NETDIAG_EXPORT(env, exports, name, fn) ::netdiag::ExportFunction(env, exports, name, ::netdiag::Guarded<fn>)
 
-// Argument checks: throw TypeError/RangeError naming the argument; never abort.
-int ArgFd(const Napi::CallbackInfo& info, size_t i);
-int32_t ArgInt(const Napi::CallbackInfo& info, size_t i, const char* name);
-int32_t ArgIntOr(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t dflt);
-uint32_t ArgUint(const Napi::CallbackInfo& info, size_t i, const char* name);
-bool ArgBool(const Napi::CallbackInfo& info, size_t i, const char* name);
-std::string ArgString(const Napi::CallbackInfo& info, size_t i, const char* name);
-Napi::Buffer<uint8_t> ArgBuffer(const Napi::CallbackInfo& info, size_t i, const char* name);
-Napi::TypedArrayOf<double> ArgFloat64Array(const Napi::CallbackInfo& info, size_t i, const char* name);
-Napi::TypedArrayOf<int32_t> ArgInt32Array(const Napi::CallbackInfo& info, size_t i, const char* name);
+// The same for an entry point that takes its Args directly: no node-addon-api CallbackInfo
+// is built (datagram_io.cc's per-batch calls).
+template <napi_value (*F)(const Args&)>
+napi_value Entry(napi_env env, napi_callback_info info) noexcept {
+  try {
+    Args args(env, info);
+    return F(args);
+  } catch (...) {
+    ThrowCaughtAsJs(env);
+  }
+  return nullptr;
+}
 
 // Every descriptor the addon creates is owned by its environment (fd_registry.cc).
 // The fd returned by a system call that made it, now owned; -1 passes through.
@@ -87,7 +109,7 @@ void InitDatagramIo(Napi::Env env, Napi::Object exports);
 void InitStreamIo(Napi::Env env, Napi::Object exports);
 void InitPoller(Napi::Env env, Napi::Object exports);
 void InitCapabilities(Napi::Env env, Napi::Object exports);
-void InitTun(Napi::Env env, Napi::Object exports);
+void InitClock(Napi::Env env, Napi::Object exports);
 void InitConstants(Napi::Env env, Napi::Object exports);
 
 }  // namespace netdiag

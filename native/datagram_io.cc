@@ -6,9 +6,9 @@
 //              time is taken right before each sendmsg, so RTTs never depend on JS timing.
 //   sendRecvBatch: sendBatch, then recvBatch of what is queued, in one crossing (on loopback
 //              and fast links the answers to a batch are queued before its last sendmsg returns).
-// These run once per batch, often once per packet in a flood, so their arguments are read with
-// plain Node-API calls (one per argument, nothing allocated) and the recvmmsg headers are set
-// up once and only refreshed where the kernel wrote to them.
+// These run once per batch, often once per packet in a flood, so they take their Args
+// directly (Entry: no CallbackInfo object) and the recvmmsg headers are set up once and only
+// refreshed where the kernel wrote to them.
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <sys/socket.h>
@@ -39,122 +39,6 @@ enum Meta {
   kEeErrno, kEeOrigin, kEeType, kEeCode, kEeInfo, kEeData, kOffenderFamily
 };
 
-// ---------------------------------------------------------------------------------------------
-// arguments
-
-// Raw Node-API argument access for the per-batch calls. Errors are thrown as Napi::Error and
-// turned into JS exceptions at the entry point (see Entry).
-class RawArgs {
- public:
-  static constexpr size_t kMax = 12;
-
-  RawArgs(napi_env env, napi_callback_info info) : env_(env) {
-    size_t argc = kMax;
-    if (napi_get_cb_info(env, info, &argc, argv_, nullptr, nullptr) != napi_ok) argc = 0;
-    argc_ = argc < kMax ? argc : kMax;
-  }
-
-  napi_env env() const { return env_; }
-
-  int Fd(size_t i) const {
-    double d;
-    if (!Number(i, &d)) Throw("fd", "a file descriptor number");
-    if (!(d >= 0 && d <= 0x7fffffff) || d != static_cast<double>(static_cast<int32_t>(d))) {
-      throw Napi::RangeError::New(env_, "argument fd must be a non-negative integer");
-    }
-    return static_cast<int>(d);
-  }
-
-  int32_t Int(size_t i, const char* name) const {
-    double d;
-    if (!Number(i, &d)) Throw(name, "a number");
-    if (!(d >= -2147483648.0 && d <= 2147483647.0) || d != static_cast<double>(static_cast<int32_t>(d))) {
-      throw Napi::RangeError::New(env_, std::string("argument ") + name + " must be a 32-bit integer");
-    }
-    return static_cast<int32_t>(d);
-  }
-
-  uint32_t Uint(size_t i, const char* name) const {
-    int32_t v = Int(i, name);
-    if (v < 0) throw Napi::RangeError::New(env_, std::string("argument ") + name + " must not be negative");
-    return static_cast<uint32_t>(v);
-  }
-
-  bool Bool(size_t i, const char* name) const {
-    napi_value v = At(i);
-    if (v == nullptr) return false;
-    bool b;
-    if (napi_get_value_bool(env_, v, &b) == napi_ok) return b;
-    napi_valuetype t;
-    if (napi_typeof(env_, v, &t) == napi_ok && t == napi_undefined) return false;
-    Throw(name, "a boolean");
-  }
-
-  // A Buffer (any typed array): its bytes.
-  template <typename T = uint8_t>
-  void Bytes(size_t i, const char* name, T** data, size_t* bytes) const {
-    napi_typedarray_type type;
-    size_t length;
-    void* p;
-    if (At(i) == nullptr || napi_get_typedarray_info(env_, At(i), &type, &length, &p, nullptr, nullptr) != napi_ok) {
-      Throw(name, "a Buffer");
-    }
-    *data = static_cast<T*>(p);
-    *bytes = p == nullptr ? 0 : length * ElementSize(type);
-  }
-
-  // A typed array of exactly one type: its elements.
-  template <typename T>
-  void Typed(size_t i, const char* name, napi_typedarray_type want, const char* what, T** data, size_t* count) const {
-    napi_typedarray_type type;
-    size_t length;
-    void* p;
-    if (At(i) == nullptr || napi_get_typedarray_info(env_, At(i), &type, &length, &p, nullptr, nullptr) != napi_ok ||
-        type != want) {
-      Throw(name, what);
-    }
-    *data = static_cast<T*>(p);
-    *count = p == nullptr ? 0 : length;
-  }
-
- private:
-  napi_value At(size_t i) const { return i < argc_ ? argv_[i] : nullptr; }
-
-  bool Number(size_t i, double* d) const {
-    napi_value v = At(i);
-    return v != nullptr && napi_get_value_double(env_, v, d) == napi_ok;
-  }
-
-  [[noreturn]] void Throw(const char* name, const char* expected) const {
-    throw Napi::TypeError::New(env_, std::string("argument ") + name + " must be " + expected);
-  }
-
-  static size_t ElementSize(napi_typedarray_type t) {
-    switch (t) {
-      case napi_int16_array: case napi_uint16_array: return 2;
-      case napi_int32_array: case napi_uint32_array: case napi_float32_array: return 4;
-      case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: return 8;
-      default: return 1;
-    }
-  }
-
-  napi_env env_;
-  napi_value argv_[kMax];
-  size_t argc_;
-};
-
-// Runs a raw entry point, turning C++ exceptions into JS exceptions (none may escape).
-template <napi_value (*F)(const RawArgs&)>
-napi_value Entry(napi_env env, napi_callback_info info) noexcept {
-  try {
-    RawArgs args(env, info);
-    return F(args);
-  } catch (...) {
-    ThrowCaughtAsJs(env);
-  }
-  return nullptr;
-}
-
 static napi_value Int(napi_env env, int64_t v) {
   napi_value r;
   napi_create_int64(env, v, &r);
@@ -176,7 +60,7 @@ struct RecvArgs {
 };
 
 // Reads buffer, slotSize, maxMessages, meta, addresses from argument `first` on.
-static RecvArgs ReadRecvArgs(const RawArgs& a, size_t first) {
+static RecvArgs ReadRecvArgs(const Args& a, size_t first) {
   RecvArgs r;
   a.Bytes(first, "buffer", &r.buf, &r.bufBytes);
   r.slot = a.Uint(first + 1, "slotSize");
@@ -335,7 +219,7 @@ static int Receive(int fd, const RecvArgs& r, size_t n, bool errqueue) {
 }
 
 // recvBatch(fd, buf, slotSize, max, meta: Float64Array, addrs: Buffer, errqueue) -> count
-static napi_value RecvBatch(const RawArgs& a) {
+static napi_value RecvBatch(const Args& a) {
   int fd = a.Fd(0);
   RecvArgs r = ReadRecvArgs(a, 1);
   bool errqueue = a.Bool(6, "errqueue");
@@ -370,7 +254,7 @@ struct SendArgs {
 
 // Reads data, descriptors, addresses, count, out from argument 1 on and checks every
 // descriptor, so that an error never leaves a batch half sent.
-static SendArgs ReadSendArgs(const RawArgs& a) {
+static SendArgs ReadSendArgs(const Args& a) {
   Napi::Env env(a.env());
   SendArgs s;
   a.Bytes(1, "data", &s.data, &s.dataBytes);
@@ -393,6 +277,15 @@ static SendArgs ReadSendArgs(const RawArgs& a) {
     if (d[4] > 255 || d[5] > 255) throw Napi::RangeError::New(env, which() + ": ttl and tos must be from 0 to 255");
   }
   return s;
+}
+
+// Writes an int control message into c; the space it takes.
+static size_t PutIntCmsg(cmsghdr* c, int level, int type, int value) {
+  c->cmsg_level = level;
+  c->cmsg_type = type;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &value, sizeof(int));
+  return CMSG_SPACE(sizeof(int));
 }
 
 // One sendmsg per message; stops at EAGAIN/ENOBUFS, leaving that message unsent. Returns how
@@ -426,21 +319,12 @@ static uint32_t Send(int fd, const SendArgs& s) {
       mh.msg_controllen = sizeof(control);
       cmsghdr* c = CMSG_FIRSTHDR(&mh);
       size_t used = 0;
+      int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
       if (ttl >= 0) {
-        c->cmsg_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
-        c->cmsg_type = v6 ? IPV6_HOPLIMIT : IP_TTL;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(c), &ttl, sizeof(int));
-        used += CMSG_SPACE(sizeof(int));
+        used += PutIntCmsg(c, level, v6 ? IPV6_HOPLIMIT : IP_TTL, ttl);
         c = CMSG_NXTHDR(&mh, c);
       }
-      if (tos >= 0) {
-        c->cmsg_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
-        c->cmsg_type = v6 ? IPV6_TCLASS : IP_TOS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(c), &tos, sizeof(int));
-        used += CMSG_SPACE(sizeof(int));
-      }
+      if (tos >= 0) used += PutIntCmsg(c, level, v6 ? IPV6_TCLASS : IP_TOS, tos);
       mh.msg_controllen = used;
     }
     timespec ts;
@@ -459,7 +343,7 @@ static uint32_t Send(int fd, const SendArgs& s) {
 // sendBatch(fd, data, desc: Int32Array, addrs: Buffer, count, out: Float64Array) -> processed
 // desc per message: [offset, length, family (4/6, 0 = connected), port, ttl|-1, tos|-1, scopeId, 0]
 // out per message: [sec, nsec, errno]. Stops at EAGAIN/ENOBUFS, leaving that message unsent.
-static napi_value SendBatch(const RawArgs& a) {
+static napi_value SendBatch(const Args& a) {
   int fd = a.Fd(0);
   SendArgs s = ReadSendArgs(a);
   return Int(a.env(), Send(fd, s));
@@ -470,7 +354,7 @@ static napi_value SendBatch(const RawArgs& a) {
 // sendBatch, then (maxMessages > 0) one recvBatch of what is queued (not the error queue).
 // counts = [processed, received], received being -errno when recvmmsg failed (the sends
 // stand: a pending socket error is the caller's to report). Every argument is checked first.
-static napi_value SendRecvBatch(const RawArgs& a) {
+static napi_value SendRecvBatch(const Args& a) {
   int fd = a.Fd(0);
   SendArgs s = ReadSendArgs(a);
   RecvArgs r = ReadRecvArgs(a, 6);
@@ -488,23 +372,10 @@ static napi_value SendRecvBatch(const RawArgs& a) {
   return Int(a.env(), sent);
 }
 
-// clockRealtime(out: Float64Array) writes [sec, nsec] of CLOCK_REALTIME, the clock of
-// SO_TIMESTAMPNS and of sendBatch's send times.
-static Napi::Value ClockRealtime(const Napi::CallbackInfo& info) {
-  Napi::TypedArrayOf<double> out = ArgFloat64Array(info, 0, "out");
-  if (out.ElementLength() < 2) throw Napi::RangeError::New(info.Env(), "argument out needs 2 elements");
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  out[0] = static_cast<double>(ts.tv_sec);
-  out[1] = static_cast<double>(ts.tv_nsec);
-  return info.Env().Undefined();
-}
-
 void InitDatagramIo(Napi::Env env, Napi::Object exports) {
   ExportFunction(env, exports, "recvBatch", Entry<RecvBatch>);
   ExportFunction(env, exports, "sendBatch", Entry<SendBatch>);
   ExportFunction(env, exports, "sendRecvBatch", Entry<SendRecvBatch>);
-  NETDIAG_EXPORT(env, exports, "clockRealtime", ClockRealtime);
 }
 
 }  // namespace netdiag

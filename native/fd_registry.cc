@@ -1,8 +1,9 @@
-// Descriptor ownership: every fd the addon creates (socket, socketpair, accept4, TUN, dup,
-// received SCM_RIGHTS) belongs to the environment whose JS asked for it, and is closed when
-// that environment is torn down (a terminated worker, process exit) unless JS closed it
-// first. Without this, a worker terminated mid-run leaves its raw sockets open in the
-// process for good, each one still receiving a copy of every ICMP packet.
+// Descriptor ownership: every fd the addon creates (socket, socketpair, accept4, dup,
+// received SCM_RIGHTS) or is handed (adoptFd: the test addon's TUN devices) belongs to the
+// environment whose JS asked for it, and is closed when that environment is torn down (a
+// terminated worker, process exit) unless JS closed it first. Without this, a worker
+// terminated mid-run leaves its raw sockets open in the process for good, each one still
+// receiving a copy of every ICMP packet.
 //
 // One close path: close(), closeFd() and closeFds() all come here, so an fd number is never
 // closed twice (a number closed behind the registry's back could be reused by another

@@ -48,15 +48,16 @@ class Poller : public Napi::ObjectWrap<Poller> {
   }
 
   void Open(const Napi::CallbackInfo& info) {
+    const Args args(info);
     Napi::Env env = info.Env();
-    int fd = ArgFd(info, 0);
-    if (info.Length() < 2 || !info[1].IsFunction()) throw Napi::TypeError::New(env, "argument callback must be a function");
+    int fd = args.Fd(0);
+    Napi::Function callback = args.Function(1, "callback");
     InstanceData* data = GetInstanceData(env);
     if (data->cleaning_up) throw Napi::Error::New(env, "the environment is shutting down");
     for (PollHandle* h : data->open_polls) {
       if (h->fd == fd && !h->closing) throw Napi::Error::New(env, "fd " + std::to_string(fd) + " already has a Poller; close it first");
     }
-    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+    callback_ = Napi::Persistent(callback);
     context_ = std::make_unique<Napi::AsyncContext>(env, "netdiag:poll", info.This().As<Napi::Object>());
     auto* h = new PollHandle();
     h->fd = fd;
@@ -167,8 +168,9 @@ class Poller : public Napi::ObjectWrap<Poller> {
   }
 
   Napi::Value Start(const Napi::CallbackInfo& info) {
+    const Args args(info);
     PollHandle* h = Live(info);
-    int events = ArgInt(info, 0, "events") & (UV_READABLE | UV_WRITABLE | UV_DISCONNECT);
+    int events = args.Int(0, "events") & (UV_READABLE | UV_WRITABLE | UV_DISCONNECT);
     if (events == 0) throw Napi::RangeError::New(info.Env(), "argument events must include readable (1), writable (2) or hang-up (4)");
     // a closed fd under an active poll makes libuv abort: refuse instead
     if (::fcntl(h->fd, F_GETFD) == -1) throw ErrnoError(info.Env(), EBADF, "uv_poll_start");

@@ -142,7 +142,8 @@ uint32_t ZoneToScopeId(const std::string& zone) {
 }
 
 static Napi::Value InterfaceIndex(const Napi::CallbackInfo& info) {
-  std::string name = ArgString(info, 0, "name");
+  const Args args(info);
+  std::string name = args.String(0, "name");
   if (name.empty() || name.size() >= IF_NAMESIZE || name.find('\0') != std::string::npos) {
     return Napi::Number::New(info.Env(), 0);
   }
@@ -150,7 +151,8 @@ static Napi::Value InterfaceIndex(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value InterfaceName(const Napi::CallbackInfo& info) {
-  uint32_t index = ArgUint(info, 0, "index");
+  const Args args(info);
+  uint32_t index = args.Uint(0, "index");
   char name[IF_NAMESIZE];
   if (index == 0 || if_indextoname(index, name) == nullptr) return info.Env().Null();
   return Napi::String::New(info.Env(), name);

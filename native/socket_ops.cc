@@ -18,10 +18,11 @@
 namespace netdiag {
 
 static Napi::Value Socket(const Napi::CallbackInfo& info) {
+  const Args args(info);
   Napi::Env env = info.Env();
-  int domain = ArgInt(info, 0, "domain");
-  int type = ArgInt(info, 1, "type");
-  int protocol = ArgIntOr(info, 2, "protocol", 0);
+  int domain = args.Int(0, "domain");
+  int type = args.Int(1, "type");
+  int protocol = args.IntOr(2, "protocol", 0);
   if (domain != AF_INET && domain != AF_INET6 && domain != AF_UNIX) {
     throw Napi::RangeError::New(env, "argument domain must be AF_INET, AF_INET6 or AF_UNIX");
   }
@@ -35,8 +36,9 @@ static Napi::Value Socket(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value SocketPair(const Napi::CallbackInfo& info) {
+  const Args args(info);
   Napi::Env env = info.Env();
-  int type = ArgInt(info, 0, "type");
+  int type = args.Int(0, "type");
   if (type != SOCK_DGRAM && type != SOCK_STREAM && type != SOCK_SEQPACKET) {
     throw Napi::RangeError::New(env, "argument type must be SOCK_DGRAM, SOCK_STREAM or SOCK_SEQPACKET");
   }
@@ -54,33 +56,37 @@ static Napi::Value SocketPair(const Napi::CallbackInfo& info) {
 
 // close(fd): the one close path (fd_registry.cc): stops polls on fd, forgets it, closes it.
 static Napi::Value Close(const Napi::CallbackInfo& info) {
-  int fd = ArgFd(info, 0);
+  const Args args(info);
+  int fd = args.Fd(0);
   int err = CloseOwnedFd(GetInstanceData(info.Env()), fd);
   if (err != 0) throw ErrnoError(info.Env(), err, "close");
   return info.Env().Undefined();
 }
 
-static socklen_t AddressArgs(const Napi::CallbackInfo& info, sockaddr_storage* ss) {
-  int family = ArgInt(info, 1, "family");
-  std::string address = ArgString(info, 2, "address");
-  uint32_t port = family == 1 ? 0 : ArgUint(info, 3, "port");
-  uint32_t scope = family == 6 ? static_cast<uint32_t>(ArgIntOr(info, 4, "scopeId", 0)) : 0;
-  return ParseSockaddr(info.Env(), family, address, port, scope, ss);
+// family, address, port, scopeId from argument 1 on
+static socklen_t AddressArgs(const Args& args, sockaddr_storage* ss) {
+  int family = args.Int(1, "family");
+  std::string address = args.String(2, "address");
+  uint32_t port = family == 1 ? 0 : args.Uint(3, "port");
+  uint32_t scope = family == 6 ? static_cast<uint32_t>(args.IntOr(4, "scopeId", 0)) : 0;
+  return ParseSockaddr(Napi::Env(args.env()), family, address, port, scope, ss);
 }
 
 static Napi::Value Bind(const Napi::CallbackInfo& info) {
-  int fd = ArgFd(info, 0);
+  const Args args(info);
+  int fd = args.Fd(0);
   sockaddr_storage ss;
-  socklen_t len = AddressArgs(info, &ss);
+  socklen_t len = AddressArgs(args, &ss);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) < 0) throw ErrnoError(info.Env(), errno, "bind");
   return info.Env().Undefined();
 }
 
 // true: connected now; false: in progress (wait for writable, then read SO_ERROR)
 static Napi::Value Connect(const Napi::CallbackInfo& info) {
-  int fd = ArgFd(info, 0);
+  const Args args(info);
+  int fd = args.Fd(0);
   sockaddr_storage ss;
-  socklen_t len = AddressArgs(info, &ss);
+  socklen_t len = AddressArgs(args, &ss);
   int r;
   do r = ::connect(fd, reinterpret_cast<sockaddr*>(&ss), len);
   while (r < 0 && errno == EINTR);
@@ -93,7 +99,8 @@ static Napi::Value Connect(const Napi::CallbackInfo& info) {
 
 // Dissolves a datagram socket's association (connect to AF_UNSPEC).
 static Napi::Value Disconnect(const Napi::CallbackInfo& info) {
-  int fd = ArgFd(info, 0);
+  const Args args(info);
+  int fd = args.Fd(0);
   sockaddr sa{};
   sa.sa_family = AF_UNSPEC;
   if (::connect(fd, &sa, sizeof(sa)) < 0) throw ErrnoError(info.Env(), errno, "connect");
@@ -101,15 +108,17 @@ static Napi::Value Disconnect(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value Listen(const Napi::CallbackInfo& info) {
-  int fd = ArgFd(info, 0);
-  int backlog = ArgIntOr(info, 1, "backlog", 511);
+  const Args args(info);
+  int fd = args.Fd(0);
+  int backlog = args.IntOr(1, "backlog", 511);
   if (::listen(fd, backlog) < 0) throw ErrnoError(info.Env(), errno, "listen");
   return info.Env().Undefined();
 }
 
 // Accepts one connection: the new fd, or -1 when none is pending.
 static Napi::Value Accept(const Napi::CallbackInfo& info) {
-  int fd = ArgFd(info, 0);
+  const Args args(info);
+  int fd = args.Fd(0);
   int c;
   do c = ::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
   while (c < 0 && errno == EINTR);
@@ -122,15 +131,17 @@ static Napi::Value Accept(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value Shutdown(const Napi::CallbackInfo& info) {
-  int fd = ArgFd(info, 0);
-  int how = ArgInt(info, 1, "how");
+  const Args args(info);
+  int fd = args.Fd(0);
+  int how = args.Int(1, "how");
   if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) throw Napi::RangeError::New(info.Env(), "argument how must be SHUT_RD, SHUT_WR or SHUT_RDWR");
   if (::shutdown(fd, how) < 0 && errno != ENOTCONN) throw ErrnoError(info.Env(), errno, "shutdown");
   return info.Env().Undefined();
 }
 
 static Napi::Value GetSockName(const Napi::CallbackInfo& info) {
-  int fd = ArgFd(info, 0);
+  const Args args(info);
+  int fd = args.Fd(0);
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) throw ErrnoError(info.Env(), errno, "getsockname");
@@ -138,7 +149,8 @@ static Napi::Value GetSockName(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value GetPeerName(const Napi::CallbackInfo& info) {
-  int fd = ArgFd(info, 0);
+  const Args args(info);
+  int fd = args.Fd(0);
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) throw ErrnoError(info.Env(), errno, "getpeername");
@@ -146,19 +158,21 @@ static Napi::Value GetPeerName(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value SetSockOptInt(const Napi::CallbackInfo& info) {
-  int fd = ArgFd(info, 0);
-  int level = ArgInt(info, 1, "level");
-  int name = ArgInt(info, 2, "name");
-  int value = ArgInt(info, 3, "value");
+  const Args args(info);
+  int fd = args.Fd(0);
+  int level = args.Int(1, "level");
+  int name = args.Int(2, "name");
+  int value = args.Int(3, "value");
   if (::setsockopt(fd, level, name, &value, sizeof(value)) < 0) throw ErrnoError(info.Env(), errno, "setsockopt");
   return info.Env().Undefined();
 }
 
 static Napi::Value SetSockOptBuffer(const Napi::CallbackInfo& info) {
-  int fd = ArgFd(info, 0);
-  int level = ArgInt(info, 1, "level");
-  int name = ArgInt(info, 2, "name");
-  Napi::Buffer<uint8_t> buf = ArgBuffer(info, 3, "value");
+  const Args args(info);
+  int fd = args.Fd(0);
+  int level = args.Int(1, "level");
+  int name = args.Int(2, "name");
+  Napi::Buffer<uint8_t> buf = args.Buffer(3, "value");
   if (buf.Length() > 65536) throw Napi::RangeError::New(info.Env(), "argument value must be at most 65536 bytes");
   if (::setsockopt(fd, level, name, buf.Data(), static_cast<socklen_t>(buf.Length())) < 0) {
     throw ErrnoError(info.Env(), errno, "setsockopt");
@@ -167,9 +181,10 @@ static Napi::Value SetSockOptBuffer(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value GetSockOptInt(const Napi::CallbackInfo& info) {
-  int fd = ArgFd(info, 0);
-  int level = ArgInt(info, 1, "level");
-  int name = ArgInt(info, 2, "name");
+  const Args args(info);
+  int fd = args.Fd(0);
+  int level = args.Int(1, "level");
+  int name = args.Int(2, "name");
   int value = 0;
   socklen_t len = sizeof(value);
   if (::getsockopt(fd, level, name, &value, &len) < 0) throw ErrnoError(info.Env(), errno, "getsockopt");
@@ -177,10 +192,11 @@ static Napi::Value GetSockOptInt(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value GetSockOptBuffer(const Napi::CallbackInfo& info) {
-  int fd = ArgFd(info, 0);
-  int level = ArgInt(info, 1, "level");
-  int name = ArgInt(info, 2, "name");
-  uint32_t size = ArgUint(info, 3, "size");
+  const Args args(info);
+  int fd = args.Fd(0);
+  int level = args.Int(1, "level");
+  int name = args.Int(2, "name");
+  uint32_t size = args.Uint(3, "size");
   if (size > 65536) throw Napi::RangeError::New(info.Env(), "argument size must be at most 65536");
   std::vector<uint8_t> buf(size);
   socklen_t len = size;
@@ -190,8 +206,9 @@ static Napi::Value GetSockOptBuffer(const Napi::CallbackInfo& info) {
 
 // Attaches a classic BPF program given as 8-byte sock_filter instructions (host order).
 static Napi::Value AttachFilter(const Napi::CallbackInfo& info) {
-  int fd = ArgFd(info, 0);
-  Napi::Buffer<uint8_t> prog = ArgBuffer(info, 1, "program");
+  const Args args(info);
+  int fd = args.Fd(0);
+  Napi::Buffer<uint8_t> prog = args.Buffer(1, "program");
   if (prog.Length() == 0 || prog.Length() % sizeof(sock_filter) != 0 || prog.Length() / sizeof(sock_filter) > BPF_MAXINSNS) {
     throw Napi::RangeError::New(info.Env(), "argument program must hold 1 to 4096 eight-byte BPF instructions");
   }
@@ -206,7 +223,8 @@ static Napi::Value AttachFilter(const Napi::CallbackInfo& info) {
 
 // Whether fd is open (F_GETFD): lets JS check before it polls or closes.
 static Napi::Value IsOpen(const Napi::CallbackInfo& info) {
-  int fd = ArgFd(info, 0);
+  const Args args(info);
+  int fd = args.Fd(0);
   return Napi::Boolean::New(info.Env(), ::fcntl(fd, F_GETFD) != -1);
 }
 

@@ -75,13 +75,14 @@ static int32_t DescAt(const int32_t* desc, size_t i, size_t k) { return desc[i *
 
 // sendMessages(fd, data, desc, fds, start, count) -> sent
 static Napi::Value SendMessages(const Napi::CallbackInfo& info) {
+  const Args args(info);
   Napi::Env env = info.Env();
-  int fd = ArgFd(info, 0);
-  Napi::Buffer<uint8_t> data = ArgBuffer(info, 1, "data");
-  Napi::TypedArrayOf<int32_t> desc = ArgInt32Array(info, 2, "desc");
-  Napi::TypedArrayOf<int32_t> fds = ArgInt32Array(info, 3, "fds");
-  uint32_t start = ArgUint(info, 4, "start");
-  uint32_t count = ArgUint(info, 5, "count");
+  int fd = args.Fd(0);
+  Napi::Buffer<uint8_t> data = args.Buffer(1, "data");
+  Napi::TypedArrayOf<int32_t> desc = args.Int32Array(2, "desc");
+  Napi::TypedArrayOf<int32_t> fds = args.Int32Array(3, "fds");
+  uint32_t start = args.Uint(4, "start");
+  uint32_t count = args.Uint(5, "count");
   size_t descCount = desc.ElementLength() / kSendDescStride;
   if (start > descCount || count > descCount - start) {
     throw Napi::RangeError::New(env, "arguments start and count must lie within desc (4 int32 per message)");
@@ -157,10 +158,11 @@ static void CloseAll(const int* fds, size_t n) {
 
 // setReceiveArea(meta: Int32Array, fdsOut: Int32Array): where recvMessages reports.
 static Napi::Value SetReceiveArea(const Napi::CallbackInfo& info) {
+  const Args args(info);
   Napi::Env env = info.Env();
   StreamIoData* reg = Registry(info);
-  Napi::TypedArrayOf<int32_t> meta = ArgInt32Array(info, 0, "meta");
-  Napi::TypedArrayOf<int32_t> fdsOut = ArgInt32Array(info, 1, "fdsOut");
+  Napi::TypedArrayOf<int32_t> meta = args.Int32Array(0, "meta");
+  Napi::TypedArrayOf<int32_t> fdsOut = args.Int32Array(1, "fdsOut");
   if (meta.ElementLength() < kRecvMetaStride) throw Napi::RangeError::New(env, "argument meta must hold at least one entry (5 int32)");
   if (fdsOut.ElementLength() < static_cast<size_t>(kScmMaxFd)) {
     throw Napi::RangeError::New(env, "argument fdsOut must hold at least 253 fds");
@@ -197,13 +199,14 @@ static int32_t* ReceiveAreaArray(Napi::Env env, napi_ref ref, size_t length, con
 
 // recvMessages(fd, buf, offset, maxMessageSize, maxMessages) -> entries (in the receive area)
 static Napi::Value RecvMessages(const Napi::CallbackInfo& info) {
+  const Args args(info);
   Napi::Env env = info.Env();
   StreamIoData* reg = Registry(info);
-  int fd = ArgFd(info, 0);
-  Napi::Buffer<uint8_t> buf = ArgBuffer(info, 1, "buffer");
-  uint32_t offset = ArgUint(info, 2, "offset");
-  uint32_t maxSize = ArgUint(info, 3, "maxMessageSize");
-  uint32_t maxMessages = ArgUint(info, 4, "maxMessages");
+  int fd = args.Fd(0);
+  Napi::Buffer<uint8_t> buf = args.Buffer(1, "buffer");
+  uint32_t offset = args.Uint(2, "offset");
+  uint32_t maxSize = args.Uint(3, "maxMessageSize");
+  uint32_t maxMessages = args.Uint(4, "maxMessages");
   if (reg->meta == nullptr) throw Napi::Error::New(env, "setReceiveArea() first");
   if (maxSize == 0) throw Napi::RangeError::New(env, "argument maxMessageSize must be positive");
   if (buf.Length() > 0x7fffffff) throw Napi::RangeError::New(env, "argument buffer must be smaller than 2 GiB");
@@ -296,8 +299,9 @@ static Napi::Value RecvMessages(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
+  const Args args(info);
   Napi::Env env = info.Env();
-  int fd = ArgFd(info, 0);
+  int fd = args.Fd(0);
   ucred cred{};
   socklen_t len = sizeof(cred);
   if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) throw ErrnoError(env, errno, "getsockopt(SO_PEERCRED)");
@@ -346,22 +350,29 @@ static Napi::Value DuplicateFds(const Napi::CallbackInfo& info) {
   return out;
 }
 
-static void CheckRange(const Napi::CallbackInfo& info, const Napi::TypedArrayOf<int32_t>& fds, uint32_t start, uint32_t count) {
+// fds, start, count from argument 0 on: a range that lies within fds.
+struct FdRange {
+  int32_t* fds;
+  uint32_t start;
+  uint32_t end;
+};
+static FdRange ReadFdRange(const Args& args) {
+  Napi::TypedArrayOf<int32_t> fds = args.Int32Array(0, "fds");
+  uint32_t start = args.Uint(1, "start");
+  uint32_t count = args.Uint(2, "count");
   if (start > fds.ElementLength() || count > fds.ElementLength() - start) {
-    throw Napi::RangeError::New(info.Env(), "arguments start and count must lie within fds");
+    throw Napi::RangeError::New(fds.Env(), "arguments start and count must lie within fds");
   }
+  return {fds.Data(), start, start + count};
 }
 
 // closeFds(fds: Int32Array, start, count): closes fds this layer owns (received and not
 // taken, or duplicated for a send).
 static Napi::Value CloseFds(const Napi::CallbackInfo& info) {
   StreamIoData* reg = Registry(info);
-  Napi::TypedArrayOf<int32_t> fds = ArgInt32Array(info, 0, "fds");
-  uint32_t start = ArgUint(info, 1, "start");
-  uint32_t count = ArgUint(info, 2, "count");
-  CheckRange(info, fds, start, count);
-  for (uint32_t i = start; i < start + count; i++) {
-    if (fds.Data()[i] >= 0) CloseOwnedFd(reg->data, fds.Data()[i]);
+  FdRange r = ReadFdRange(Args(info));
+  for (uint32_t i = r.start; i < r.end; i++) {
+    if (r.fds[i] >= 0) CloseOwnedFd(reg->data, r.fds[i]);
   }
   return info.Env().Undefined();
 }
@@ -369,24 +380,23 @@ static Napi::Value CloseFds(const Napi::CallbackInfo& info) {
 // releaseFds(fds: Int32Array, start, count): the application takes these received fds.
 static Napi::Value ReleaseFds(const Napi::CallbackInfo& info) {
   StreamIoData* reg = Registry(info);
-  Napi::TypedArrayOf<int32_t> fds = ArgInt32Array(info, 0, "fds");
-  uint32_t start = ArgUint(info, 1, "start");
-  uint32_t count = ArgUint(info, 2, "count");
-  CheckRange(info, fds, start, count);
-  for (uint32_t i = start; i < start + count; i++) ReleaseFd(reg->data, fds.Data()[i]);
+  FdRange r = ReadFdRange(Args(info));
+  for (uint32_t i = r.start; i < r.end; i++) ReleaseFd(reg->data, r.fds[i]);
   return info.Env().Undefined();
 }
 
 // adoptFd(fd): an fd the environment now owns (closed at teardown unless closed first); the
 // addon's own sockets are owned already, this is for fds the application hands over.
 static Napi::Value AdoptFd(const Napi::CallbackInfo& info) {
-  OwnFd(Registry(info)->data, ArgFd(info, 0));
+  const Args args(info);
+  OwnFd(Registry(info)->data, args.Fd(0));
   return info.Env().Undefined();
 }
 
 // closeFd(fd): the same close path as close(fd).
 static Napi::Value CloseFd(const Napi::CallbackInfo& info) {
-  int err = CloseOwnedFd(Registry(info)->data, ArgFd(info, 0));
+  const Args args(info);
+  int err = CloseOwnedFd(Registry(info)->data, args.Fd(0));
   if (err != 0) throw ErrnoError(info.Env(), err, "close");
   return info.Env().Undefined();
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm run prebuild: Node-API prebuilds for linux-x64 (native) and linux-arm64 (cross-compiled)
 #   -> prebuilds/linux-x64/netdiag.node, prebuilds/linux-arm64/netdiag.node
+# (the main addon only: the test addon netdiag_test.node is never prebuilt or shipped)
 # Stripped; libstdc++ is linked statically (binding.gyp's ldflags), so each binary needs only
 # libc, libm, libgcc_s and the dynamic loader. scripts/check-glibc.sh checks the glibc floor.
 # Installs nothing: the cross toolchain comes from apt (g++-aarch64-linux-gnu).
@@ -45,6 +46,15 @@ for t in gcc g++ ar strip; do need "aarch64-linux-gnu-$t" "g++-aarch64-linux-gnu
 prebuildify=node_modules/.bin/prebuildify   # not npx: npm would warn about npm_config_nodedir
 [ -x "$prebuildify" ] || die "$prebuildify missing: run npm ci first"
 export JOBS=${JOBS:-max}                     # node-gyp: make -j<cores>
+# The prebuilds ship netdiag.node alone: binding.gyp leaves out the test addon
+# (netdiag_test.node, native/testing/) with this gyp variable. prebuildify also moves the
+# first *.node it finds in build/Release, which must be the only one built.
+export npm_config_netdiag_test_addon=false
+only_main_addon() {
+  local others
+  others=$(find build -name '*.node' ! -name netdiag.node)
+  [ -z "$others" ] || die "the build made other addons besides netdiag.node: $(echo $others)"
+}
 
 # Each binary may need only these (readelf -d NEEDED). libstdc++.so.6 means -static-libstdc++
 # did not apply. libgcc_s.so.1 is allowed: every glibc system has it (glibc itself dlopens it
@@ -73,6 +83,7 @@ rm -rf prebuilds/linux-x64 prebuilds/linux-arm64
 t0=$SECONDS
 log "linux-x64 (g++ $(g++ -dumpversion))"
 run "$prebuildify" --napi --strip
+only_main_addon
 check_binary prebuilds/linux-x64/netdiag.node 'X86-64'
 
 t1=$SECONDS
@@ -80,6 +91,7 @@ log "linux-arm64 (aarch64-linux-gnu-g++ $(aarch64-linux-gnu-g++ -dumpversion), c
 # --strip-bin: the host strip cannot handle aarch64 ELF files ("strip exited with 1")
 run env CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ LINK=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar \
   "$prebuildify" --napi --strip --arch arm64 --strip-bin aarch64-linux-gnu-strip
+only_main_addon
 check_binary prebuilds/linux-arm64/netdiag.node 'AArch64'
 
 # build/Release now holds the *arm64* netdiag.node, and node-gyp-build prefers build/ over

@@ -3,7 +3,8 @@
 #
 # Builds the addon with AddressSanitizer + UndefinedBehaviorSanitizer through cmake-js
 # (CMakeLists.txt, -DNETDIAG_SANITIZE=ON) into build-asan/ and runs the vitest suite against
-# that binary (src/native.ts loads NETDIAG_ADDON instead of the normal build).
+# that binary (src/native.ts loads NETDIAG_ADDON instead of the normal build; the test addon
+# netdiag_test.node is built and loaded from the same directory).
 #
 # Environment:
 #   NETDIAG_JSON_REPORT=FILE   also write vitest's JSON report there (CI counts tests from it)
@@ -34,7 +35,12 @@ case "$out" in /*) outdir=$out ;; *) outdir=$root/$out ;; esac
 addon=$(find "$outdir" -name netdiag.node -type f -print -quit)
 [ -n "$addon" ] || die "no netdiag.node under $out/"
 readelf -d "$addon" | grep -q 'NEEDED.*libasan' || die "$addon is not linked against libasan (stale build dir?)"
-log "built $addon in $((SECONDS - start)) s"
+# the test addon (TUN devices for the simulator tests): src/testing-addon.ts loads it from
+# the directory of NETDIAG_ADDON, so it is sanitized too
+test_addon=$(dirname "$addon")/netdiag_test.node
+[ -f "$test_addon" ] || die "no netdiag_test.node next to $addon (CMakeLists.txt builds both)"
+readelf -d "$test_addon" | grep -q 'NEEDED.*libasan' || die "$test_addon is not linked against libasan (stale build dir?)"
+log "built $addon and $test_addon in $((SECONDS - start)) s"
 
 # CLI tests run bin/netdiag.js, which imports dist/: keep it in step with src/. A type error
 # is test-all's business (npm run build); here it only warns, and the CLI tests say the rest.

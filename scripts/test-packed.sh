@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs netdiag as it would be published and installs the tarball into an empty folder with
 # PREBUILDS_ONLY=1 and no compiler reachable, then runs the installed package:
-#   - the tarball holds dist/, bin/, both prebuilds, and no build/ output;
+#   - the tarball holds dist/, bin/, both prebuilds (netdiag.node only), and no build/ output;
 #   - npm install runs the package's install script (node-gyp-build), which must find the
 #     x64 prebuild: gcc/g++/cc/c++/make/cmake/ninja on PATH are traps that record any call,
 #     CC/CXX=false, and node-gyp-build with PREBUILDS_ONLY=1 never falls back to a build;
@@ -46,9 +46,10 @@ for f in package/package.json package/bin/netdiag.js package/dist/index.js packa
          package/prebuilds/linux-arm64/netdiag.node package/binding.gyp package/native/addon.cc; do
   grep -qxF "$f" <<<"$listing" || missing+=("${f#package/}")
 done
-stray=$(grep -E '^package/(build|build-[^/]*|node_modules|\.sysroot)/' <<<"$listing" | head -n 5)
+# no build output, and no test addon anywhere (netdiag_test.node is never shipped)
+stray=$(grep -E '^package/(build|build-[^/]*|node_modules|\.sysroot)/|netdiag_test\.node$' <<<"$listing" | head -n 5)
 if [ ${#missing[@]} -eq 0 ] && [ -z "$stray" ]; then
-  pass "tarball holds dist/, bin/, prebuilds/linux-x64 and linux-arm64 ($(wc -l <<<"$listing") files, no build output)"
+  pass "tarball holds dist/, bin/, prebuilds/linux-x64 and linux-arm64 ($(wc -l <<<"$listing") files, no build output, no test addon)"
 else
   fail "tarball: missing ${missing[*]:-nothing}; stray: ${stray:-none}"
 fi

@@ -125,8 +125,9 @@ export interface StreamIo {
   closeFds(fds: Int32Array, start: number, count: number): void;
   /**
    * Ownership registry (one per environment, shared by every fd the addon makes: socket,
-   * socketpair, accept, openTun, duplicateFds, received fds): owned fds are closed when the
-   * environment is torn down (worker terminated, exit). adoptFd adds an fd from elsewhere;
+   * socketpair, accept, duplicateFds, received fds; the test addon's openTun adopts its fd
+   * here): owned fds are closed when the environment is torn down (worker terminated,
+   * exit). adoptFd adds an fd from elsewhere;
    * releaseFds hands received fds to the application (out of the registry).
    */
   adoptFd(fd: number): void;
@@ -191,6 +192,7 @@ export interface NativeBinding extends StreamIo {
     fd: number, data: Buffer, desc: Int32Array, addrs: Buffer, count: number, out: Float64Array,
     buf: Buffer, slotSize: number, max: number, meta: Float64Array, recvAddrs: Buffer, counts: Int32Array,
   ): number;
+  /** [sec, nsec] of CLOCK_REALTIME, the clock of kernel receive and send timestamps (native/clock.cc) */
   clockRealtime(out: Float64Array): void;
   Poller: PollerConstructor;
   capabilities(): CapabilityMasks;
@@ -200,9 +202,6 @@ export interface NativeBinding extends StreamIo {
    * `dropped` < `threads` when a thread blocks the signal.
    */
   dropCapabilities(): CapabilityDrop;
-  openTun(name?: string): { fd: number; name: string };
-  readPackets(fd: number, buf: Buffer, slotSize: number, max: number, lengths: Int32Array): number;
-  writePacket(fd: number, buf: Buffer, offset: number, length: number): boolean;
 }
 
 export interface AddonInfo {

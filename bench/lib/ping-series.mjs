@@ -74,7 +74,7 @@ export function inProcessMany(count) {
   const { args } = rangeArgs(count);
   const script = `
     import { pingMany } from ${JSON.stringify(join(root, 'dist/ping/index.js'))};
-    import { expandCidr, expandRange } from ${JSON.stringify(join(root, 'dist/targets/index.js'))};
+    import { expandCidr, expandRange } from ${JSON.stringify(join(root, 'dist/cli/ping/address-range.js'))};
     const args = ${JSON.stringify(args)};
     const targets = args.length === 1 ? expandCidr(args[0]) : expandRange(args[0], args[1]);
     const t0 = performance.now();
@@ -115,8 +115,8 @@ export function flood(count, runs, { cpu = false } = {}) {
 /** Probes/s of a bare loop: one echo out and its reply read per native call, no engine. */
 export function bareLoopRate(count) {
   const script = `
-    import { IcmpSocket } from ${JSON.stringify(join(root, 'dist/icmp/icmp-socket.js'))};
-    import { SendBatch } from ${JSON.stringify(join(root, 'dist/icmp/send-batch.js'))};
+    import { IcmpSocket } from ${JSON.stringify(join(root, 'dist/socket/icmp-socket.js'))};
+    import { SendBatch } from ${JSON.stringify(join(root, 'dist/socket/send-batch.js'))};
     import { EchoTemplate } from ${JSON.stringify(join(root, 'dist/ping/echo-template.js'))};
     import { PayloadLayout } from ${JSON.stringify(join(root, 'dist/ping/payload.js'))};
     const s = new IcmpSocket({ family: 4, mode: 'raw', receiveBuffer: 4 << 20 });

@@ -14,10 +14,10 @@ interface CommandEntry {
 }
 
 const commands: Record<string, CommandEntry> = {
-  ping: { summary: 'ICMP echo to one host or many', load: () => import('./ping.js') },
-  traceroute: { summary: 'trace the path to a host (ICMP, UDP, TCP)', load: () => import('./traceroute.js') },
-  sockets: { summary: 'list sockets from /proc, like ss', load: () => import('./sockets.js') },
-  ipc: { summary: 'talk SOCK_SEQPACKET to a Unix socket', load: () => import('./ipc.js') },
+  ping: { summary: 'ICMP echo to one host or many', load: () => import('./ping/command.js') },
+  traceroute: { summary: 'trace the path to a host (ICMP, UDP, TCP)', load: () => import('./traceroute/command.js') },
+  sockets: { summary: 'list sockets from /proc, like ss', load: () => import('./sockets/command.js') },
+  ipc: { summary: 'talk SOCK_SEQPACKET to a Unix socket', load: () => import('./ipc/command.js') },
   doctor: { summary: 'what this machine allows and how to fix what is missing', load: () => import('./doctor.js') },
 };
 const aliases: Record<string, string> = { trace: 'traceroute', ss: 'sockets' };

@@ -1,10 +1,10 @@
 // The library entry points: ping one host, ping many, stream the probes, check reachability.
 
 import { optionRangeError, optionTypeError } from '../errors.js';
-import { hostProblem, MAX_TARGETS } from '../targets/index.js';
+import { hostProblem, MAX_TARGETS } from '../target/index.js';
 import { checkNumber, checkObject, checkSignal } from '../validate.js';
 import type { PingBackend } from './backend.js';
-import { nativeBackend } from './native-backend.js';
+import { systemPingBackend } from './system-backend.js';
 import { normalizeOptions } from './options.js';
 import { ResolveError } from './resolve.js';
 import { PingRun } from './run.js';
@@ -28,20 +28,26 @@ function checkHosts(option: string, v: unknown): string[] {
   return out;
 }
 
+/** Options of the streaming form: a backend too (preparedPingBackend opens the sockets beforehand; tests pass fakes). */
+export type PingStreamOptions = PingOptions & { backend?: PingBackend };
+
 /** Starts pinging and returns the run at once: events as they happen, `result` at the end. */
-export function pingStream(targets: string | readonly string[], options?: PingOptions): PingRun {
-  return startRun(checkHosts('targets', targets), options, nativeBackend);
+export function pingStream(targets: string | readonly string[], options?: PingStreamOptions): PingRun {
+  const hosts = checkHosts('targets', targets);
+  if (options?.backend === undefined) return startRun(hosts, options, systemPingBackend());
+  const { backend, ...rest } = options;
+  return startRun(hosts, rest, backend);
 }
 
 /** Pings one host; resolves with its netdiag.ping/1 target result. */
 export async function ping(target: string, options?: PingOptions): Promise<PingTargetResult> {
-  const doc = await startRun([checkHost('target', target)], options, nativeBackend).result;
+  const doc = await startRun([checkHost('target', target)], options, systemPingBackend()).result;
   return doc.targets[0]!;
 }
 
 /** Pings many hosts over one socket per family; resolves with the netdiag.ping/1 document. */
 export async function pingMany(targets: readonly string[], options?: PingOptions): Promise<PingDocument> {
-  return startRun(checkHosts('targets', targets), options, nativeBackend).result;
+  return startRun(checkHosts('targets', targets), options, systemPingBackend()).result;
 }
 
 export interface ReachableOptions {
@@ -58,7 +64,7 @@ export async function isReachable(host: string, options?: ReachableOptions): Pro
   const signal = checkSignal('options.signal', o.signal);
   const opts: PingOptions = { count: 1, deadline: timeout, timeout, interval: Math.max(1, timeout / 3), probes: false, signal, socket: o.socket };
   try {
-    const doc = await startRun([checkHost('host', host)], opts, nativeBackend).result;
+    const doc = await startRun([checkHost('host', host)], opts, systemPingBackend()).result;
     return doc.targets[0]!.received > 0;
   } catch (e) {
     // a name that does not resolve is not reachable; a missing privilege is an error

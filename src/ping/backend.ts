@@ -1,20 +1,19 @@
-// What the ping engine needs from the outside world, as interfaces: a clock with timers and a
-// factory of ICMP sockets. The real backend (native-backend.ts) wraps IcmpSocket and Node's
-// timers; unit tests pass a fake that answers probes on a fake clock.
+// What the ping engine needs from the outside world, as interfaces: a clock with timers, a
+// factory of ICMP sockets and a name resolver. The real backends (system-backend.ts) wrap
+// IcmpSocket, Node's timers and getaddrinfo; unit tests pass a fake (test/helpers/
+// ping-fake-network.ts) that answers probes on a fake clock.
 
+import type { Clock, TimerHandle } from '../runtime/clock.js';
 import type { IcmpMessage } from '../socket/icmp-socket.js';
 import type { SendBatch } from '../socket/send-batch.js';
 import type { IcmpSocketKind, PmtuDiscovery } from './types.js';
 
-export type TimerHandle = unknown;
+export type { TimerHandle } from '../runtime/clock.js';
 
-export interface PingClock {
-  /** monotonic milliseconds (scheduling and timeouts only; RTTs come from packet timestamps) */
-  now(): number;
+/** The shared clock, plus what ping's engine reads of kernel time and the event loop. */
+export interface PingClock extends Clock {
   /** CLOCK_REALTIME as [seconds, nanoseconds], the clock of send and receive timestamps */
   realtime(): [number, number];
-  setTimer(callback: () => void, delayMs: number): TimerHandle;
-  clearTimer(handle: TimerHandle): void;
   /** runs callback after pending I/O callbacks (setImmediate) */
   defer(callback: () => void): TimerHandle;
   cancelDeferred(handle: TimerHandle): void;
@@ -57,6 +56,12 @@ export interface PingBackend {
   /** the socket kind to use for a request; throws ERR_NETDIAG_PRIVILEGE naming the fix */
   chooseMode(request: IcmpSocketKind | 'auto'): IcmpSocketKind;
   openSocket(options: PingSocketOptions): PingSocket;
+  /**
+   * The address of a target name (family: the one asked for, else the resolver's first);
+   * rejects with ResolveError. Address literals never come here: the run reads them itself,
+   * synchronously (ten thousand of them cost no promise each).
+   */
+  resolveTarget(target: string, family: 4 | 6 | undefined): Promise<{ address: string; family: 4 | 6 }>;
   /**
    * Resolves once the kernel stamps packets on arrival (the first socket asking for
    * timestamps turns them on through deferred work; until then the first replies would be

@@ -10,7 +10,7 @@
 // Pure TypeScript: sockets and clock come from a PingBackend. Events are built only while
 // someone observes them.
 
-import { isPendingSocketError } from '../socket/pending-socket-error.js';
+import { isPendingSocketError } from '../socket/pending-errors.js';
 import { writeAddress } from '../socket/address-bytes.js';
 import type { IcmpMessage } from '../socket/icmp-socket.js';
 import { icmpErrorMessage } from '../packet/icmp-errors.js';
@@ -23,7 +23,7 @@ import { classifyMessage, newMatchResult, type MatchResult } from './reply-match
 import { Scheduler } from './scheduler.js';
 import { TargetState } from './target-state.js';
 import { TimeoutQueue } from './timeout-queue.js';
-import type { IcmpSocketKind, PingDocument, PingEvent, PingIcmpError, PingTarget } from './types.js';
+import type { IcmpSocketKind, PingDocument, PingEvent, PingIcmpError, PingRunStatus, PingTarget } from './types.js';
 
 export interface EngineConfig {
   /** probes per target; Infinity = until the deadline or stop() */
@@ -67,7 +67,7 @@ interface ReplyFacts {
   from: string;
 }
 
-export class PingEngine {
+export class PingEngine implements PingRunStatus {
   readonly targets: TargetState[];
   readonly mode: IcmpSocketKind;
   /** monotonic ms when the first probes went out (-1 before start) */

@@ -31,10 +31,46 @@ export interface NormalizedOptions {
   sourceAddress?: string;
   device?: string;
   pmtu?: PmtuDiscovery;
+  onUnresolved?: (error: Error) => void;
   signal?: AbortSignal;
 }
 
 export function normalizeOptions(raw: unknown, prefix = 'options'): NormalizedOptions {
+  const o = checkObject(prefix, raw) as PingOptions & Record<string, unknown>;
+  const name = (k: string) => `${prefix}.${k}`;
+  const engine = engineConfigOf(o, prefix);
+  if (engine.count === Infinity && engine.deadline === null && o.signal === undefined) {
+    throw optionRangeError(name('count'), 'finite unless a deadline or a signal ends the run', engine.count);
+  }
+  const out: NormalizedOptions = {
+    engine,
+    socket: checkOneOf(name('socket'), o.socket, ['auto', 'raw', 'dgram'] as const, 'auto'),
+    family: null,
+    signal: checkSignal(name('signal'), o.signal),
+  };
+  if (o.family !== undefined) {
+    if (o.family !== 4 && o.family !== 6) throw optionRangeError(name('family'), '4 or 6', o.family);
+    out.family = o.family;
+  }
+  if (o.ttl !== undefined) out.ttl = checkNumber(name('ttl'), o.ttl, 1, 255, { integer: true });
+  if (o.tos !== undefined) out.tos = checkNumber(name('tos'), o.tos, 0, 255, { integer: true });
+  if (o.mark !== undefined) out.mark = checkNumber(name('mark'), o.mark, 0, 0xffffffff, { integer: true });
+  if (o.pmtu !== undefined) out.pmtu = checkOneOf(name('pmtu'), o.pmtu, ['do', 'dont', 'want'] as const, 'want');
+  if (o.source !== undefined) {
+    const s = checkString(name('source'), o.source, { nonEmpty: true });
+    if (isIP(s)) out.sourceAddress = s;
+    else if (/^[^\s/]{1,15}$/.test(s)) out.device = s;
+    else throw optionRangeError(name('source'), 'an IP address or an interface name', s);
+  }
+  if (o.onUnresolved !== undefined) {
+    if (typeof o.onUnresolved !== 'function') throw optionTypeError(name('onUnresolved'), 'a function', o.onUnresolved);
+    out.onUnresolved = o.onUnresolved;
+  }
+  return out;
+}
+
+/** The run parameters the options mean (checked, defaults filled in): what the engine runs by. */
+export function engineConfigOf(raw: unknown, prefix = 'options'): EngineConfig {
   const o = checkObject(prefix, raw) as PingOptions & Record<string, unknown>;
   const name = (k: string) => `${prefix}.${k}`;
   const count = o.count === undefined ? DEFAULTS.count : o.count === Infinity ? Infinity : checkNumber(name('count'), o.count, 1, Number.MAX_SAFE_INTEGER, { integer: true });
@@ -57,28 +93,5 @@ export function normalizeOptions(raw: unknown, prefix = 'options'): NormalizedOp
       throw optionTypeError(name('pattern'), 'a hex string or a Uint8Array', o.pattern);
     }
   }
-  if (count === Infinity && deadline === null && o.signal === undefined) {
-    throw optionRangeError(name('count'), 'finite unless a deadline or a signal ends the run', count);
-  }
-  const out: NormalizedOptions = {
-    engine: { count, interval, timeout, deadline, rate, preload, size, pattern, keepProbes: checkBoolean(name('probes'), o.probes, true) },
-    socket: checkOneOf(name('socket'), o.socket, ['auto', 'raw', 'dgram'] as const, 'auto'),
-    family: null,
-    signal: checkSignal(name('signal'), o.signal),
-  };
-  if (o.family !== undefined) {
-    if (o.family !== 4 && o.family !== 6) throw optionRangeError(name('family'), '4 or 6', o.family);
-    out.family = o.family;
-  }
-  if (o.ttl !== undefined) out.ttl = checkNumber(name('ttl'), o.ttl, 1, 255, { integer: true });
-  if (o.tos !== undefined) out.tos = checkNumber(name('tos'), o.tos, 0, 255, { integer: true });
-  if (o.mark !== undefined) out.mark = checkNumber(name('mark'), o.mark, 0, 0xffffffff, { integer: true });
-  if (o.pmtu !== undefined) out.pmtu = checkOneOf(name('pmtu'), o.pmtu, ['do', 'dont', 'want'] as const, 'want');
-  if (o.source !== undefined) {
-    const s = checkString(name('source'), o.source, { nonEmpty: true });
-    if (isIP(s)) out.sourceAddress = s;
-    else if (/^[^\s/]{1,15}$/.test(s)) out.device = s;
-    else throw optionRangeError(name('source'), 'an IP address or an interface name', s);
-  }
-  return out;
+  return { count, interval, timeout, deadline, rate, preload, size, pattern, keepProbes: checkBoolean(name('probes'), o.probes, true) };
 }

@@ -1,32 +1,41 @@
-// A running ping, for the streaming form: an EventEmitter ('event' for every PingEvent as it
-// happens, 'end' with the document) and an async iterator over the same events; `result`
-// settles with the document. Aborting (signal or stop()) ends the run early with what was
+// A running ping, for the streaming form: an EventEmitter ('start' with the run's read-only
+// status once the targets are resolved and the sockets open, 'event' for every PingEvent as it
+// happens, 'end' with the document) and an async iterator over the same events; `finished`
+// settles with the final status, `result` with the document (built when first asked for: text
+// output of ten thousand targets reads the status and never needs it). Aborting (signal or stop()) ends the run early with what was
 // measured; only setup failures (a name that does not resolve, a missing privilege) reject,
 // and a signal aborted before the run starts (src/abort.ts: nothing is sent, AbortError).
 
 import { EventEmitter } from 'node:events';
 import { throwIfAborted } from '../abort.js';
+import { ResolveError } from '../errors.js';
+import { AsyncEventQueue } from '../runtime/event-queue.js';
 import type { PingBackend } from './backend.js';
 import { PingEngine } from './engine.js';
 import type { NormalizedOptions } from './options.js';
 import { resolveTargets } from './resolve.js';
-import { SocketPool } from './socket-pool.js';
-import type { PingDocument, PingEvent } from './types.js';
-
-/** Receive buffer for runs where many replies can queue up before they are read. */
-const BIG_RECEIVE_BUFFER = 4 << 20;
+import { MissingSocketError, poolOptionsOf, SocketPool } from './socket-pool.js';
+import type { PingDocument, PingEvent, PingRunStatus, PingTarget } from './types.js';
 
 export class PingRun extends EventEmitter implements AsyncIterable<PingEvent> {
-  /** the netdiag.ping/1 document, when the run has ended */
-  readonly result: Promise<PingDocument>;
+  /** the run's final status, when it has ended; rejects as `result` does */
+  readonly finished: Promise<PingRunStatus>;
+  private document: Promise<PingDocument> | null = null;
   private engine: PingEngine | null = null;
   private stopped = false;
 
-  constructor(hosts: readonly string[], opts: NormalizedOptions, backend: PingBackend) {
+  constructor(hosts: readonly string[], private readonly opts: NormalizedOptions, backend: PingBackend) {
     super();
-    this.result = this.execute(hosts, opts, backend);
-    // the iterator and 'end' report failures; an unobserved `result` must not crash the process
-    this.result.catch(() => {});
+    this.finished = this.execute(hosts, opts, backend);
+    // `result` and the iterator report failures; an unobserved run must not crash the process
+    this.finished.catch(() => {});
+  }
+
+  /** the netdiag.ping/1 document, when the run has ended */
+  get result(): Promise<PingDocument> {
+    // the engine holds still once ended: the document reads the same whenever it is built
+    this.document ??= this.finished.then(() => this.engine!.document(this.opts.engine.keepProbes));
+    return this.document;
   }
 
   /** Ends the run now; `result` resolves with what was measured. */
@@ -35,17 +44,17 @@ export class PingRun extends EventEmitter implements AsyncIterable<PingEvent> {
     this.engine?.stop();
   }
 
-  private async execute(hosts: readonly string[], opts: NormalizedOptions, backend: PingBackend): Promise<PingDocument> {
+  private async execute(hosts: readonly string[], opts: NormalizedOptions, backend: PingBackend): Promise<PingRunStatus> {
     const signal = opts.signal;
     throwIfAborted(signal);
-    const targets = await resolveTargets(hosts, opts.family, { device: opts.device, source: opts.sourceAddress });
-    const many = targets.length > 64 || opts.engine.interval === 0 || opts.engine.preload > 16;
-    const pool = new SocketPool(backend, {
-      socket: opts.socket, ttl: opts.ttl, tos: opts.tos, mark: opts.mark, device: opts.device,
-      sourceAddress: opts.sourceAddress, pmtu: opts.pmtu, receiveBuffer: many ? BIG_RECEIVE_BUFFER : undefined,
-    });
+    const where = { device: opts.device, source: opts.sourceAddress };
+    // awaited even when synchronous: listeners attach before anything is reported
+    const targets = await resolveTargets(hosts, opts.family, where, backend, opts.onUnresolved);
+    // every target was reported to onUnresolved: nothing to ping
+    if (targets.length === 0) throw new ResolveError(hosts.length === 1 ? hosts[0]! : `any of ${hosts.length} targets`, 'none resolved');
+    const pool = new SocketPool(backend, poolOptionsOf(opts, targets.length));
     try {
-      for (const t of targets) pool.socket(t.family);
+      openFor(pool, targets);
       await backend.timestampsReady?.();
       const engine = new PingEngine(backend.clock, pool.sockets, targets, opts.engine);
       this.engine = engine;
@@ -55,6 +64,7 @@ export class PingRun extends EventEmitter implements AsyncIterable<PingEvent> {
       this.on('newListener', (name: string) => name === 'event' && engine.observe(observer));
       this.on('removeListener', (name: string) => name === 'event' && listen());
       listen();
+      this.emit('start', engine);
       const onAbort = (): void => engine.stop();
       signal?.addEventListener('abort', onAbort, { once: true });
       // aborted while names resolved: end with an empty run rather than send a first probe
@@ -62,70 +72,46 @@ export class PingRun extends EventEmitter implements AsyncIterable<PingEvent> {
       else engine.start();
       await engine.done;
       signal?.removeEventListener('abort', onAbort);
-      const doc = engine.document(opts.engine.keepProbes);
-      this.emit('end', doc);
-      return doc;
+      if (this.listenerCount('end') > 0) this.emit('end', engine.document(opts.engine.keepProbes));
+      return engine;
     } finally {
       pool.close();
     }
   }
 
   [Symbol.asyncIterator](): AsyncIterator<PingEvent> {
-    let queue: PingEvent[] = [];
-    let head = 0;
-    let waiting: ((r: IteratorResult<PingEvent>) => void) | null = null;
-    let failed: ((e: unknown) => void) | null = null;
-    let finished = false;
-    let failure: unknown = null;
-    const onEvent = (e: PingEvent): void => {
-      if (waiting) {
-        const w = waiting;
-        waiting = failed = null;
-        w({ value: e, done: false });
-      } else {
-        queue.push(e);
-      }
-    };
-    this.on('event', onEvent);
-    const settle = (): void => {
-      finished = true;
-      this.off('event', onEvent);
-      if (waiting) {
-        const w = waiting, f = failed;
-        waiting = failed = null;
-        if (failure !== null) f!(failure);
-        else w({ value: undefined, done: true });
-      }
-    };
-    this.result.then(settle, (e: unknown) => {
-      failure = e ?? new Error('ping failed');
-      settle();
-    });
-    return {
-      next: () => {
-        if (head < queue.length) {
-          const value = queue[head++]!;
-          if (head === queue.length) {
-            queue = [];
-            head = 0;
-          }
-          return Promise.resolve({ value, done: false });
-        }
-        if (finished) return failure !== null ? Promise.reject(failure) : Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve, reject) => {
-          waiting = resolve;
-          failed = reject;
-        });
-      },
-      return: () => {
-        // leaving the loop early ends the run
-        this.stop();
+    const onEvent = (e: PingEvent): void => queue.push(e);
+    const queue = new AsyncEventQueue<PingEvent>({
+      // leaving the loop early ends the run
+      returned: () => {
         this.off('event', onEvent);
-        queue = [];
-        head = 0;
-        finished = true;
-        return Promise.resolve({ value: undefined, done: true });
+        this.stop();
       },
-    };
+    });
+    this.on('event', onEvent);
+    this.finished.then(
+      () => {
+        this.off('event', onEvent);
+        queue.end();
+      },
+      (e: unknown) => {
+        this.off('event', onEvent);
+        queue.fail(e ?? new Error('ping failed'));
+      },
+    );
+    return queue;
+  }
+}
+
+/** Opens the socket of every family the targets use; a family the backend could not prepare names its first target. */
+function openFor(pool: SocketPool, targets: readonly PingTarget[]): void {
+  for (let i = 0; i < targets.length; i++) {
+    const t = targets[i]!;
+    if (pool.sockets.has(t.family)) continue;
+    try {
+      pool.socket(t.family);
+    } catch (e) {
+      throw e instanceof MissingSocketError && e.target === null ? new MissingSocketError(t.family, t, { cause: e.cause }) : e;
+    }
   }
 }

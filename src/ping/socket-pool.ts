@@ -1,8 +1,39 @@
 // The run's sockets: one per address family, all of the same mode (raw or ping sockets),
-// opened once with the run's options. The CLI opens them before it drops its capabilities.
+// opened once with the run's options (a prepared backend opened them earlier, before the CLI
+// dropped its capabilities, and hands them over here).
 
 import type { PingBackend, PingSocket, PingSocketOptions } from './backend.js';
-import type { IcmpSocketKind, PmtuDiscovery } from './types.js';
+import type { NormalizedOptions } from './options.js';
+import type { IcmpSocketKind, PingTarget, PmtuDiscovery } from './types.js';
+
+/** Receive buffer for runs where many replies can queue up before they are read. */
+const BIG_RECEIVE_BUFFER = 4 << 20;
+
+/** The sockets' options for a run of `targetCount` targets with `opts`. */
+export function poolOptionsOf(opts: NormalizedOptions, targetCount: number): SocketPoolOptions {
+  // many targets, flooding or a big preload: replies pile up faster than one read takes them
+  const many = targetCount > 64 || opts.engine.interval === 0 || opts.engine.preload > 16;
+  return {
+    socket: opts.socket, ttl: opts.ttl, tos: opts.tos, mark: opts.mark, device: opts.device,
+    sourceAddress: opts.sourceAddress, pmtu: opts.pmtu, receiveBuffer: many ? BIG_RECEIVE_BUFFER : undefined,
+  };
+}
+
+/** A target needs a family whose socket could not be opened before the run (see preparedPingBackend). */
+export class MissingSocketError extends Error {
+  readonly code = 'ERR_NETDIAG_NO_SOCKET';
+  constructor(
+    readonly family: 4 | 6,
+    /** the target that needed it, once the run knows */
+    readonly target: PingTarget | null,
+    options?: { cause?: unknown },
+  ) {
+    super(target === null
+      ? `no IPv${family} socket could be opened`
+      : `${target.target} resolved to ${target.address}, but no IPv${family} socket could be opened`, options);
+    this.name = 'MissingSocketError';
+  }
+}
 
 export interface SocketPoolOptions {
   socket: IcmpSocketKind | 'auto';

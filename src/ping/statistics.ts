@@ -5,17 +5,7 @@
 //   text summary prints the very digits iputils would print for the same samples.
 // Every counted reply goes in, duplicates included, as iputils does.
 
-import type { PingRttSummary } from './types.js';
-
-/** The numbers of iputils' "rtt min/avg/max/mdev" and "ipg/ewma" lines, in microseconds. */
-export interface IputilsRtt {
-  min: number;
-  avg: number;
-  max: number;
-  mdev: number;
-  /** iputils keeps the EWMA scaled by 8 */
-  ewmaTimes8: number;
-}
+import type { IputilsRtt, PingRttFigures, PingRttSummary } from './types.js';
 
 const INT_MAX = 2147483647;
 
@@ -24,7 +14,7 @@ export function roundMs(ms: number): number {
   return Math.round(ms * 1e6) / 1e6;
 }
 
-export class RttStatistics {
+export class RttStatistics implements PingRttFigures {
   // the hot path keeps the samples (in arrival order, for the EWMA) and what the per-reply
   // lines need; everything else is computed from the samples when asked. Ten thousand targets
   // pinged once keep one number each: the first sample is a field (its own sum, min and max),

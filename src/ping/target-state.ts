@@ -2,13 +2,14 @@
 
 import { writeAddress, readAddress } from '../socket/address-bytes.js';
 import { withoutZone } from '../packet/address.js';
-import { scopeIdOf } from '../targets/destination.js';
+import { scopeIdOf } from '../target/destination.js';
+import { writeDottedQuad } from './dotted-quad.js';
 import type { Probe } from './probe.js';
 import { RttStatistics } from './statistics.js';
 import type { Schedulable } from './scheduler.js';
-import type { PingTarget, PingTargetResult } from './types.js';
+import type { PingTarget, PingTargetResult, PingTargetStatus } from './types.js';
 
-export class TargetState implements Schedulable {
+export class TargetState implements Schedulable, PingTargetStatus {
   /** 16 address bytes for sendBatch at dest[destOffset] (one buffer for all targets) */
   readonly dest: Buffer;
   readonly destOffset: number;
@@ -116,26 +117,4 @@ export class TargetState implements Schedulable {
       probes: includeProbes && this.probes ? this.probes.map((p) => p.toResult()) : [],
     };
   }
-}
-
-/** Writes a plain a.b.c.d (no leading zeros) as 4 bytes; false for anything else. */
-function writeDottedQuad(text: string, dst: Buffer, off: number): boolean {
-  let part = 0, value = 0, digits = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 46;
-    if (c === 46) {
-      if (digits === 0 || part > 3 || value > 255) return false;
-      dst[off + part++] = value;
-      value = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57 && !(digits === 1 && value === 0)) {
-      value = value * 10 + (c - 48);
-      digits++;
-    } else {
-      return false;
-    }
-  }
-  if (part !== 4) return false;
-  dst.fill(0, off + 4, off + 16);
-  return true;
 }

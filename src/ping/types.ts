@@ -78,6 +78,56 @@ export interface PingDocument {
   elapsed: number;
 }
 
+/** The numbers of iputils' "rtt min/avg/max/mdev" and "ipg/ewma" lines, in microseconds. */
+export interface IputilsRtt {
+  min: number;
+  avg: number;
+  max: number;
+  mdev: number;
+  /** iputils keeps the EWMA scaled by 8 */
+  ewmaTimes8: number;
+}
+
+/** The round trips of one target counted so far (replies and duplicates, as iputils counts them). */
+export interface PingRttFigures {
+  readonly count: number;
+  /** ms; NaN while there are none */
+  readonly mean: number;
+  readonly min: number;
+  readonly max: number;
+  /** what iputils' finish() computes from the same samples (whole microseconds), or null when none */
+  iputils(): IputilsRtt | null;
+}
+
+/**
+ * How one target stands, read-only: the run keeps it up to date as probes go and come back
+ * (text output reads the running figures), and it holds the final ones after the end.
+ */
+export interface PingTargetStatus {
+  readonly info: PingTarget;
+  readonly transmitted: number;
+  readonly received: number;
+  readonly duplicates: number;
+  readonly corrupted: number;
+  readonly errors: number;
+  readonly late: number;
+  /** percent of the transmitted probes lost so far, unrounded (the document rounds it) */
+  readonly loss: number;
+  /** iputils' "pipe": the most probes outstanding when one was answered */
+  readonly pipe: number;
+  /** run-clock ms of the last probe sent (negative: none yet); see PingRunStatus.startedAt */
+  readonly lastSentAt: number;
+  readonly stats: PingRttFigures;
+}
+
+/** A run as it stands, read-only; given with the 'start' event of a PingRun. */
+export interface PingRunStatus {
+  /** in the order of the run's (resolved) targets: PingEvent.index indexes it */
+  readonly targets: readonly PingTargetStatus[];
+  /** run-clock ms when the first probes went out (read it after the run: -1 before it starts) */
+  readonly startedAt: number;
+}
+
 /** A target after name resolution. */
 export interface PingTarget {
   /** as the user gave it */
@@ -159,5 +209,11 @@ export interface PingOptions {
   socket?: IcmpSocketKind | 'auto';
   /** keep every probe in the results (default true) */
   probes?: boolean;
+  /**
+   * Called for each target that does not resolve (ResolveError, or TargetScopeError for a bad
+   * %zone), which the run then leaves out, as fping does; without it the first such target
+   * fails the run. The run fails anyway when no target is left.
+   */
+  onUnresolved?: (error: Error) => void;
   signal?: AbortSignal;
 }

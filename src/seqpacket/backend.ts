@@ -1,8 +1,11 @@
-// The system calls the seqpacket layer uses, as an interface: production code passes the
-// native addon, unit tests a fake. Nothing here has policy.
+// The system calls and the clock the seqpacket layer uses, as an interface: production code
+// passes the native addon and the system clock, unit tests a fake. Nothing here has policy.
 import { native, type Poller, type StreamIo } from '../native.js';
+import { systemClock, type Clock } from '../runtime/clock.js';
 
 export interface SeqpacketBackend extends StreamIo {
+  /** times connect retries and accept pauses */
+  readonly clock: Clock;
   socket(domain: number, type: number, protocol?: number): number;
   socketpair(type: number): [number, number];
   /** closes an fd that was never adopted (probes, rejected connections) */
@@ -32,8 +35,8 @@ export const SNDBUF_OVERHEAD = 32;
 
 let cached: SeqpacketBackend | undefined;
 
-/** The real system calls (the native addon). */
-export function nativeBackend(): SeqpacketBackend {
+/** The real system calls (the native addon) and clock. */
+export function systemBackend(): SeqpacketBackend {
   if (cached) return cached;
   const n = native();
   if (typeof n.sendMessages !== 'function' || typeof n.adoptFd !== 'function') {
@@ -47,6 +50,7 @@ export function nativeBackend(): SeqpacketBackend {
   }
   const io = n as typeof n & StreamIo;
   cached = {
+    clock: systemClock(),
     SCM_MAX_FD: io.SCM_MAX_FD,
     sendMessages: io.sendMessages,
     recvMessages: io.recvMessages,

@@ -3,7 +3,9 @@
 // there) from a stale file left by a dead one (ECONNREFUSED). Only a stale socket file is
 // replaced, and only when asked.
 import { lstatSync, unlinkSync } from 'node:fs';
+import { constants } from 'node:os';
 
+import { systemError } from '../runtime/system-error.js';
 import type { UnixAddress } from './address.js';
 import { AF_UNIX, SOCK_SEQPACKET, type SeqpacketBackend } from './backend.js';
 
@@ -30,7 +32,7 @@ export function probeSocketPath(backend: SeqpacketBackend, path: string): PathSt
 }
 
 function addressInUse(message: string, path: string, stale: boolean): Error {
-  return Object.assign(new Error(`EADDRINUSE: ${message}`), { code: 'EADDRINUSE', errno: 98, syscall: 'bind', address: path, stale });
+  return systemError(constants.errno.EADDRINUSE, 'bind', message, { address: path, stale });
 }
 
 /** Binds fd to the address; handles a taken path as described above. */

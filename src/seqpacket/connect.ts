@@ -2,8 +2,8 @@
 // then. A full listen backlog (EAGAIN, which AF_UNIX reports instead of waiting) is retried
 // with a short backoff for up to CONNECT_RETRY_MS.
 import { parseUnixAddress } from './address.js';
-import { AF_UNIX, SOCK_SEQPACKET, nativeBackend, type SeqpacketBackend } from './backend.js';
-import { systemError } from './errors.js';
+import { AF_UNIX, SOCK_SEQPACKET, systemBackend, type SeqpacketBackend } from './backend.js';
+import { withContext } from './errors.js';
 import { resolveSocketOptions, type SeqpacketSocketOptions } from './options.js';
 import { SeqpacketSocket, kOpen } from './socket.js';
 
@@ -17,7 +17,7 @@ export type ConnectOptions = SeqpacketSocketOptions;
  * ECONNREFUSED, EACCES, ...) arrive as 'error' then 'close'; 'connect' once connected.
  */
 export function connectSeqpacket(path: string, options?: ConnectOptions, connectListener?: () => void): SeqpacketSocket {
-  return connectWith(nativeBackend(), path, options, connectListener);
+  return connectWith(systemBackend(), path, options, connectListener);
 }
 
 /** connectSeqpacket() over a given backend (tests pass a fake). */
@@ -41,10 +41,11 @@ export function connectWith(backend: SeqpacketBackend, path: string, options?: C
   if (connectListener !== undefined) socket.once('connect', connectListener);
   if (opts.signal?.aborted) return socket;
   if (createError !== null) {
-    process.nextTick(() => socket.destroy(systemError(createError, 'cannot create a socket')));
+    process.nextTick(() => socket.destroy(withContext(createError, 'cannot create a socket')));
     return socket;
   }
-  const started = performance.now();
+  const { clock } = backend;
+  const started = clock.now();
   let delay = 1;
   const attempt = (): void => {
     if (socket.destroyed) return;
@@ -52,9 +53,9 @@ export function connectWith(backend: SeqpacketBackend, path: string, options?: C
       backend.connect(fd, AF_UNIX, address.address);
     } catch (e) {
       const code = (e as { code?: unknown }).code;
-      if (code === 'EAGAIN' && performance.now() - started < CONNECT_RETRY_MS) {
-        const t = setTimeout(attempt, delay);
-        if (!socket.referenced) t.unref();
+      if (code === 'EAGAIN' && clock.now() - started < CONNECT_RETRY_MS) {
+        const t = clock.setTimer(attempt, delay);
+        if (!socket.referenced) clock.refTimer(t, false);
         delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
         return;
       }

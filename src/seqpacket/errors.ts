@@ -1,5 +1,6 @@
 // The errors the seqpacket layer raises itself. Each has a `code` and a message that says
 // what happened and what to change.
+import { systemError as errnoError, type SystemError } from '../runtime/system-error.js';
 
 export interface SeqpacketError extends Error {
   code: string;
@@ -46,8 +47,20 @@ export function writeAfterEndError(): SeqpacketError {
 export { abortError } from '../abort.js';
 
 /** Adds what the failing operation was about to a native errno error. */
-export function systemError(e: unknown, what: string): Error {
+export function withContext(e: unknown, what: string): Error {
   if (!(e instanceof Error)) return new Error(`${what}: ${String(e)}`);
   if (typeof (e as { code?: unknown }).code === 'string' && !e.message.startsWith(what)) e.message = `${what}: ${e.message}`;
   return e;
+}
+
+/** The poller reported a failure (a negative libuv status). */
+export function pollError(status: number): SystemError {
+  return errnoError(status, 'uv_poll', 'polling the socket failed');
+}
+
+/** recvmsg failed with errno (positive), as the receive batch reports it. */
+export function recvError(errno: number): SystemError {
+  const error = errnoError(errno, 'recvmsg', 'recvmsg failed');
+  if (error.code === 'ECONNRESET') error.message = 'ECONNRESET: the peer closed with messages it had not read';
+  return error;
 }

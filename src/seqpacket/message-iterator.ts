@@ -1,6 +1,8 @@
-// `for await (const { data, fds } of socket)`: a queue between the socket's reads and the
-// consumer's pace. When it holds readableHighWaterMark messages the socket stops reading, so
-// a slow consumer pushes back on the peer through the kernel's buffers.
+// `for await (const { data, fds } of socket)`: the shared push-to-pull queue
+// (src/runtime/event-queue.ts) between the socket's reads and the consumer's pace. When it
+// holds readableHighWaterMark messages the socket stops reading, so a slow consumer pushes
+// back on the peer through the kernel's buffers. Messages nobody will see have their fds closed.
+import { AsyncEventQueue } from '../runtime/event-queue.js';
 
 export interface MessageInfo {
   /** fds that came with the message (SCM_RIGHTS, close-on-exec): the receiver's to close */
@@ -23,134 +25,27 @@ export interface IteratorHost {
   handOut(message: SeqpacketMessage): void;
 }
 
-type Waiter = { resolve: (r: IteratorResult<SeqpacketMessage>) => void; reject: (e: unknown) => void };
-
-export class MessageIterator implements AsyncIterableIterator<SeqpacketMessage> {
-  private queue: SeqpacketMessage[] = [];
-  private head = 0;
-  private waiter: Waiter | null = null;
-  /** no more messages will be pushed */
-  private ended = false;
-  private error: unknown = null;
-  /** the consumer is gone */
-  private done = false;
-
+export class MessageIterator extends AsyncEventQueue<SeqpacketMessage> {
   constructor(
     private readonly host: IteratorHost,
-    private readonly highWaterMark: number,
+    highWaterMark: number,
     private readonly destroyOnReturn: boolean,
-  ) {}
-
-  get size(): number {
-    return this.queue.length - this.head;
+  ) {
+    super(
+      {
+        delivered: (m) => host.handOut(m),
+        pulled: () => host.iteratorPulled(),
+        dropped: (messages) => host.closeMessageFds(messages, 0),
+      },
+      highWaterMark,
+    );
   }
 
-  get full(): boolean {
-    return this.size >= this.highWaterMark;
-  }
-
-  get active(): boolean {
-    return !this.done;
-  }
-
-  push(m: SeqpacketMessage): void {
-    if (this.done || this.ended) {
-      this.host.closeMessageFds([m], 0);
-      return;
-    }
-    const w = this.waiter;
-    if (w !== null) {
-      this.waiter = null;
-      this.host.handOut(m);
-      w.resolve({ value: m, done: false });
-      return;
-    }
-    this.queue.push(m);
-  }
-
-  /** End of stream: queued messages are still yielded, then done. */
-  end(): void {
-    this.ended = true;
-    this.settleWaiter();
-  }
-
-  /** The socket was destroyed: queued messages are dropped (fds closed); err is thrown once. */
-  abort(err: unknown): void {
-    this.discard();
-    this.ended = true;
-    if (err !== undefined && err !== null) this.error = err;
-    this.settleWaiter();
-  }
-
-  next(): Promise<IteratorResult<SeqpacketMessage>> {
-    if (this.head < this.queue.length) {
-      const value = this.queue[this.head]!;
-      this.queue[this.head++] = undefined as unknown as SeqpacketMessage;
-      if (this.head === this.queue.length) {
-        this.queue.length = 0;
-        this.head = 0;
-      }
-      this.host.handOut(value);
-      if (!this.done) this.host.iteratorPulled();
-      return Promise.resolve({ value, done: false });
-    }
-    if (this.error !== null) {
-      const e = this.error;
-      this.error = null;
-      this.finish();
-      return Promise.reject(e);
-    }
-    if (this.ended || this.done) {
-      this.finish();
-      return Promise.resolve({ value: undefined, done: true });
-    }
-    if (this.waiter !== null) return Promise.reject(new Error('next() called again before the previous call settled'));
-    return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
-    });
-  }
-
-  return(): Promise<IteratorResult<SeqpacketMessage>> {
-    const wasDone = this.done;
-    this.discard();
-    this.finish();
-    if (!wasDone) this.host.iteratorReturned(this, this.destroyOnReturn);
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  throw(err?: unknown): Promise<IteratorResult<SeqpacketMessage>> {
-    void this.return();
-    return Promise.reject(err);
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  private finish(): void {
-    if (this.done) return;
-    this.done = true;
-    this.settleWaiter();
-  }
-
-  private settleWaiter(): void {
-    const w = this.waiter;
-    if (w === null || this.size > 0) return;
-    this.waiter = null;
-    if (this.error !== null) {
-      const e = this.error;
-      this.error = null;
-      this.done = true;
-      w.reject(e);
-    } else {
-      this.done = true;
-      w.resolve({ value: undefined, done: true });
-    }
-  }
-
-  private discard(): void {
-    if (this.size > 0) this.host.closeMessageFds(this.queue, this.head);
-    this.queue.length = 0;
-    this.head = 0;
+  /** The consumer left: queued messages' fds are closed, then the socket hears of it. */
+  override return(): Promise<IteratorResult<SeqpacketMessage>> {
+    const wasActive = this.active;
+    const result = super.return();
+    if (wasActive) this.host.iteratorReturned(this, this.destroyOnReturn);
+    return result;
   }
 }

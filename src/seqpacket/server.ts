@@ -7,9 +7,10 @@ import { chmodSync, chownSync } from 'node:fs';
 import { optionRangeError, optionTypeError } from '../errors.js';
 import { POLL_READABLE, type Poller } from '../native.js';
 import { parseUnixAddress, type UnixAddress } from './address.js';
-import { AF_UNIX, SOCK_SEQPACKET, nativeBackend, type SeqpacketBackend } from './backend.js';
+import type { TimerHandle } from '../runtime/clock.js';
+import { AF_UNIX, SOCK_SEQPACKET, systemBackend, type SeqpacketBackend } from './backend.js';
 import { bindAddress, removeSocketFile, socketFileIdentity, type FileIdentity } from './bind.js';
-import { abortError, systemError } from './errors.js';
+import { abortError, withContext } from './errors.js';
 import { peerAllowed, resolveServerOptions, type ResolvedServerOptions, type SeqpacketServerOptions } from './options.js';
 import { SeqpacketSocket, type PeerCredentials } from './socket.js';
 
@@ -44,7 +45,7 @@ export class SeqpacketServer extends EventEmitter {
   private state: 'idle' | 'listening' | 'closed' = 'idle';
   private closeEmitted = false;
   private refed = true;
-  private acceptTimer: NodeJS.Timeout | null = null;
+  private acceptTimer: TimerHandle | null = null;
   private readonly sockets = new Set<SeqpacketSocket>();
   private readonly onAbort = (): void => {
     this.close();
@@ -57,7 +58,7 @@ export class SeqpacketServer extends EventEmitter {
       if (typeof connectionListener !== 'function') throw optionTypeError('connectionListener', 'a function', connectionListener);
       this.on('connection', connectionListener);
     }
-    this.backend = nativeBackend();
+    this.backend = systemBackend();
   }
 
   get listening(): boolean {
@@ -185,13 +186,14 @@ export class SeqpacketServer extends EventEmitter {
     if (code === 'EMFILE' || code === 'ENFILE' || code === 'ENOBUFS' || code === 'ENOMEM') {
       // the connection stays in the backlog; try again later rather than spin on it
       this.poller?.stop();
-      this.acceptTimer = setTimeout(() => {
+      const { clock } = this.backend;
+      this.acceptTimer = clock.setTimer(() => {
         this.acceptTimer = null;
         if (this.state === 'listening') this.poller?.start(POLL_READABLE);
       }, ACCEPT_PAUSE_MS);
-      if (!this.refed) this.acceptTimer.unref();
+      if (!this.refed) clock.refTimer(this.acceptTimer, false);
     }
-    this.emit('error', systemError(e, 'accept failed'));
+    this.emit('error', withContext(e, 'accept failed'));
   }
 
   /**
@@ -210,7 +212,7 @@ export class SeqpacketServer extends EventEmitter {
     }
     this.state = 'closed';
     this.opts.signal?.removeEventListener('abort', this.onAbort);
-    if (this.acceptTimer !== null) clearTimeout(this.acceptTimer);
+    if (this.acceptTimer !== null) this.backend.clock.clearTimer(this.acceptTimer);
     this.acceptTimer = null;
     this.poller?.close();
     this.poller = null;
@@ -243,14 +245,14 @@ export class SeqpacketServer extends EventEmitter {
   unref(): this {
     this.refed = false;
     this.poller?.unref();
-    this.acceptTimer?.unref();
+    if (this.acceptTimer !== null) this.backend.clock.refTimer(this.acceptTimer, false);
     return this;
   }
 
   ref(): this {
     this.refed = true;
     this.poller?.ref();
-    this.acceptTimer?.ref();
+    if (this.acceptTimer !== null) this.backend.clock.refTimer(this.acceptTimer, true);
     return this;
   }
 }

@@ -1,6 +1,6 @@
 // Public surface of the socket lister (re-exported by src/index.ts).
 export { listSockets } from './list-sockets.js';
-export { NoSuchProcessError } from './scan.js';
+export { NoSuchProcessError, scanSockets, type SocketScan } from './scan.js';
 export type {
   ListSocketsOptions,
   PortSelector,

@@ -4,11 +4,12 @@
 // 100k sockets reading alone takes ~190 ms. For big tables (`offload`) a worker thread does
 // those reads on the other core while this thread parses: until the worker has started,
 // this thread reads synchronously itself, then hands the open file over between two reads
-// (proc-reader-worker.ts). Small tables never pay for a worker.
+// (proc-reader-worker.ts, a module of its own that tsc's dist/sockets/ and the CLI bundle's
+// dist/bin/ both hold next to this code). Small tables never pay for a worker.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import { FD, GO, READER_WORKER_SOURCE, READY, STATE_WORDS, STOP, TABLE } from './proc-reader-worker.js';
+import { FD, GO, linesEnd, READY, STATE_WORDS, STOP, TABLE, withRoom, type ReaderWorkerData, type ReaderWorkerMessage } from './proc-reader-protocol.js';
 
 export interface TableChunk {
   /** index into the paths given to readTables */
@@ -24,25 +25,34 @@ export interface ReadTablesOptions {
   /** give every table to the worker at once (this thread has other work meanwhile) */
   handOverAtOnce?: boolean;
   signal?: AbortSignal;
+  /**
+   * The worker's module, by default proc-reader-worker.js next to this one; tests that run
+   * this file from its TypeScript source give a compiled copy (Node 20 cannot run .ts).
+   */
+  workerUrl?: URL;
 }
 
-interface WorkerMessage {
-  table?: number;
-  chunk?: Uint8Array;
-  missing?: true;
-  end?: true;
-  released?: true;
-  done?: true;
-  error?: { message: string; code?: string; errno?: number; syscall?: string; path?: string };
-}
+type WorkerMessage = ReaderWorkerMessage;
 
 const BUFFER_SIZE = 256 * 1024;
 const YIELD_BYTES = 512 * 1024;
 
-/** The end of the last complete line in buf[0, filled), 0 when there is none. */
-function linesEnd(buf: Buffer, filled: number): number {
-  // (lastIndexOf with a negative offset would count from the end of the buffer)
-  return filled === 0 ? 0 : buf.lastIndexOf(10, filled - 1) + 1;
+/** The worker's module: a sibling file in dist/sockets/ and in the bundle's dist/bin/. */
+const WORKER_URL = new URL('./proc-reader-worker.js', import.meta.url);
+
+/**
+ * This process's node options for the worker (module loaders such as --import still apply
+ * there), less --input-type: it is only for string input, and a worker given it fails to
+ * start (node --input-type=module -e 'import("netdiag")...').
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--input-type') i++;
+    else if (!argv[i]!.startsWith('--input-type=')) out.push(argv[i]!);
+  }
+  return out;
 }
 
 /** A worker thread and the queue of what it sent. */
@@ -56,10 +66,10 @@ class ReaderWorker {
   private handedFd = -1;
   private stopped = false;
 
-  constructor(paths: string[]) {
+  constructor(paths: string[], url: URL) {
     this.state[FD] = -1;
-    // execArgv: [] so a parent's --input-type=module cannot turn the CommonJS source into ESM
-    this.worker = new Worker(READER_WORKER_SOURCE, { eval: true, execArgv: [], workerData: { state: this.state.buffer, paths } });
+    const workerData: ReaderWorkerData = { state: this.state.buffer as SharedArrayBuffer, paths };
+    this.worker = new Worker(url, { execArgv: workerExecArgv(), workerData });
     this.worker.on('message', (m: WorkerMessage) => {
       if (m.released) this.closeHandedFd();
       else this.push(m);
@@ -85,6 +95,14 @@ class ReaderWorker {
     Atomics.store(this.state, FD, fd);
     Atomics.store(this.state, GO, 1);
     Atomics.notify(this.state, GO);
+  }
+
+  /**
+   * True when the worker failed before it ran (its module could not be loaded: a bundle
+   * without proc-reader-worker.js, say): it has read and opened nothing.
+   */
+  get failedToStart(): boolean {
+    return this.failure !== null && !this.ready;
   }
 
   async next(): Promise<WorkerMessage> {
@@ -121,10 +139,13 @@ class ReaderWorker {
   }
 }
 
-/** A reader worker, or null where threads are not allowed (this thread then reads alone). */
-function startWorker(paths: string[]): ReaderWorker | null {
+/**
+ * A reader worker, or null where threads are not allowed. Without a worker, or with one that
+ * fails to start (chunksOf), this thread reads alone: the worker only makes it faster.
+ */
+function startWorker(paths: string[], url: URL): ReaderWorker | null {
   try {
-    return new ReaderWorker(paths);
+    return new ReaderWorker(paths, url);
   } catch {
     return null;
   }
@@ -136,7 +157,7 @@ function startWorker(paths: string[]): ReaderWorker | null {
  * return() on the generator if you stop before the end.
  */
 export function readTables(paths: string[], options: ReadTablesOptions = {}): AsyncGenerator<TableChunk> {
-  const worker = options.offload ? startWorker(paths) : null;
+  const worker = options.offload ? startWorker(paths, options.workerUrl ?? WORKER_URL) : null;
   const handedOver = worker !== null && options.handOverAtOnce === true;
   if (handedOver) worker.handOver(0, -1);
   return chunksOf(paths, worker, handedOver, options.signal);
@@ -174,12 +195,7 @@ async function* chunksOf(paths: string[], worker: ReaderWorker | null, handedOve
             if (cut > 0) yield { table: t, buf, start: 0, end: cut };
             break;
           }
-          if (filled === buf.length) {
-            // no newline in the whole buffer (a very long unix path): grow it
-            const bigger = Buffer.allocUnsafe(buf.length * 2);
-            buf.copy(bigger, 0, 0, filled);
-            buf = bigger;
-          }
+          buf = withRoom(buf, filled);
           const n = readSync(fd, buf, filled, buf.length - filled, null);
           if (n === 0) break;
           filled += n;
@@ -206,7 +222,16 @@ async function* chunksOf(paths: string[], worker: ReaderWorker | null, handedOve
     if (!worker || !handedOver) return;
 
     for (;;) {
-      const m = await worker.next();
+      let m: WorkerMessage;
+      try {
+        m = await worker.next();
+      } catch (e) {
+        // handed everything over before it ran, and it never did: read here instead
+        if (!handedOverAtOnce || !worker.failedToStart) throw e;
+        worker.stop();
+        yield* chunksOf(paths, null, false, signal);
+        return;
+      }
       signal?.throwIfAborted();
       if (m.done) return;
       const table = m.table!;

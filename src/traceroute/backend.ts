@@ -2,15 +2,13 @@
 // (sockets for a method, family and destination) and name lookups. The system backend opens
 // sockets on demand; the prepared backend uses sockets opened earlier, so a CLI can drop its
 // capabilities between opening them and touching names or packets; tests pass fakes.
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
-import { ReverseDnsCache } from '../dns/reverse-cache.js';
-import { ResolveError } from '../errors.js';
-import { systemClock, type TraceClock } from './clock.js';
+import { ReverseDnsCache } from '../runtime/reverse-dns.js';
+import { lookupTarget } from '../target/name-lookup.js';
+import { systemTraceClock, type TraceClock } from './clock.js';
 import { sourceAddressFor } from './source-address.js';
-import { scopeIdOf } from '../targets/destination.js';
+import { scopeIdOf } from '../target/destination.js';
 import type { ProbeTransport } from './transport.js';
-import type { TransportConfig } from './transports/common.js';
+import type { TransportConfig } from './transports/transport-config.js';
 import { receiveTimestampsOn } from '../socket/receive-timestamps.js';
 import { createTransport, openMethodSockets, type MethodSockets, type SocketSetup } from './transports/open.js';
 import type { TracerouteFlow, TracerouteMethod, TracerouteSocketRequest } from './types.js';
@@ -42,20 +40,6 @@ export interface TracerouteBackend {
   timestampsReady(): Promise<void>;
 }
 
-export async function systemResolveTarget(target: string, family: 4 | 6 | undefined): Promise<{ address: string; family: 4 | 6 }> {
-  const literal = isIP(target.replace(/%.*$/, ''));
-  if (literal) return { address: target, family: literal as 4 | 6 };
-  let r: { address: string | null; family: number };
-  try {
-    r = await lookup(target, { family: family ?? 0, verbatim: true });
-  } catch (e) {
-    throw ResolveError.fromLookup(target, e);
-  }
-  // getaddrinfo answers some odd names with no address at all
-  if (!r.address) throw ResolveError.fromLookup(target, { code: 'ENODATA' });
-  return { address: r.address, family: r.family as 4 | 6 };
-}
-
 function transportConfig(request: TransportRequest, clock: TraceClock): TransportConfig {
   return {
     family: request.family, target: request.target, scopeId: scopeIdOf(request.target),
@@ -71,11 +55,11 @@ function setupOf(request: TransportRequest): SocketSetup {
 
 /** A backend on the system's clock, resolver and sockets; the real backends differ in where the sockets come from. */
 function realBackend(opts: { names?: boolean }, openTransport: (request: TransportRequest, clock: TraceClock) => ProbeTransport): TracerouteBackend {
-  const clock = systemClock();
+  const clock = systemTraceClock();
   return {
     clock,
     names: opts.names ? new ReverseDnsCache() : null,
-    resolveTarget: systemResolveTarget,
+    resolveTarget: lookupTarget,
     timestampsReady: receiveTimestampsOn,
     openTransport: (request) => openTransport(request, clock),
   };

@@ -5,8 +5,8 @@
 // signal aborted while the run goes ends it early with what was learned (`aborted: true`);
 // one aborted before it starts sends nothing and fails with an AbortError (src/abort.ts).
 import { throwIfAborted } from '../abort.js';
+import { runAsEventQueue } from '../runtime/event-queue.js';
 import { systemBackend, type TracerouteBackend } from './backend.js';
-import { EventQueue } from './event-queue.js';
 import { resolveOptions, resolveReportOptions, type ResolvedOptions } from './options.js';
 import { runReport } from './report-run.js';
 import { openSession, type Session } from './session.js';
@@ -18,9 +18,9 @@ export type { TracerouteBackend, TransportRequest } from './backend.js';
 export type { TraceClock } from './clock.js';
 export type { ProbeTransport, ProbeRequest, ProbeReply, SendOutcome } from './transport.js';
 export { preparedBackend, systemBackend } from './backend.js';
-export { systemClock } from './clock.js';
+export { systemTraceClock } from './clock.js';
 export { parseWaitArgument, DEFAULT_WAIT } from './wait-policy.js';
-export { ReverseDnsCache } from '../dns/reverse-cache.js';
+export { ReverseDnsCache } from '../runtime/reverse-dns.js';
 
 type Options = TracerouteOptions & { backend?: TracerouteBackend };
 
@@ -52,9 +52,9 @@ export async function traceroute(target: string, options: Options = {}): Promise
 /** The same trace as events: start, each probe's outcome and each hop in TTL order, end. */
 export function tracerouteStream(target: string, options: Options = {}): AsyncIterableIterator<TracerouteEvent> {
   const opts = resolveOptions(options);
-  return new EventQueue<TracerouteEvent>(async (emit, stop) => {
+  return runAsEventQueue<TracerouteEvent>(async (emit, stop) => {
     await withSession(target, opts, (s) => runTrace(s, emit, anySignal(opts.signal, stop)));
-  });
+  }, 'traceroute failed');
 }
 
 /** mtr-style report: `cycles` rounds of one probe per hop, `intervalMs` apart; hops carry stats. */
@@ -66,7 +66,7 @@ export async function tracerouteReport(target: string, options: TracerouteReport
 /** The report as events: each probe, a `cycle` event with the statistics after every cycle, end. */
 export function tracerouteReportStream(target: string, options: TracerouteReportOptions & { backend?: TracerouteBackend } = {}): AsyncIterableIterator<TracerouteEvent> {
   const opts = resolveReportOptions(options);
-  return new EventQueue<TracerouteEvent>(async (emit, stop) => {
+  return runAsEventQueue<TracerouteEvent>(async (emit, stop) => {
     await withSession(target, opts, (s) => runReport(s, opts, emit, anySignal(opts.signal, stop)));
-  });
+  }, 'traceroute failed');
 }

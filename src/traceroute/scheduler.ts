@@ -5,7 +5,8 @@
 // at its hop. Path MTU discovery resends a probe smaller when the path says it was too big.
 import { placeFinalAnswer } from './final-placement.js';
 import { newSlot, resetSlot, type ProbeSlot } from './probe-slot.js';
-import type { TraceClock, TimerHandle } from './clock.js';
+import type { TimerHandle } from '../runtime/clock.js';
+import type { TraceClock } from './clock.js';
 import type { ProbeReply, ProbeRequest, SendOutcome } from './transport.js';
 import type { WaitSpec } from './types.js';
 import { probeTimeout } from './wait-policy.js';

@@ -1,9 +1,9 @@
 // What a trace or report needs before its first probe: the target's address and family, the
 // transport of the method, the packet length; and how a decided slot becomes a probe result.
 import { optionRangeError, optionTypeError } from '../errors.js';
-import { destinationOf } from '../targets/destination.js';
-import { hostProblem } from '../targets/host-text.js';
-import type { ReverseDnsCache } from '../dns/reverse-cache.js';
+import { destinationOf } from '../target/destination.js';
+import { hostProblem } from '../target/host-text.js';
+import type { ReverseDnsCache } from '../runtime/reverse-dns.js';
 import type { TracerouteBackend } from './backend.js';
 import type { TraceClock } from './clock.js';
 import { defaultPacketLength, type ResolvedOptions } from './options.js';

@@ -4,6 +4,7 @@
 // router, a send the kernel refuses). Messages are built as the kernel would deliver them to a
 // raw socket (ICMP errors as packets quoting the probe) or a ping socket (errors in the queue).
 
+import { ResolveError } from '../../src/errors.js';
 import { readAddress } from '../../src/socket/address-bytes.js';
 import type { IcmpMessage, QueuedError } from '../../src/socket/icmp-socket.js';
 import type { SendBatch } from '../../src/socket/send-batch.js';
@@ -23,6 +24,8 @@ interface FakeTimer {
   order: number;
   callback: () => void;
   cancelled: boolean;
+  /** would keep a real process alive */
+  referenced: boolean;
 }
 
 /** A clock whose time moves only in advance(). */
@@ -41,7 +44,7 @@ export class FakeClock implements PingClock {
   }
 
   setTimer(callback: () => void, delayMs: number): TimerHandle {
-    const t: FakeTimer = { at: this.time + Math.max(0, delayMs), order: this.order++, callback, cancelled: false };
+    const t: FakeTimer = { at: this.time + Math.max(0, delayMs), order: this.order++, callback, cancelled: false, referenced: true };
     this.timers.push(t);
     return t;
   }
@@ -50,8 +53,12 @@ export class FakeClock implements PingClock {
     (handle as FakeTimer).cancelled = true;
   }
 
+  refTimer(handle: TimerHandle, referenced: boolean): void {
+    (handle as FakeTimer).referenced = referenced;
+  }
+
   defer(callback: () => void): TimerHandle {
-    const t: FakeTimer = { at: this.time, order: this.order++, callback, cancelled: false };
+    const t: FakeTimer = { at: this.time, order: this.order++, callback, cancelled: false, referenced: true };
     this.deferred.push(t);
     return t;
   }
@@ -351,6 +358,16 @@ export class FakeNetwork implements PingBackend {
 
   chooseMode(request: IcmpSocketKind | 'auto'): IcmpSocketKind {
     return request === 'auto' ? this.mode : request;
+  }
+
+  /** names the fake resolver knows (resolveTarget); any other name does not resolve */
+  readonly names = new Map<string, { address: string; family: 4 | 6 }>();
+
+  async resolveTarget(target: string, family: 4 | 6 | undefined): Promise<{ address: string; family: 4 | 6 }> {
+    const found = this.names.get(target);
+    if (found === undefined) throw ResolveError.fromLookup(target, { code: 'ENOTFOUND' });
+    if (family !== undefined && found.family !== family) throw ResolveError.fromLookup(target, { code: 'ENODATA' });
+    return found;
   }
 
   openSocket(options: PingSocketOptions): FakeSocket {

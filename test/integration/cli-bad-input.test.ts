@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliPath, repoRoot } from '../helpers/built-package.js';
 import { runProcess } from '../helpers/process.js';
-import { MAX_TARGETS, MAX_TARGET_LINE_BYTES } from '../../src/targets/limits.js';
+import { MAX_TARGETS, MAX_TARGET_LINE_BYTES } from '../../src/target/limits.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netdiag-bad-input-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { native, addonInfo } from '../../src/native.js';
+import { testAddonPath } from '../../src/testing-addon.js';
 import { repoRoot } from '../helpers/built-package.js';
 
 const fixture = (name: string) => join(repoRoot, 'test/fixtures/native', name);
@@ -14,7 +15,7 @@ function runNode(args: string[]) {
 
 describe('native addon robustness', () => {
   it('every export survives hostile arguments (child process, exit 0, no signal)', () => {
-    const r = runNode([fixture('bad-input.cjs'), addonInfo().path]);
+    const r = runNode([fixture('bad-input.cjs'), addonInfo().path, testAddonPath()]);
     expect(r.signal).toBeNull();
     expect(r.stderr).not.toMatch(/Assertion|Aborted|Segmentation|AddressSanitizer|runtime error/);
     expect(r.status).toBe(0);

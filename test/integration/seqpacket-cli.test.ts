@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { run } from '../../src/cli/ipc.js';
+import { run } from '../../src/cli/ipc/command.js';
 import type { Output } from '../../src/cli/output.js';
 
 function capture(): Output & { stdout: () => string; stderr: () => string } {

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { native } from '../../src/native.js';
 import { SeqpacketServer, connectSeqpacket, type SeqpacketServerOptions, type SeqpacketSocket } from '../../src/seqpacket/index.js';
-import { nativeBackend } from '../../src/seqpacket/backend.js';
+import { systemBackend } from '../../src/seqpacket/backend.js';
 import { probeSocketPath } from '../../src/seqpacket/bind.js';
 
 let dir: string;
@@ -147,7 +147,7 @@ describe('taken paths', () => {
   it('detects a stale socket file and leaves it unless replaceStale', async () => {
     const path = socketPath();
     staleSocketFile(path);
-    expect(probeSocketPath(nativeBackend(), path)).toBe('stale');
+    expect(probeSocketPath(systemBackend(), path)).toBe('stale');
     const err = await listenError(path);
     expect(err.code).toBe('EADDRINUSE');
     expect(err.stale).toBe(true);
@@ -155,7 +155,7 @@ describe('taken paths', () => {
     expect(existsSync(path)).toBe(true);
 
     await listening(path, { replaceStale: true });
-    expect(probeSocketPath(nativeBackend(), path)).toBe('live');
+    expect(probeSocketPath(systemBackend(), path)).toBe('live');
     const c = connect(path);
     await once(c, 'connect');
   });

@@ -4,40 +4,16 @@
 // probe sent, so tests can check the window, the order and the waits exactly.
 import type { TracerouteBackend } from '../../src/traceroute/backend.js';
 import type { TraceClock } from '../../src/traceroute/clock.js';
+import { FakeTimers } from '../helpers/fake-clock.js';
 import type { ProbeReply, ProbeRequest, ProbeTransport, SendOutcome } from '../../src/traceroute/transport.js';
 import type { TracerouteMethod } from '../../src/traceroute/types.js';
 
-interface Timer {
-  at: number;
-  seq: number;
-  fn: () => void;
-  cancelled: boolean;
-}
-
-export class FakeClock implements TraceClock {
-  private t = 0;
-  private seq = 0;
-  private timers: Timer[] = [];
-
-  now(): number {
-    return this.t;
-  }
+export class FakeClock extends FakeTimers implements TraceClock {
   stamp(sec: number, nsec: number): number {
     return sec * 1000 + nsec / 1e6;
   }
   realtimeStamp(): number {
     return this.t;
-  }
-  setTimer(fn: () => void, delayMs: number): Timer {
-    const timer = { at: this.t + Math.max(0, delayMs), seq: this.seq++, fn, cancelled: false };
-    this.timers.push(timer);
-    return timer;
-  }
-  clearTimer(handle: unknown): void {
-    (handle as Timer).cancelled = true;
-  }
-  get pendingTimers(): number {
-    return this.timers.filter((t) => !t.cancelled).length;
   }
 
   /** Lets promises and microtasks settle (the engine pumps in microtasks). */
@@ -48,12 +24,7 @@ export class FakeClock implements TraceClock {
   /** Fires the earliest timer, moving time to it; false when none is left. */
   async step(): Promise<boolean> {
     await this.settle();
-    this.timers = this.timers.filter((t) => !t.cancelled);
-    if (!this.timers.length) return false;
-    this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-    const next = this.timers.shift()!;
-    this.t = Math.max(this.t, next.at);
-    next.fn();
+    if (!this.fireNext()) return false;
     await this.settle();
     return true;
   }

@@ -4,6 +4,7 @@
 // loss, reordering, duplicates, RFC 4884/4950 extensions, NAT-rewritten quotes, malformed
 // packets and unreachable codes, things kernels in namespaces cannot be made to do.
 import { native, type Poller } from '../../src/native.js';
+import { testingAddon } from '../../src/testing-addon.js';
 import { readU16, readU32 } from '../../src/packet/bytes.js';
 import { internetChecksum, pseudoHeaderSum } from '../../src/packet/checksum.js';
 import { writeIcmpError } from '../../src/packet/icmp-error-build.js';
@@ -71,6 +72,7 @@ function flowOf(p: Probe): string {
 
 export class PathResponder {
   private readonly n = native();
+  private readonly tun = testingAddon();
   private poller: Poller | null = null;
   private readonly rbuf = Buffer.alloc(SLOT * 4);
   private readonly lengths = new Int32Array(4);
@@ -103,7 +105,7 @@ export class PathResponder {
 
   private read(): void {
     for (;;) {
-      const got = this.n.readPackets(this.fd, this.rbuf, SLOT, 4, this.lengths);
+      const got = this.tun.readPackets(this.fd, this.rbuf, SLOT, 4, this.lengths);
       for (let i = 0; i < got; i++) this.handle(new Uint8Array(this.rbuf.subarray(i * SLOT, i * SLOT + this.lengths[i]!)));
       if (got < 4) return;
     }
@@ -157,7 +159,7 @@ export class PathResponder {
   private later(ms: number, packets: Uint8Array[]): void {
     const send = (): void => {
       if (this.closed) return;
-      for (const pkt of packets) this.n.writePacket(this.fd, Buffer.from(pkt.buffer, pkt.byteOffset, pkt.length), 0, pkt.length);
+      for (const pkt of packets) this.tun.writePacket(this.fd, Buffer.from(pkt.buffer, pkt.byteOffset, pkt.length), 0, pkt.length);
     };
     if (ms <= 0) {
       send();

@@ -1,10 +1,11 @@
 // A simulated path to run the real engine against: a TUN device opened by this process (the
-// addon's openTun) and moved into a fresh network namespace (the loopback namespace of the
-// topology helper: lo up, rate limits off, ping_group_range open), where the test prefix
-// 10.X.1.0/24 and fdXX:1::/64 are routed into it. Nothing leaves the namespace; the
+// test addon's openTun, src/testing-addon.ts) and moved into a fresh network namespace (the
+// loopback namespace of the topology helper: lo up, rate limits off, ping_group_range
+// open), where the test prefix 10.X.1.0/24 and fdXX:1::/64 are routed into it. Nothing leaves the namespace; the
 // PathResponder answers from the TUN's other end. The engine runs inside the namespace as a
 // child process (the compiled CLI), since a process cannot change its own namespace.
 import { native } from '../../src/native.js';
+import { testingAddon } from '../../src/testing-addon.js';
 import { cliPath, worldReadableRoot } from '../helpers/built-package.js';
 import { loopbackNamespace, type LoopbackNamespace, type ProcessResult, type RunAs } from '../helpers/topology.js';
 import { join } from 'node:path';
@@ -50,7 +51,7 @@ export async function createSimNetwork(): Promise<SimNetwork> {
   let tun: { fd: number; name: string } | null = null;
   let responder: PathResponder | null = null;
   try {
-    tun = n.openTun(`ndsim${ns.id}`);
+    tun = testingAddon().openTun(`ndsim${ns.id}`);
     // the device moves, the fd stays with us
     const { runChecked } = await import('../helpers/process.js');
     await runChecked('ip', ['link', 'set', tun.name, 'netns', ns.ns]);

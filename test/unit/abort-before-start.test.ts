@@ -5,12 +5,14 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import { isReachable, ping, pingMany, pingStream } from '../../src/ping/index.js';
 import { startRun } from '../../src/ping/api.js';
-import { nativeBackend as pingNativeBackend } from '../../src/ping/native-backend.js';
+import { systemPingBackend } from '../../src/ping/system-backend.js';
 import { traceroute, tracerouteReport, tracerouteReportStream, tracerouteStream, type TracerouteBackend } from '../../src/traceroute/index.js';
 import { listSockets } from '../../src/sockets/index.js';
 import { connectWith } from '../../src/seqpacket/connect.js';
-import { nativeBackend as seqpacketNativeBackend, type SeqpacketBackend } from '../../src/seqpacket/backend.js';
+import { systemBackend as seqpacketSystemBackend, type SeqpacketBackend } from '../../src/seqpacket/backend.js';
 import { FakeNetwork } from '../helpers/ping-fake-network.js';
+
+const pingNativeBackend = systemPingBackend();
 
 const reason = new Error('caller gave up');
 const aborted = (): AbortSignal => AbortSignal.abort(reason);
@@ -126,7 +128,7 @@ describe('an already-aborted signal: nothing is sent, the call fails with AbortE
   });
 
   it('connectSeqpacket: no socket is created; error AbortError, then close', async () => {
-    const real = seqpacketNativeBackend();
+    const real = seqpacketSystemBackend();
     const calls: string[] = [];
     const backend = new Proxy(real, {
       get(target, key, receiver) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/main.js';
 import type { Output } from '../../src/cli/output.js';
-import { BufferedWriter } from '../../src/cli/ping-writer.js';
+import { BufferedWriter } from '../../src/cli/ping/buffered-writer.js';
 
 /** An Output whose stdout is backlogged until release() (as process.stdout on a stalled pipe). */
 function slowOutput() {

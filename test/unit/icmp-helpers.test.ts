@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readAddress, writeAddress } from '../../src/socket/address-bytes.js';
-import { assemble, icmpV4EchoBpf, icmpV6EchoBpf, icmpV4TypeFilter, icmpV6TypeFilter } from '../../src/socket/kernel-filters.js';
+import { assemble } from '../../src/socket/bpf.js';
+import { icmpV4EchoBpf, icmpV6EchoBpf, icmpV4TypeFilter, icmpV6TypeFilter } from '../../src/socket/icmp-filters.js';
 import { SendBatch } from '../../src/socket/send-batch.js';
 
 describe('address bytes', () => {

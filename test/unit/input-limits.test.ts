@@ -9,9 +9,9 @@ import { run } from '../../src/cli/main.js';
 import type { Output } from '../../src/cli/output.js';
 import { InputError, InterruptedError, UsageError } from '../../src/errors.js';
 import { pingMany, pingStream } from '../../src/ping/api.js';
-import {
-  MAX_TARGETS, MAX_TARGET_FILE_LINES, MAX_TARGET_LINE_BYTES, MAX_RANGE_ADDRESSES, TargetListParser, hostProblem, mappedIPv4, readTargetFile,
-} from '../../src/targets/index.js';
+import { MAX_TARGETS, MAX_TARGET_FILE_LINES, MAX_TARGET_LINE_BYTES, hostProblem, mappedIPv4 } from '../../src/target/index.js';
+import { MAX_RANGE_ADDRESSES } from '../../src/cli/ping/address-range.js';
+import { TargetListParser, readTargetFile } from '../../src/cli/ping/target-file.js';
 
 function usageMessage(f: () => unknown): string {
   try {

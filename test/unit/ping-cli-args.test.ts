@@ -4,9 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/main.js';
 import type { Output } from '../../src/cli/output.js';
-import { toPingConfig } from '../../src/cli/ping-options.js';
+import { toPingConfig } from '../../src/cli/ping/options.js';
 import { parseArgs } from '../../src/cli/args.js';
-import { pingOptionSpecs } from '../../src/cli/ping-options.js';
+import { pingOptionSpecs } from '../../src/cli/ping/options.js';
 import { UsageError } from '../../src/errors.js';
 
 function capture(): Output & { stdout: string; stderr: string } {

@@ -1,10 +1,11 @@
 // The text netdiag ping prints: iputils ping's lines for one host, fping's for many, and the
 // number formats behind them (checked against what those tools print).
 import { describe, expect, it } from 'vitest';
-import { epochStamp, fpingTime, iputilsTime, printfG } from '../../src/cli/ping-format.js';
-import { FpingPrinter } from '../../src/cli/ping-multi.js';
-import { NameCache, OrderedLines } from '../../src/cli/ping-names.js';
-import { IputilsPrinter, type TextOptions } from '../../src/cli/ping-text.js';
+import { epochStamp, fpingTime, iputilsTime, printfG } from '../../src/cli/ping/number-format.js';
+import { FpingPrinter } from '../../src/cli/ping/fping-text.js';
+import { OrderedLines } from '../../src/cli/ping/ordered-lines.js';
+import { ReverseDnsCache as NameCache } from '../../src/runtime/reverse-dns.js';
+import { IputilsPrinter, type TextOptions } from '../../src/cli/ping/iputils-text.js';
 import { TargetState } from '../../src/ping/target-state.js';
 import type { PingEvent, PingReply, PingTarget } from '../../src/ping/types.js';
 
@@ -100,7 +101,7 @@ describe('iputils lines', () => {
     ordered.push([], () => 'after\n');
     await ordered.flushed();
     // 127.0.0.1 is "localhost" in /etc/hosts on any sane Linux
-    expect(lines).toEqual([`64 bytes from ${names.get('127.0.0.1') ? `${names.get('127.0.0.1')} (127.0.0.1)` : '127.0.0.1'}: icmp_seq=1 ttl=64 time=0.019 ms\n`, 'after\n']);
+    expect(lines).toEqual([`64 bytes from ${names.peek('127.0.0.1') ? `${names.peek('127.0.0.1')} (127.0.0.1)` : '127.0.0.1'}: icmp_seq=1 ttl=64 time=0.019 ms\n`, 'after\n']);
   });
 
   it('prints flood dots and backspaces', () => {

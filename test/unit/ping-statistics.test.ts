@@ -1,7 +1,7 @@
 // Round-trip statistics: iputils' integer arithmetic against numbers iputils ping 20221126 printed
 // on this project's test VM for the same per-reply times, and the JSON summary's own formulas.
 import { describe, expect, it } from 'vitest';
-import { iputilsMs } from '../../src/cli/ping-format.js';
+import { iputilsMs } from '../../src/cli/ping/number-format.js';
 import { RttStatistics, llsqrt, nearestRank } from '../../src/ping/statistics.js';
 
 // per-reply times (µs, as printed by `ping` with time=0.0XX ms) and the summary it printed

@@ -1,7 +1,8 @@
 // Target lists: -g CIDR and FROM TO ranges (IPv4 like fping, IPv6), and target files.
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { MAX_RANGE_ADDRESSES, expandCidr, expandRange, parseTargetList, readTargetFile } from '../../src/targets/index.js';
+import { MAX_RANGE_ADDRESSES, expandCidr, expandRange } from '../../src/cli/ping/address-range.js';
+import { parseTargetList, readTargetFile } from '../../src/cli/ping/target-file.js';
 
 describe('-g', () => {
   it('expands an IPv4 block without network and broadcast address, as fping does', () => {

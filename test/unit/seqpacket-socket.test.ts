@@ -7,6 +7,7 @@ import { POLL_HANGUP, POLL_READABLE, POLL_WRITABLE, type Poller } from '../../sr
 import type { SeqpacketBackend } from '../../src/seqpacket/backend.js';
 import { resolveSocketOptions, type SeqpacketSocketOptions } from '../../src/seqpacket/options.js';
 import { SeqpacketSocket } from '../../src/seqpacket/socket.js';
+import { FakeTimers } from '../helpers/fake-clock.js';
 
 type Inbound =
   | { kind: 'message'; data: Buffer; fds: number[]; truncatedTo?: number; fdsTruncated?: boolean }
@@ -46,6 +47,8 @@ class FakePoller implements Poller {
 /** A kernel for one socket fd: an inbound queue, an outbound record, fds as numbers. */
 class FakeKernel {
   readonly fd = 10;
+  /** the socket itself sets no timers; connect and accept would on it */
+  readonly clock = new FakeTimers();
   inbound: Inbound[] = [];
   sent: { data: Buffer; fds: number[] }[] = [];
   /** how many more messages sendmsg accepts before EAGAIN */
@@ -100,6 +103,7 @@ class FakeKernel {
 
   backend(): SeqpacketBackend {
     return {
+      clock: this.clock,
       SCM_MAX_FD: 253,
       socket: () => this.fd,
       socketpair: () => [this.fd, this.fd + 1],

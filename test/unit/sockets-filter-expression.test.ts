@@ -2,7 +2,7 @@
 // with operators and ':port' or service names, src/dst with addresses, CIDRs and ports.
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { parseFilterExpression } from '../../src/sockets/filter-expression.js';
+import { parseFilterExpression } from '../../src/cli/sockets/filter-expression.js';
 import { ALL_STATES, stateSelectorMask } from '../../src/sockets/states.js';
 
 const services: Record<string, number> = { ssh: 22, https: 443 };

@@ -6,10 +6,15 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readTables } from '../../src/sockets/proc-tables-reader.js';
+import { readTables as readTablesWith, type ReadTablesOptions } from '../../src/sockets/proc-tables-reader.js';
+import { compiledWorker } from '../helpers/compiled-worker.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netdiag-reader-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// the worker module, compiled: Node 20 cannot start a worker from src/'s TypeScript
+const workerUrl = compiledWorker('src/sockets/proc-reader-worker.ts', ['src/sockets/proc-reader-protocol.ts']);
+const readTables = (paths: string[], options: ReadTablesOptions = {}) => readTablesWith(paths, { ...options, workerUrl });
 
 function makeLines(n: number, tag: string): string {
   let s = '';
@@ -35,9 +40,19 @@ describe('readTables', () => {
   const b = makeLines(3, 'b');
   writeFileSync(join(dir, 'a'), a);
   writeFileSync(join(dir, 'b'), b);
+  const paths3 = () => [join(dir, 'a'), join(dir, 'missing'), join(dir, 'b')];
 
   it('reads tables in order in this thread, skipping missing ones', async () => {
     expect(await collect([join(dir, 'a'), join(dir, 'missing'), join(dir, 'b')])).toEqual([a, '', b]);
+  });
+
+  it('reads alone when the worker cannot start (a bundle without its module)', async () => {
+    const missing = new URL('./no-such-worker.js', workerUrl);
+    for (const handOverAtOnce of [true, false]) {
+      const got: string[] = paths3().map(() => '');
+      for await (const c of readTablesWith(paths3(), { offload: true, handOverAtOnce, workerUrl: missing })) got[c.table] += c.buf.toString('latin1', c.start, c.end);
+      expect(got).toEqual([a, '', b]);
+    }
   });
 
   it('reads everything through the worker', async () => {

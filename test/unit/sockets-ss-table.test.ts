@@ -3,23 +3,22 @@
 // columns, terminal width, and output written in blocks.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { planScan, newScanReport, scanRows } from '../../src/sockets/scan.js';
-import { BLOCK_ROWS, formatMsTimer, formatTimer, SsTableWriter, type SsTableOptions } from '../../src/sockets/ss-table.js';
+import { BLOCK_ROWS, formatMsTimer, formatTimer, SsTableWriter, type SsTableOptions } from '../../src/cli/sockets/ss-table.js';
+import { scanSockets } from '../../src/sockets/scan.js';
 import type { ListSocketsOptions } from '../../src/sockets/types.js';
 
 const procRoot = join(import.meta.dirname, '../fixtures/proc');
 const files = { procRoot, passwdFile: join(procRoot, 'etc/passwd'), servicesFile: join(procRoot, 'etc/services') };
 
 async function render(options: ListSocketsOptions, table: Partial<SsTableOptions> = {}): Promise<string[]> {
-  const plan = await planScan({ ...files, ...options });
-  const report = newScanReport();
+  const scan = scanSockets({ ...files, ...options });
   const writes: string[] = [];
   const writer = new SsTableWriter(
-    { numeric: true, processes: false, extended: false, timers: false, header: true, showNetid: false, showState: true, screenWidth: null, serviceName: (p, port) => plan.names.of(p)[port] ?? null, ...table },
-    report,
+    { numeric: true, processes: false, extended: false, timers: false, header: true, showNetid: false, showState: true, screenWidth: null, serviceName: (p, port) => scan.serviceName(p, port), ...table },
+    scan,
     (t) => writes.push(t),
   );
-  for await (const rows of scanRows(plan, report)) writer.add(rows);
+  for await (const rows of scan.rows()) writer.add(rows);
   writer.end();
   return writes;
 }
@@ -109,12 +108,11 @@ describe('layout', () => {
 
 describe('streaming', () => {
   it('writes a big listing in blocks, never as one string', async () => {
-    const plan = await planScan({ ...files, protocols: ['tcp'] });
-    const report = newScanReport();
+    const scan = scanSockets({ ...files, protocols: ['tcp'] });
     const writes: string[] = [];
-    const writer = new SsTableWriter({ numeric: true, processes: false, extended: false, timers: false, header: true, showNetid: false, showState: true, screenWidth: null }, report, (t) => writes.push(t));
+    const writer = new SsTableWriter({ numeric: true, processes: false, extended: false, timers: false, header: true, showNetid: false, showState: true, screenWidth: null }, scan, (t) => writes.push(t));
     const batches = [];
-    for await (const rows of scanRows(plan, report)) batches.push(rows);
+    for await (const rows of scan.rows()) batches.push(rows);
     const rounds = Math.ceil((3 * BLOCK_ROWS) / batches.reduce((n, b) => n + b.length, 0));
     for (let i = 0; i < rounds; i++) for (const b of batches) writer.add(b);
     writer.end();

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { interfaceNameOf, readAddress } from '../../src/socket/address-bytes.js';
 import { native } from '../../src/native.js';
 import { isInetAtonNumber, isLinkLocalIPv6, isUnspecified, needsScopeIPv6, parseIPv6, splitZone, withoutZone } from '../../src/packet/address.js';
-import { destinationOf, scopeIdOf, TargetScopeError, thisHostAddress } from '../../src/targets/destination.js';
+import { destinationOf, scopeIdOf, TargetScopeError, thisHostAddress } from '../../src/target/destination.js';
 
 const v6 = (text: string): Buffer => {
   const b = Buffer.alloc(16);

@@ -3,9 +3,9 @@
 // options with one-line usage errors, and reverse DNS that never holds probes up.
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { ReverseDnsCache } from '../../src/dns/reverse-cache.js';
-import { parseInvocation } from '../../src/cli/traceroute-args.js';
-import { hopLine, traceHeader } from '../../src/cli/traceroute-text.js';
+import { ReverseDnsCache } from '../../src/runtime/reverse-dns.js';
+import { parseInvocation } from '../../src/cli/traceroute/args.js';
+import { hopLine, traceHeader } from '../../src/cli/traceroute/text.js';
 import { traceroute } from '../../src/traceroute/index.js';
 import type { TracerouteHop, TracerouteProbe } from '../../src/traceroute/types.js';
 import { FakeClock, FakePath, fakeBackend, linearPath } from '../sim/fake-network.js';

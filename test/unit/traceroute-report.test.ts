@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { tracerouteReport, tracerouteReportStream } from '../../src/traceroute/index.js';
 import { HopStatsAccumulator } from '../../src/traceroute/hop-stats.js';
 import type { TracerouteEvent, TracerouteHop } from '../../src/traceroute/types.js';
-import { intermediateLossNote, reportTable, startStamp } from '../../src/cli/traceroute-report-text.js';
+import { intermediateLossNote, reportTable, startStamp } from '../../src/cli/traceroute/report-text.js';
 import { FakeClock, FakePath, fakeBackend, linearPath } from '../sim/fake-network.js';
 
 describe('hop statistics', () => {

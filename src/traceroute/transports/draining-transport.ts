@@ -2,15 +2,15 @@
 // sockets): the engine's callbacks, one drain at a time, nothing read after close, errors
 // thrown while reading handed to the engine, answers found while sending held back, and the
 // local MTU read from an error queue. Subclasses say which sockets to start, drain and close.
+import { constants } from 'node:os';
 import { writeAddress } from '../../socket/address-bytes.js';
-import type { QueuedError } from '../../socket/icmp-socket.js';
+import { ORIGIN_LOCAL, type QueuedError } from '../../socket/received-message.js';
 import type { SendBatch } from '../../socket/send-batch.js';
 import type { ProbeReply, SendOutcome } from '../transport.js';
 import type { TracerouteFlow } from '../types.js';
-import { DeferredReplies, ERRNO, reportingFailures, sendBatchThroughPendingErrors, sendOutcomes, type TransportConfig } from './common.js';
-
-/** SO_EE_ORIGIN_LOCAL: an error-queue entry the kernel made itself (not an ICMP answer) */
-const ORIGIN_LOCAL = 1;
+import { sendProbeBatch } from './probe-batch.js';
+import { DeferredReplies, reportingFailures } from './reply-delivery.js';
+import type { TransportConfig } from './transport-config.js';
 
 /** What the base needs of a probe socket (ProbeSocket or IcmpSocket) to send and read errors. */
 interface SendingSocket<M> {
@@ -86,8 +86,7 @@ export abstract class DrainingTransport {
    * from sock's error queue; its other entries, read on the way, go to `answer`.
    */
   protected sendProbes<M extends { queued: QueuedError | null }>(sock: SendingSocket<M>, batch: SendBatch, answer: (m: M) => void = () => {}): SendOutcome[] {
-    const processed = sendBatchThroughPendingErrors((b) => sock.send(b), batch);
-    return sendOutcomes(batch, processed, this.config.clock, () => this.localMtu(sock, answer));
+    return sendProbeBatch((b) => sock.send(b), batch, this.config.clock, () => this.localMtu(sock, answer));
   }
 
   private localMtu<M extends { queued: QueuedError | null }>(sock: SendingSocket<M>, answer: (m: M) => void): number {
@@ -95,7 +94,7 @@ export abstract class DrainingTransport {
     // sending from inside a drain (an answer led to a resend) cannot read the queue now
     if (this.draining) return mtu;
     sock.drain(true, (m) => {
-      if (m.queued?.origin === ORIGIN_LOCAL && m.queued.errno === ERRNO.EMSGSIZE) mtu = m.queued.info;
+      if (m.queued?.origin === ORIGIN_LOCAL && m.queued.errno === constants.errno.EMSGSIZE) mtu = m.queued.info;
       else answer(m);
     });
     return mtu;

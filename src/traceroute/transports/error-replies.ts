@@ -2,12 +2,13 @@
 // read: a whole ICMP message on a raw socket (the quote shows NAT rewrites; extensions parse in
 // place) or an error-queue entry (the kernel gives type, code, info and the offender; extensions
 // are searched for in the quoted bytes).
-import type { QueuedError } from '../../socket/icmp-socket.js';
+import type { QueuedError } from '../../socket/received-message.js';
 import { quoteMismatches, type IcmpError, type QuotedDatagram, type QuoteExpectation } from '../../packet/icmp-error-parse.js';
 import { decodeError, extensionInfo, NO_EXTENSIONS, queuedExtensions, type ExtensionInfo } from '../reply-decoding.js';
 import type { ProbeReply } from '../transport.js';
 import type { TracerouteProbeFlag } from '../types.js';
-import { receiveStamp, type TransportConfig } from './common.js';
+import { receiveStamp } from './receive-stamp.js';
+import type { TransportConfig } from './transport-config.js';
 
 /** What a received datagram or ICMP message carries that a reply needs. */
 export interface ReceivedAnswer {

@@ -5,6 +5,8 @@
 // sockets get errors from the error queue (offender, type, code, the quoted echo).
 import { randomInt } from 'node:crypto';
 import type { IcmpMessage, IcmpSocket } from '../../socket/icmp-socket.js';
+import { isPendingSocketError } from '../../socket/pending-errors.js';
+import { ORIGIN_ICMP, ORIGIN_ICMP6 } from '../../socket/received-message.js';
 import { toAddressBytes } from '../../packet/address.js';
 import { readU16 } from '../../packet/bytes.js';
 import { verifyChecksum } from '../../packet/checksum.js';
@@ -15,10 +17,11 @@ import { NO_EXTENSIONS } from '../reply-decoding.js';
 import type { ProbeRequest, ProbeTransport, SendOutcome } from '../transport.js';
 import type { TracerouteProbeFlag } from '../types.js';
 import { WireIds } from '../wire-ids.js';
-import { ipHeaderLength, probeBatch, receiveStamp, type TransportConfig } from './common.js';
+import { ipHeaderLength, probeBatch } from './probe-batch.js';
+import { receiveStamp } from './receive-stamp.js';
+import type { TransportConfig } from './transport-config.js';
 import { DrainingTransport } from './draining-transport.js';
 import { icmpErrorReply, natFlags, queuedErrorReply } from './error-replies.js';
-import { isPendingSocketError } from '../../socket/pending-socket-error.js';
 
 const ICMP_HEADER = 8;
 
@@ -135,7 +138,7 @@ export class IcmpTransport extends DrainingTransport implements ProbeTransport {
   /** Error-queue entries: the answers of a ping socket (a raw socket's copies are dropped). */
   private queued(m: IcmpMessage, whileSending: boolean): void {
     const e = m.queued;
-    if (!e || this.socket === 'raw' || (e.origin !== 2 && e.origin !== 3)) return;
+    if (!e || this.socket === 'raw' || (e.origin !== ORIGIN_ICMP && e.origin !== ORIGIN_ICMP6)) return;
     const { buf, offset, length } = m;
     if (length < ICMP_HEADER || buf[offset] !== echoRequestType(this.family) || readU16(buf, offset + 4) !== this.sock.identifier) return;
     const seq = readU16(buf, offset + 6);

@@ -4,16 +4,16 @@
 // builds the transport once the destination is known. Which socket a method may use is decided
 // here, with errors that name the missing knob.
 import { IcmpSocket } from '../../socket/icmp-socket.js';
+import { acceptNothing, icmpV4ErrorQuotingPorts, icmpV6ErrorQuotingPorts, tcpToPorts } from '../../socket/probe-filters.js';
+import { ProbeSocket } from '../../socket/probe-socket.js';
 import { CAP_NET_RAW } from '../../capabilities.js';
 import { optionRangeError, PrivilegeError } from '../../errors.js';
 import { native } from '../../native.js';
 import { chooseIcmpMode, rawAccess } from '../../privileges.js';
 import type { ProbeTransport } from '../transport.js';
 import type { TracerouteMethod, TracerouteSocketKind, TracerouteSocketRequest } from '../types.js';
-import type { TransportConfig } from './common.js';
 import { IcmpTransport } from './icmp-transport.js';
-import { acceptNothing, icmpV4ErrorQuotingPorts, icmpV6ErrorQuotingPorts, tcpToPorts } from './kernel-filters.js';
-import { ProbeSocket } from './probe-socket.js';
+import type { TransportConfig } from './transport-config.js';
 import { CLASSIC_TCP_PORTS, TcpSynTransport } from './tcp-syn-transport.js';
 import { TcpConnectTransport } from './tcp-connect-transport.js';
 import { UdpDgramTransport } from './udp-dgram-transport.js';
@@ -80,7 +80,7 @@ export function openMethodSockets(family: 4 | 6, setup: SocketSetup): MethodSock
       // until the filters know our ports, the raw sockets take nothing
       parts.probe = new ProbeSocket({ family, type: 'raw', protocol, tos: setup.tos, device: setup.device, pmtu: setup.pmtu, filter: acceptNothing() });
       parts.icmp = new IcmpSocket({ ...icmpOptions, mode: 'raw', filterIdentifier: false, receiveBuffer: 1 << 18 });
-      native().attachFilter(parts.icmp.fd, acceptNothing());
+      parts.icmp.attachFilter(acceptNothing());
     }
   } catch (e) {
     parts.icmp?.close();
@@ -148,14 +148,14 @@ export function createTransport(sockets: MethodSockets, config: TransportConfig)
     if (method === 'udp') {
       const holder = reservePort(family, 'dgram', source);
       const port = boundPort(holder);
-      native().attachFilter(icmp.fd, family === 4 ? icmpV4ErrorQuotingPorts(C.IPPROTO_UDP, port, port) : icmpV6ErrorQuotingPorts(C.IPPROTO_UDP, port, port));
+      icmp.attachFilter(family === 4 ? icmpV4ErrorQuotingPorts(C.IPPROTO_UDP, port, port) : icmpV6ErrorQuotingPorts(C.IPPROTO_UDP, port, port));
       return new UdpRawTransport(probe, icmp, port, config, () => holder.close());
     }
     const holders = config.flow === 'paris' ? [reservePort(family, 'stream', source)] : reserveTcpRange(family, source, CLASSIC_TCP_PORTS);
     const lo = boundPort(holders[0]!);
     const hi = lo + holders.length - 1;
     probe.attachFilter(tcpToPorts(family, lo, hi));
-    native().attachFilter(icmp.fd, family === 4 ? icmpV4ErrorQuotingPorts(C.IPPROTO_TCP, lo, hi) : icmpV6ErrorQuotingPorts(C.IPPROTO_TCP, lo, hi));
+    icmp.attachFilter(family === 4 ? icmpV4ErrorQuotingPorts(C.IPPROTO_TCP, lo, hi) : icmpV6ErrorQuotingPorts(C.IPPROTO_TCP, lo, hi));
     return new TcpSynTransport(probe, icmp, lo, config, () => holders.forEach((h) => h.close()));
   } catch (e) {
     sockets.close();

@@ -2,9 +2,9 @@
 // ICMP errors whole from a raw ICMP socket (errors) filtered to quotes of their source ports.
 // The caller holds those ports with bound sockets and releases them in onClose.
 import type { IcmpSocket } from '../../socket/icmp-socket.js';
-import type { TransportConfig } from './common.js';
+import type { ProbeSocket } from '../../socket/probe-socket.js';
 import { DrainingTransport } from './draining-transport.js';
-import type { ProbeSocket } from './probe-socket.js';
+import type { TransportConfig } from './transport-config.js';
 
 export abstract class RawPairTransport extends DrainingTransport {
   constructor(

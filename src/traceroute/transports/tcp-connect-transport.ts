@@ -4,13 +4,18 @@
 // in that socket's error queue with the router as offender; a SYN-ACK (connected) or a RST
 // (ECONNREFUSED without an ICMP cause) means the destination was reached. The RTT of a SYN-ACK
 // is the kernel's own first RTT sample (TCP_INFO); a RST is timed when JS sees it.
+import { constants } from 'node:os';
 import { native, POLL_WRITABLE } from '../../native.js';
 import { readU16 } from '../../packet/bytes.js';
 import { NO_EXTENSIONS } from '../reply-decoding.js';
 import type { ProbeReply, ProbeRequest, ProbeTransport, SendOutcome } from '../transport.js';
-import { ERRNO, ipHeaderLength, reportingFailures, type TransportConfig } from './common.js';
+import { ProbeSocket } from '../../socket/probe-socket.js';
 import { queuedErrorReply } from './error-replies.js';
-import { ProbeSocket } from './probe-socket.js';
+import { ipHeaderLength } from './probe-batch.js';
+import { reportingFailures } from './reply-delivery.js';
+import type { TransportConfig } from './transport-config.js';
+
+const ERRNO = constants.errno;
 
 // Linux values the addon's constant table does not carry
 const TCP_INFO = 11;

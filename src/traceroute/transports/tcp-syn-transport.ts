@@ -5,14 +5,15 @@
 // socket filtered to quotes of our source ports. Paris keeps one source port; classic counts up.
 import { randomInt } from 'node:crypto';
 import type { IcmpMessage } from '../../socket/icmp-socket.js';
+import type { ReceivedDatagram } from '../../socket/probe-socket.js';
 import { parseIcmpError } from '../../packet/icmp-error-parse.js';
 import { parseTcpHeader, TCP_FLAG, TCP_HEADER_LENGTH, writeTcp } from '../../packet/tcp.js';
 import { NO_EXTENSIONS } from '../reply-decoding.js';
 import type { ProbeRequest, ProbeTransport, SendOutcome } from '../transport.js';
 import { WireIds } from '../wire-ids.js';
-import { ipHeaderLength, probeBatch, receiveStamp } from './common.js';
+import { ipHeaderLength, probeBatch } from './probe-batch.js';
+import { receiveStamp } from './receive-stamp.js';
 import { icmpErrorReply, natFlags } from './error-replies.js';
-import type { ReceivedDatagram } from './probe-socket.js';
 import { RawPairTransport } from './raw-pair-transport.js';
 
 /** classic: source ports sourcePort … sourcePort + CLASSIC_TCP_PORTS - 1 */

@@ -5,13 +5,15 @@
 // sequence its payload carries — so routers that quote only 8 bytes stay anonymous (`*`).
 // Classic: the destination port counts up per probe and identifies it, like traceroute.
 import { randomInt } from 'node:crypto';
+import type { ProbeSocket, ReceivedDatagram } from '../../socket/probe-socket.js';
+import { ORIGIN_ICMP, ORIGIN_ICMP6 } from '../../socket/received-message.js';
 import { PAYLOAD_MIN, readProbePayload, writeProbePayload } from '../probe-payload.js';
 import type { ProbeRequest, ProbeTransport, SendOutcome } from '../transport.js';
 import { WireIds } from '../wire-ids.js';
-import { ipHeaderLength, probeBatch, type TransportConfig } from './common.js';
+import { ipHeaderLength, probeBatch } from './probe-batch.js';
+import type { TransportConfig } from './transport-config.js';
 import { DrainingTransport } from './draining-transport.js';
 import { queuedErrorReply } from './error-replies.js';
-import type { ProbeSocket, ReceivedDatagram } from './probe-socket.js';
 
 const UDP_HEADER = 8;
 /** classic: destination ports port … port + CLASSIC_PORTS - 1 */
@@ -65,7 +67,7 @@ export class UdpDgramTransport extends DrainingTransport implements ProbeTranspo
 
   private queued(m: ReceivedDatagram, whileSending: boolean): void {
     const e = m.queued;
-    if (!e || (e.origin !== 2 && e.origin !== 3) || m.from !== this.config.target) return;
+    if (!e || (e.origin !== ORIGIN_ICMP && e.origin !== ORIGIN_ICMP6) || m.from !== this.config.target) return;
     // the payload (if quoted) names the probe; classic probes are also told by their port
     const fromPayload = m.length >= PAYLOAD_MIN ? readProbePayload(m.buf, m.offset, m.length, this.cookie) : null;
     let wire: number | null;

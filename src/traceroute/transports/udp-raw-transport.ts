@@ -11,7 +11,7 @@ import { writeUdp, writeUdpWithChecksum } from '../../packet/udp.js';
 import { COMPENSATION_OFFSET, PAYLOAD_MIN, readProbePayload, writeProbePayload } from '../probe-payload.js';
 import type { ProbeRequest, ProbeTransport, SendOutcome } from '../transport.js';
 import { WireIds } from '../wire-ids.js';
-import { ipHeaderLength, probeBatch } from './common.js';
+import { ipHeaderLength, probeBatch } from './probe-batch.js';
 import { icmpErrorReply, natFlags } from './error-replies.js';
 import { RawPairTransport } from './raw-pair-transport.js';
 import { CLASSIC_PORTS } from './udp-dgram-transport.js';

@@ -1,0 +1,235 @@
+// What the ping engine relies on from a PingBackend (src/ping/backend.ts), as one suite run
+// against the real backend on loopback (test/integration/contract-ping.test.ts) and against
+// the simulated network (test/unit/contract-ping.test.ts), so the fake cannot drift from the
+// kernel. Only 127.0.0.1 and ::1 are ever addressed.
+import { isIP } from 'node:net';
+import { describe, expect, it } from 'vitest';
+
+import type { PingBackend, PingSocket } from '../../src/ping/backend.js';
+import type { IcmpSocketKind } from '../../src/ping/types.js';
+import { echoReplyType, parseEcho, writeEcho } from '../../src/packet/icmp.js';
+import { writeAddress } from '../../src/socket/address-bytes.js';
+import { SendBatch } from '../../src/socket/send-batch.js';
+
+export interface PingContractEnv {
+  /** the socket kinds to check (each must be openable where the suite runs) */
+  modes: readonly IcmpSocketKind[];
+  /** the families to check on loopback */
+  families: readonly (4 | 6)[];
+  /** lets p settle: a real clock runs by itself, a fake one is moved on until it does */
+  run<T>(p: Promise<T>): Promise<T>;
+}
+
+const LOOPBACK = { 4: '127.0.0.1', 6: '::1' } as const;
+const SLOT = 128;
+const PAYLOAD = 24;
+
+/** A received echo reply, copied out of the socket's buffer. */
+interface Reply {
+  type: number;
+  id: number;
+  seq: number;
+  payload: Buffer;
+  from: string;
+  ttl: number | null;
+  rx: bigint;
+}
+
+const ns = (sec: number, nsec: number): bigint => BigInt(sec) * 1_000_000_000n + BigInt(nsec);
+
+/** One echo request for `socket` to loopback in a fresh batch: the identifier is the socket's, the payload 0..PAYLOAD-1. */
+function echoBatch(socket: PingSocket, seq: number): SendBatch {
+  const batch = new SendBatch(1, SLOT);
+  const payload = Buffer.from(Array.from({ length: PAYLOAD }, (_, i) => i));
+  const length = writeEcho(batch.data, batch.nextOffset(), { family: socket.family, id: socket.identifier, seq, payload });
+  const dest = Buffer.alloc(16);
+  writeAddress(LOOPBACK[socket.family], dest, 0);
+  batch.push(length, socket.family, dest);
+  return batch;
+}
+
+/**
+ * Starts the socket and resolves with the first message read once one arrives, reading the
+ * way the engine does (read(), the reused message, copied during the callback).
+ */
+function firstReply(socket: PingSocket, family: 4 | 6): Promise<{ replies: Reply[]; unexpected: string[] }> {
+  return new Promise((resolve) => {
+    const replies: Reply[] = [];
+    const unexpected: string[] = [];
+    socket.start((readable, errorQueue) => {
+      if (errorQueue) socket.read(true, (m) => unexpected.push(`error queue entry from ${m.from}: ${JSON.stringify(m.queued)}`));
+      if (readable) {
+        socket.read(false, (m) => {
+          const echo = parseEcho(m.buf, m.offset, m.length, family);
+          if (echo === null) {
+            unexpected.push(`a non-echo message of type ${m.buf[m.offset]} from ${m.from}`);
+            return;
+          }
+          replies.push({
+            type: echo.type, id: echo.id, seq: echo.seq, from: m.from, ttl: m.ttl,
+            payload: Buffer.from(m.buf.subarray(echo.payloadOffset, echo.payloadOffset + echo.payloadLength)),
+            rx: ns(m.rxSec, m.rxNsec),
+          });
+        });
+      }
+      if (replies.length + unexpected.length > 0) resolve({ replies, unexpected });
+    });
+  });
+}
+
+export function describePingBackendContract(name: string, makeBackend: () => PingBackend, env: PingContractEnv): void {
+  describe(`PingBackend contract: ${name}`, () => {
+    describe('resolveTarget', () => {
+      it('answers an address literal with itself and its own family', async () => {
+        const b = makeBackend();
+        await expect(b.resolveTarget('127.0.0.1', undefined)).resolves.toEqual({ address: '127.0.0.1', family: 4 });
+        await expect(b.resolveTarget('::1', undefined)).resolves.toEqual({ address: '::1', family: 6 });
+      });
+
+      it('resolves localhost in the family asked for, or refuses with a ResolveError', async () => {
+        const b = makeBackend();
+        await expect(b.resolveTarget('localhost', 4)).resolves.toEqual({ address: '127.0.0.1', family: 4 });
+        const any = await b.resolveTarget('localhost', undefined);
+        expect(isIP(any.address)).toBe(any.family);
+        expect(['127.0.0.1', '::1']).toContain(any.address);
+        // hosts files differ on ::1 localhost; never an IPv4 answer to an IPv6 question
+        const v6 = await b.resolveTarget('localhost', 6).catch((e: unknown) => e);
+        if (v6 instanceof Error) expect(v6).toMatchObject({ name: 'ResolveError', code: 'ERR_NETDIAG_RESOLVE', host: 'localhost' });
+        else expect(v6).toEqual({ address: '::1', family: 6 });
+      });
+
+      it('refuses a name that does not exist with a ResolveError naming it', async () => {
+        const b = makeBackend();
+        await expect(b.resolveTarget('no-such-host.invalid', undefined)).rejects.toMatchObject({
+          name: 'ResolveError', code: 'ERR_NETDIAG_RESOLVE', host: 'no-such-host.invalid',
+        });
+      });
+    });
+
+    describe('chooseMode', () => {
+      it('gives each kind asked for and a concrete kind for auto', () => {
+        const b = makeBackend();
+        for (const mode of env.modes) expect(b.chooseMode(mode)).toBe(mode);
+        expect(['raw', 'dgram']).toContain(b.chooseMode('auto'));
+      });
+    });
+
+    for (const mode of env.modes) {
+      for (const family of env.families) {
+        describe(`a ${mode} IPv${family} socket`, () => {
+          it('has the family and kind asked for and a 16-bit identifier', () => {
+            const b = makeBackend();
+            const s = b.openSocket({ family, mode });
+            try {
+              expect(s.family).toBe(family);
+              expect(s.mode).toBe(mode);
+              expect(Number.isInteger(s.identifier)).toBe(true);
+              expect(s.identifier).toBeGreaterThanOrEqual(0);
+              expect(s.identifier).toBeLessThanOrEqual(0xffff);
+            } finally {
+              s.close();
+            }
+          });
+
+          it(`gets the echo to ${LOOPBACK[family]} answered with its identifier and sequence, stamped after the send`, async () => {
+            const b = makeBackend();
+            const s = b.openSocket({ family, mode });
+            try {
+              // the kernel stamps arrivals once this resolves (before, a reply may be stamped late or not at all)
+              await env.run(b.timestampsReady?.() ?? Promise.resolve());
+              const before = ns(...b.clock.realtime());
+              const batch = echoBatch(s, 0x1234);
+              const arrived = firstReply(s, family);
+              expect(s.sendAndReceive(batch)).toBe(1);
+              expect(batch.errno(0)).toBe(0);
+              const sent = ns(batch.sentSec(0), batch.sentNsec(0));
+              const { replies, unexpected } = await env.run(arrived);
+              const after = ns(...b.clock.realtime());
+              expect(unexpected).toEqual([]);
+              expect(replies).toHaveLength(1);
+              const r = replies[0]!;
+              expect(r).toMatchObject({ type: echoReplyType(family), id: s.identifier, seq: 0x1234, from: LOOPBACK[family] });
+              expect([...r.payload]).toEqual(Array.from({ length: PAYLOAD }, (_, i) => i));
+              // kernel order: stamped before sendmsg, the reply stamped on arrival, all on CLOCK_REALTIME
+              expect(before <= sent).toBe(true);
+              expect(sent <= r.rx).toBe(true);
+              expect(r.rx <= after).toBe(true);
+              // nothing else is queued: one echo, one reply, no error-queue entry
+              expect(s.drain(false, () => {})).toBe(0);
+              expect(s.drain(true, () => {})).toBe(0);
+            } finally {
+              s.close();
+            }
+          });
+
+          it('refuses to send once closed, with the error the engine sees', () => {
+            const b = makeBackend();
+            const s = b.openSocket({ family, mode });
+            s.close();
+            const batch = echoBatch(s, 1);
+            expect(() => s.send(batch)).toThrowError(new Error('the socket is closed'));
+            expect(() => s.sendAndReceive(batch)).toThrowError(new Error('the socket is closed'));
+            // closing twice is harmless (run teardown and a prepared backend may both close)
+            expect(() => s.close()).not.toThrow();
+          });
+        });
+      }
+    }
+
+    describe('clock', () => {
+      it('fires timers in the order they are due, not set, and never a cleared one', async () => {
+        const { clock } = makeBackend();
+        const fired: string[] = [];
+        const start = clock.now();
+        const firedAt = new Map<string, number>();
+        const done = new Promise<void>((resolve) => {
+          const mark = (what: string) => () => {
+            fired.push(what);
+            firedAt.set(what, clock.now());
+            if (what === 'last') resolve();
+          };
+          clock.setTimer(mark('last'), 30);
+          clock.setTimer(mark('first'), 5);
+          clock.clearTimer(clock.setTimer(mark('cleared'), 10));
+          clock.setTimer(mark('second'), 15);
+          clock.setTimer(mark('negative'), -5);
+        });
+        await env.run(done);
+        expect(fired).toEqual(['negative', 'first', 'second', 'last']);
+        // now() moved on at least the delay (a real timer's loop time has 1 ms granularity)
+        expect(firedAt.get('last')! - start).toBeGreaterThanOrEqual(29);
+        expect(firedAt.get('second')! - start).toBeGreaterThanOrEqual(14);
+      });
+
+      it('runs deferred callbacks unless cancelled, and reads CLOCK_REALTIME as [sec, nsec]', async () => {
+        const { clock } = makeBackend();
+        const ran: string[] = [];
+        const done = new Promise<void>((resolve) => {
+          clock.cancelDeferred(clock.defer(() => ran.push('cancelled')));
+          clock.defer(() => {
+            ran.push('deferred');
+            resolve();
+          });
+        });
+        await env.run(done);
+        expect(ran).toEqual(['deferred']);
+        const [sec, nsec] = clock.realtime();
+        expect(Number.isInteger(sec) && Number.isInteger(nsec)).toBe(true);
+        expect(nsec).toBeGreaterThanOrEqual(0);
+        expect(nsec).toBeLessThan(1e9);
+        // a plausible wall clock (after 2020), as kernel stamps are
+        expect(sec).toBeGreaterThan(1_577_836_800);
+      });
+    });
+
+    it('timestampsReady resolves once sockets are open', async () => {
+      const b = makeBackend();
+      const s = b.openSocket({ family: env.families[0]!, mode: env.modes[0]! });
+      try {
+        await expect(env.run(b.timestampsReady?.() ?? Promise.resolve('absent'))).resolves.toBeUndefined();
+      } finally {
+        s.close();
+      }
+    });
+  });
+}
