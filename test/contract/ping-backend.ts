@@ -2,14 +2,15 @@
 // against the real backend on loopback (test/integration/contract-ping.test.ts) and against
 // the simulated network (test/unit/contract-ping.test.ts), so the fake cannot drift from the
 // kernel. Only 127.0.0.1 and ::1 are ever addressed.
-import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
 
 import type { PingBackend, PingSocket } from '../../src/ping/backend.js';
 import type { IcmpSocketKind } from '../../src/ping/types.js';
+import { internetChecksum } from '../../src/packet/checksum.js';
 import { echoReplyType, parseEcho, writeEcho } from '../../src/packet/icmp.js';
 import { writeAddress } from '../../src/socket/address-bytes.js';
 import { SendBatch } from '../../src/socket/send-batch.js';
+import { describeResolveTargetContract } from './resolve-target.js';
 
 export interface PingContractEnv {
   /** the socket kinds to check (each must be openable where the suite runs) */
@@ -49,62 +50,50 @@ function echoBatch(socket: PingSocket, seq: number): SendBatch {
 }
 
 /**
- * Starts the socket and resolves with the first message read once one arrives, reading the
- * way the engine does (read(), the reused message, copied during the callback).
+ * Reads the way the engine does (read(), the reused message, copied during the callback): on
+ * every poll event, and when asked (sendAndReceive may already have read the reply, which then
+ * comes with no event: the engine reads after each send). `arrived` resolves on the first message.
  */
-function firstReply(socket: PingSocket, family: 4 | 6): Promise<{ replies: Reply[]; unexpected: string[] }> {
-  return new Promise((resolve) => {
-    const replies: Reply[] = [];
-    const unexpected: string[] = [];
+class ReplyReader {
+  readonly replies: Reply[] = [];
+  readonly unexpected: string[] = [];
+  readonly arrived: Promise<void>;
+  private resolve!: () => void;
+
+  constructor(private readonly socket: PingSocket) {
+    this.arrived = new Promise((r) => (this.resolve = r));
     socket.start((readable, errorQueue) => {
-      if (errorQueue) socket.read(true, (m) => unexpected.push(`error queue entry from ${m.from}: ${JSON.stringify(m.queued)}`));
-      if (readable) {
-        socket.read(false, (m) => {
-          const echo = parseEcho(m.buf, m.offset, m.length, family);
-          if (echo === null) {
-            unexpected.push(`a non-echo message of type ${m.buf[m.offset]} from ${m.from}`);
-            return;
-          }
-          replies.push({
-            type: echo.type, id: echo.id, seq: echo.seq, from: m.from, ttl: m.ttl,
-            payload: Buffer.from(m.buf.subarray(echo.payloadOffset, echo.payloadOffset + echo.payloadLength)),
-            rx: ns(m.rxSec, m.rxNsec),
-          });
-        });
-      }
-      if (replies.length + unexpected.length > 0) resolve({ replies, unexpected });
+      if (errorQueue) this.readErrorQueue();
+      if (readable) this.readNow();
     });
-  });
+  }
+
+  readNow(): void {
+    const family = this.socket.family;
+    this.socket.read(false, (m) => {
+      const echo = parseEcho(m.buf, m.offset, m.length, family);
+      if (echo === null) {
+        this.unexpected.push(`a non-echo message of type ${m.buf[m.offset]} from ${m.from}`);
+        return;
+      }
+      this.replies.push({
+        type: echo.type, id: echo.id, seq: echo.seq, from: m.from, ttl: m.ttl,
+        payload: Buffer.from(m.buf.subarray(echo.payloadOffset, echo.payloadOffset + echo.payloadLength)),
+        rx: ns(m.rxSec, m.rxNsec),
+      });
+    });
+    if (this.replies.length + this.unexpected.length > 0) this.resolve();
+  }
+
+  private readErrorQueue(): void {
+    this.socket.read(true, (m) => this.unexpected.push(`error queue entry from ${m.from}: ${JSON.stringify(m.queued)}`));
+    if (this.unexpected.length > 0) this.resolve();
+  }
 }
 
 export function describePingBackendContract(name: string, makeBackend: () => PingBackend, env: PingContractEnv): void {
   describe(`PingBackend contract: ${name}`, () => {
-    describe('resolveTarget', () => {
-      it('answers an address literal with itself and its own family', async () => {
-        const b = makeBackend();
-        await expect(b.resolveTarget('127.0.0.1', undefined)).resolves.toEqual({ address: '127.0.0.1', family: 4 });
-        await expect(b.resolveTarget('::1', undefined)).resolves.toEqual({ address: '::1', family: 6 });
-      });
-
-      it('resolves localhost in the family asked for, or refuses with a ResolveError', async () => {
-        const b = makeBackend();
-        await expect(b.resolveTarget('localhost', 4)).resolves.toEqual({ address: '127.0.0.1', family: 4 });
-        const any = await b.resolveTarget('localhost', undefined);
-        expect(isIP(any.address)).toBe(any.family);
-        expect(['127.0.0.1', '::1']).toContain(any.address);
-        // hosts files differ on ::1 localhost; never an IPv4 answer to an IPv6 question
-        const v6 = await b.resolveTarget('localhost', 6).catch((e: unknown) => e);
-        if (v6 instanceof Error) expect(v6).toMatchObject({ name: 'ResolveError', code: 'ERR_NETDIAG_RESOLVE', host: 'localhost' });
-        else expect(v6).toEqual({ address: '::1', family: 6 });
-      });
-
-      it('refuses a name that does not exist with a ResolveError naming it', async () => {
-        const b = makeBackend();
-        await expect(b.resolveTarget('no-such-host.invalid', undefined)).rejects.toMatchObject({
-          name: 'ResolveError', code: 'ERR_NETDIAG_RESOLVE', host: 'no-such-host.invalid',
-        });
-      });
-    });
+    describeResolveTargetContract(makeBackend);
 
     describe('chooseMode', () => {
       it('gives each kind asked for and a concrete kind for auto', () => {
@@ -139,16 +128,20 @@ export function describePingBackendContract(name: string, makeBackend: () => Pin
               await env.run(b.timestampsReady?.() ?? Promise.resolve());
               const before = ns(...b.clock.realtime());
               const batch = echoBatch(s, 0x1234);
-              const arrived = firstReply(s, family);
+              const reader = new ReplyReader(s);
               expect(s.sendAndReceive(batch)).toBe(1);
               expect(batch.errno(0)).toBe(0);
               const sent = ns(batch.sentSec(0), batch.sentNsec(0));
-              const { replies, unexpected } = await env.run(arrived);
+              reader.readNow();
+              await env.run(reader.arrived);
+              const { replies, unexpected } = reader;
               const after = ns(...b.clock.realtime());
               expect(unexpected).toEqual([]);
               expect(replies).toHaveLength(1);
               const r = replies[0]!;
               expect(r).toMatchObject({ type: echoReplyType(family), id: s.identifier, seq: 0x1234, from: LOOPBACK[family] });
+              // the engine prints the reply's TTL / hop limit: the kernel gives it on both kinds
+              expect(Number.isInteger(r.ttl) && r.ttl! >= 1 && r.ttl! <= 255).toBe(true);
               expect([...r.payload]).toEqual(Array.from({ length: PAYLOAD }, (_, i) => i));
               // kernel order: stamped before sendmsg, the reply stamped on arrival, all on CLOCK_REALTIME
               expect(before <= sent).toBe(true);
@@ -161,6 +154,30 @@ export function describePingBackendContract(name: string, makeBackend: () => Pin
               s.close();
             }
           });
+
+          if (mode === 'dgram') {
+            it('has the identifier the kernel chose written into every echo, whatever the echo carried', async () => {
+              const b = makeBackend();
+              const s = b.openSocket({ family, mode });
+              try {
+                const batch = echoBatch(s, 77);
+                // another identifier in the echo as built: a ping socket's "port" replaces it on the wire
+                batch.data.writeUInt16BE(s.identifier ^ 0x5a5a, batch.desc[0]! + 4);
+                if (family === 4) {
+                  batch.data.writeUInt16BE(0, batch.desc[0]! + 2);
+                  batch.data.writeUInt16BE(internetChecksum(batch.data, batch.desc[0]!, batch.desc[1]!), batch.desc[0]! + 2);
+                }
+                const reader = new ReplyReader(s);
+                expect(s.send(batch)).toBe(1);
+                reader.readNow();
+                await env.run(reader.arrived);
+                expect(reader.unexpected).toEqual([]);
+                expect(reader.replies.map((r) => [r.id, r.seq])).toEqual([[s.identifier, 77]]);
+              } finally {
+                s.close();
+              }
+            });
+          }
 
           it('refuses to send once closed, with the error the engine sees', () => {
             const b = makeBackend();
@@ -226,7 +243,9 @@ export function describePingBackendContract(name: string, makeBackend: () => Pin
       const b = makeBackend();
       const s = b.openSocket({ family: env.families[0]!, mode: env.modes[0]! });
       try {
-        await expect(env.run(b.timestampsReady?.() ?? Promise.resolve('absent'))).resolves.toBeUndefined();
+        // optional in the interface, but both backends here stamp arrivals and must say when
+        expect(b.timestampsReady).toBeTypeOf('function');
+        await expect(env.run(b.timestampsReady!())).resolves.toBeUndefined();
       } finally {
         s.close();
       }

@@ -4,6 +4,8 @@
 // router, a send the kernel refuses). Messages are built as the kernel would deliver them to a
 // raw socket (ICMP errors as packets quoting the probe) or a ping socket (errors in the queue).
 
+import { isIP } from 'node:net';
+
 import { ResolveError } from '../../src/errors.js';
 import { readAddress } from '../../src/socket/address-bytes.js';
 import type { IcmpMessage, QueuedError } from '../../src/socket/icmp-socket.js';
@@ -14,90 +16,61 @@ import { writeIcmpError } from '../../src/packet/icmp-error-build.js';
 import { writeIPv4Header } from '../../src/packet/ipv4.js';
 import { writeIPv6Header } from '../../src/packet/ipv6.js';
 import type { PingBackend, PingClock, PingSocket, PingSocketOptions, TimerHandle } from '../../src/ping/backend.js';
+import { FakeTimers } from './fake-clock.js';
 import type { IcmpSocketKind } from '../../src/ping/types.js';
 
 /** Wall-clock seconds at fake time 0 (what the fake CLOCK_REALTIME reads). */
 const EPOCH_SEC = 1_700_000_000;
 
-interface FakeTimer {
-  at: number;
-  order: number;
+/** A deferred callback (setImmediate): runs before any timer once time moves. */
+interface Deferred {
   callback: () => void;
   cancelled: boolean;
-  /** would keep a real process alive */
-  referenced: boolean;
 }
 
-/** A clock whose time moves only in advance(). */
-export class FakeClock implements PingClock {
-  private time = 0;
-  private order = 0;
-  private timers: FakeTimer[] = [];
-  private deferred: FakeTimer[] = [];
-
-  now(): number {
-    return this.time;
-  }
+/** The shared fake clock (timers in due order, time only in advance()) plus what ping reads of kernel time and the loop. */
+export class FakeClock extends FakeTimers implements PingClock {
+  private deferred: Deferred[] = [];
 
   realtime(): [number, number] {
-    return toRealtime(this.time);
-  }
-
-  setTimer(callback: () => void, delayMs: number): TimerHandle {
-    const t: FakeTimer = { at: this.time + Math.max(0, delayMs), order: this.order++, callback, cancelled: false, referenced: true };
-    this.timers.push(t);
-    return t;
-  }
-
-  clearTimer(handle: TimerHandle): void {
-    (handle as FakeTimer).cancelled = true;
-  }
-
-  refTimer(handle: TimerHandle, referenced: boolean): void {
-    (handle as FakeTimer).referenced = referenced;
+    return toRealtime(this.t);
   }
 
   defer(callback: () => void): TimerHandle {
-    const t: FakeTimer = { at: this.time, order: this.order++, callback, cancelled: false, referenced: true };
-    this.deferred.push(t);
-    return t;
+    const d: Deferred = { callback, cancelled: false };
+    this.deferred.push(d);
+    return d;
   }
 
   cancelDeferred(handle: TimerHandle): void {
-    (handle as FakeTimer).cancelled = true;
+    (handle as Deferred).cancelled = true;
   }
 
-  /** Timers not yet run or cancelled. */
-  get pendingTimers(): number {
-    return this.timers.filter((t) => !t.cancelled).length + this.deferred.filter((t) => !t.cancelled).length;
+  /** Timers and deferred callbacks not yet run or cancelled. */
+  override get pendingTimers(): number {
+    return super.pendingTimers + this.deferred.filter((d) => !d.cancelled).length;
   }
 
-  /** Moves time forward by ms, running deferred callbacks and timers in order as it goes. */
-  advance(ms: number): void {
-    const end = this.time + ms;
+  /** Moves time forward by ms, running deferred callbacks, then timers in order, as it goes. */
+  override advance(ms: number): void {
+    const end = this.t + ms;
     for (;;) {
-      const d = this.deferred.find((t) => !t.cancelled);
+      const d = this.deferred.find((x) => !x.cancelled);
       if (d !== undefined) {
-        this.deferred = this.deferred.filter((t) => t !== d && !t.cancelled);
+        this.deferred = this.deferred.filter((x) => x !== d && !x.cancelled);
         d.callback();
         continue;
       }
-      let next: FakeTimer | undefined;
-      for (const t of this.timers) {
-        if (t.cancelled || t.at > end) continue;
-        if (next === undefined || t.at < next.at || (t.at === next.at && t.order < next.order)) next = t;
-      }
-      if (next === undefined) break;
-      this.timers = this.timers.filter((t) => t !== next && !t.cancelled);
-      if (next.at > this.time) this.time = next.at;
-      next.callback();
+      const due = this.nextDue;
+      if (due === null || due > end) break;
+      this.fireNext();
     }
-    this.time = end;
+    this.t = end;
   }
 
   /** Sets time without running anything (a busy event loop: the time passes, no callback runs). */
   jump(ms: number): void {
-    this.time += ms;
+    this.t += ms;
   }
 }
 
@@ -189,6 +162,8 @@ export class FakeSocket implements PingSocket {
   }
 
   send(batch: SendBatch): number {
+    // as the real socket: after close() the fd number may already be another socket's
+    if (this.closed) throw new Error('the socket is closed');
     const clock = this.net.clock;
     const n = Math.min(batch.count, this.acceptPerSend);
     for (let i = 0; i < n; i++) {
@@ -360,15 +335,24 @@ export class FakeNetwork implements PingBackend {
     return request === 'auto' ? this.mode : request;
   }
 
-  /** names the fake resolver knows (resolveTarget); any other name does not resolve */
-  readonly names = new Map<string, { address: string; family: 4 | 6 }>();
+  /**
+   * names the fake resolver knows (resolveTarget), localhost as a stock /etc/hosts has it;
+   * any other name does not resolve
+   */
+  readonly names = new Map<string, { address: string; family: 4 | 6 }>([['localhost', { address: '127.0.0.1', family: 4 }]]);
 
   async resolveTarget(target: string, family: 4 | 6 | undefined): Promise<{ address: string; family: 4 | 6 }> {
+    // as getaddrinfo: a literal is its own answer, whatever family was asked for
+    const literal = isIP(target.replace(/%.*$/, ''));
+    if (literal !== 0) return { address: target, family: literal as 4 | 6 };
     const found = this.names.get(target);
     if (found === undefined) throw ResolveError.fromLookup(target, { code: 'ENOTFOUND' });
     if (family !== undefined && found.family !== family) throw ResolveError.fromLookup(target, { code: 'ENODATA' });
     return found;
   }
+
+  /** the fake stamps every arrival from the first socket on */
+  async timestampsReady(): Promise<void> {}
 
   openSocket(options: PingSocketOptions): FakeSocket {
     const s = new FakeSocket(this, options.family, options.mode, options);

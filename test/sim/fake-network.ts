@@ -2,6 +2,9 @@
 // (time moves only when the test says so) and a fake transport that answers each probe as the
 // hop at its TTL would — after that hop's RTT, or never for a silent hop — and records every
 // probe sent, so tests can check the window, the order and the waits exactly.
+import { isIP } from 'node:net';
+
+import { ResolveError } from '../../src/errors.js';
 import type { TracerouteBackend } from '../../src/traceroute/backend.js';
 import type { TraceClock } from '../../src/traceroute/clock.js';
 import { FakeTimers } from '../helpers/fake-clock.js';
@@ -72,13 +75,26 @@ export interface SentProbe extends ProbeRequest {
   inFlight: number;
 }
 
+/** What the transport says it is (an ICMP path over raw IPv4 sockets unless told). */
+export interface FakePathShape {
+  method?: TracerouteMethod;
+  family?: 4 | 6;
+}
+
+/** ICMP types of the answers, per family (ICMPv6 numbers them differently). */
+const ICMP_TYPES = {
+  4: { echoReply: 0, unreachable: 3, timeExceeded: 11, fragNeeded: { type: 3, code: 4 }, hostUnreachable: 1 },
+  6: { echoReply: 129, unreachable: 1, timeExceeded: 3, fragNeeded: { type: 2, code: 0 }, hostUnreachable: 3 },
+} as const;
+
 /** Answers like a path of hops; the last hop is the destination. */
 export class FakePath implements ProbeTransport {
-  readonly method: TracerouteMethod = 'icmp';
+  readonly method: TracerouteMethod;
   readonly socket = 'raw' as const;
   readonly flow = 'paris' as const;
-  readonly family = 4 as const;
-  readonly minLength = 28;
+  readonly family: 4 | 6;
+  /** the IP header and an ICMP echo header, as the ICMP transport's */
+  readonly minLength: number;
   readonly sizable = true;
   readonly sent: SentProbe[] = [];
   readonly released = new Set<number>();
@@ -91,7 +107,11 @@ export class FakePath implements ProbeTransport {
   private inFlight = new Set<number>();
   closed = false;
 
-  constructor(private readonly clock: FakeClock, private readonly hops: FakeHop[]) {}
+  constructor(private readonly clock: FakeClock, private readonly hops: FakeHop[], shape: FakePathShape = {}) {
+    this.method = shape.method ?? 'icmp';
+    this.family = shape.family ?? 4;
+    this.minLength = (this.family === 4 ? 20 : 40) + 8;
+  }
 
   start(onReply: (r: ProbeReply) => void): void {
     this.onReply = onReply;
@@ -118,11 +138,13 @@ export class FakePath implements ProbeTransport {
       if (!hop.silent && (!hop.answers || hop.answers(n))) {
         const tooBig = hop.mtu !== undefined && p.length > hop.mtu;
         const sentAt = this.clock.now();
+        const types = ICMP_TYPES[this.family];
         this.clock.setTimer(() => {
           if (this.released.has(p.id) || this.closed) return;
           this.onReply({
             id: p.id, stamp: sentAt + hop.rtt, from: hop.address,
-            icmp: tooBig ? { type: 3, code: 4 } : reached ? { type: 0, code: 0 } : hop.annotation ? { type: 3, code: 1 } : { type: 11, code: 0 },
+            icmp: tooBig ? { ...types.fragNeeded } : reached ? { type: types.echoReply, code: 0 }
+              : hop.annotation ? { type: types.unreachable, code: types.hostUnreachable } : { type: types.timeExceeded, code: 0 },
             annotation: tooBig ? `!F-${hop.mtu}` : reached ? null : hop.annotation ?? null,
             final: tooBig || reached || hop.annotation !== undefined, reached: reached && !tooBig,
             mtu: tooBig ? hop.mtu! : null, mpls: [], extensions: null, replyTtl: hop.replyTtl ?? 64 - hopIndex, flags: [],
@@ -143,13 +165,24 @@ export class FakePath implements ProbeTransport {
   }
 }
 
+/**
+ * The fake resolver: literals as getaddrinfo answers them (themselves, their own family),
+ * localhost as a stock /etc/hosts has it, every other name unknown.
+ */
+export async function fakeResolve(target: string, family: 4 | 6 | undefined): Promise<{ address: string; family: 4 | 6 }> {
+  const literal = isIP(target.replace(/%.*$/, ''));
+  if (literal !== 0) return { address: target, family: literal as 4 | 6 };
+  if (target === 'localhost' && family !== 6) return { address: '127.0.0.1', family: 4 };
+  throw ResolveError.fromLookup(target, { code: 'ENOTFOUND' });
+}
+
 /** A backend whose every transport is the given fake path. */
 export function fakeBackend(clock: FakeClock, path: FakePath, names: TracerouteBackend['names'] = null): TracerouteBackend {
   return {
     clock,
     names,
     timestampsReady: async () => {},
-    resolveTarget: async (target) => ({ address: target, family: 4 }),
+    resolveTarget: fakeResolve,
     openTransport: () => path,
   };
 }
