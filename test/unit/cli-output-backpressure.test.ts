@@ -2,8 +2,9 @@
 // stdout is backlogged and sends it on 'drain', bounding what it holds; the sockets listing
 // waits for stdout between batches instead of letting it buffer the whole listing.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/main.js';
+import { useFixtureProc } from '../helpers/proc-fixture.js';
 import type { Output } from '../../src/cli/output.js';
 import { BufferedWriter } from '../../src/cli/ping/buffered-writer.js';
 
@@ -92,16 +93,7 @@ describe('BufferedWriter (ping output) on a backlogged stdout', () => {
 });
 
 describe('netdiag sockets --json on a backlogged stdout', () => {
-  const procRoot = join(import.meta.dirname, '../fixtures/proc');
-  let savedRoot: string | undefined;
-  beforeAll(() => {
-    savedRoot = process.env.PROC_ROOT;
-    process.env.PROC_ROOT = procRoot;
-  });
-  afterAll(() => {
-    if (savedRoot === undefined) delete process.env.PROC_ROOT;
-    else process.env.PROC_ROOT = savedRoot;
-  });
+  useFixtureProc();
 
   it('stops producing while stdout is backlogged and finishes the document once it drains', async () => {
     // the reference: everything, with a stdout that keeps up

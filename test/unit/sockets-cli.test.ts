@@ -1,20 +1,12 @@
 // `netdiag sockets` / `netdiag ss` in-process on the fixture /proc (PROC_ROOT, as ss reads
 // it): defaults like ss, flags, filters, --json, --watch, and one-line errors with exit 2.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/main.js';
+import { useFixtureProc } from '../helpers/proc-fixture.js';
 import type { Output } from '../../src/cli/output.js';
 
-const procRoot = join(import.meta.dirname, '../fixtures/proc');
-let savedRoot: string | undefined;
-beforeAll(() => {
-  savedRoot = process.env.PROC_ROOT;
-  process.env.PROC_ROOT = procRoot;
-});
-afterAll(() => {
-  if (savedRoot === undefined) delete process.env.PROC_ROOT;
-  else process.env.PROC_ROOT = savedRoot;
-});
+useFixtureProc();
 
 interface Captured {
   code: number;

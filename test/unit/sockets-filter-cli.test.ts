@@ -1,20 +1,12 @@
 // `netdiag ss` with a malformed filter: exit 2 and one line naming the column, as ss refuses
 // the same filters with a syntax error (issue 10, item 10).
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/main.js';
+import { useFixtureProc } from '../helpers/proc-fixture.js';
 import type { Output } from '../../src/cli/output.js';
 
-const procRoot = join(import.meta.dirname, '../fixtures/proc');
-let savedRoot: string | undefined;
-beforeAll(() => {
-  savedRoot = process.env.PROC_ROOT;
-  process.env.PROC_ROOT = procRoot;
-});
-afterAll(() => {
-  if (savedRoot === undefined) delete process.env.PROC_ROOT;
-  else process.env.PROC_ROOT = savedRoot;
-});
+useFixtureProc();
 
 async function netdiag(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';

@@ -7,6 +7,9 @@ import { HopStatsAccumulator } from '../../src/traceroute/hop-stats.js';
 import type { TracerouteEvent, TracerouteHop } from '../../src/traceroute/types.js';
 import { intermediateLossNote, reportTable, startStamp } from '../../src/cli/traceroute/report-text.js';
 import { FakeClock, FakePath, fakeBackend, linearPath } from '../sim/fake-network.js';
+import { hostname } from 'node:os';
+import { printReport } from '../../src/cli/traceroute/command.js';
+import { parseInvocation } from '../../src/cli/traceroute/args.js';
 
 describe('hop statistics', () => {
   it('computes loss, last, avg, best, worst, sample stddev and mean |Δ| jitter', () => {
@@ -117,5 +120,46 @@ describe('report text', () => {
 
   it('stamps the start like mtr', () => {
     expect(startStamp(new Date(2026, 0, 2, 3, 4, 5))).toMatch(/^2026-01-02T03:04:05[+-]\d{4}$/);
+  });
+});
+
+describe('traceroute --watch on a backlogged stdout', () => {
+  it('holds cycle tables while stdout is backlogged and prints only the newest held one', async () => {
+    const clock = new FakeClock();
+    const path = new FakePath(clock, linearPath(2));
+    const events: TracerouteEvent[] = [];
+    await clock.run((async () => {
+      for await (const e of tracerouteReportStream('10.0.2.1', { method: 'icmp', backend: fakeBackend(clock, path), cycles: 4, intervalMs: 50 })) events.push(e);
+    })());
+    const cycles = events.filter((e) => e.type === 'cycle');
+    expect(cycles).toHaveLength(4);
+    // stdout is backlogged during cycles 1, 2 and 4; it drained before cycle 3
+    const backloggedAt = [true, true, false, true];
+    const written: string[] = [];
+    let seen = 0;
+    const out = {
+      out: (s: string) => void written.push(s),
+      color: false,
+      err: () => {},
+      isTTY: false,
+      get backlogged() {
+        return backloggedAt[seen - 1] ?? false;
+      },
+    };
+    async function* replay(): AsyncGenerator<TracerouteEvent> {
+      for (const e of events) {
+        if (e.type === 'cycle') seen++;
+        yield e;
+      }
+      seen = 0; // the end: nothing is backlogged any more
+    }
+    const inv = parseInvocation(['--watch', '-n', '10.0.2.1'])!;
+    await printReport(replay(), inv, out);
+    // the rows below the Start: line, as reportTable prints them
+    const rows = (text: string) => text.split('\n').slice(1).join('\n');
+    const expected = (e: TracerouteEvent) => rows(reportTable(e.type === 'cycle' ? e.hops : [], { names: false, localHost: hostname(), started: new Date() }) + '\n');
+    const tables = written.filter((s) => s.startsWith('Start: '));
+    // cycle 3 as it came, then cycle 4 (held while stdout was backlogged) once the report ended
+    expect(tables.map(rows)).toEqual([expected(cycles[2]!), expected(cycles[3]!)]);
   });
 });

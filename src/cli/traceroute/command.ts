@@ -75,16 +75,25 @@ async function printHop(hop: TracerouteHop, names: ReverseDnsCache | null, textO
   out.out(hopLine(hop, textOpts));
 }
 
-async function printReport(events: AsyncIterable<TracerouteEvent>, inv: Invocation, out: Output): Promise<TracerouteResult> {
+export async function printReport(events: AsyncIterable<TracerouteEvent>, inv: Invocation, out: Output): Promise<TracerouteResult> {
   const started = new Date();
   const textOpts = { names: !inv.numeric, localHost: hostname(), started };
   const redraw = inv.watch && out.isTTY && !inv.json;
+  const table = (hops: TracerouteHop[]): string => (redraw ? '\x1b[H\x1b[2J' : '') + reportTable(hops, textOpts) + (redraw ? '' : '\n');
   let result: TracerouteResult | null = null;
+  // a table is a snapshot the next cycle supersedes: while stdout is backlogged (a stalled pipe
+  // or terminal) it is held, not queued, and only the newest held one is printed at the end
+  let held: TracerouteHop[] | null = null;
   for await (const e of events) {
     if (e.type === 'cycle' && inv.watch && !inv.json) {
-      out.out((redraw ? '\x1b[H\x1b[2J' : '') + reportTable(e.hops, textOpts) + (redraw ? '' : '\n'));
+      if (out.backlogged === true) held = e.hops;
+      else {
+        out.out(table(e.hops));
+        held = null;
+      }
     } else if (e.type === 'end') result = e.result;
   }
+  if (held) out.out(table(held));
   if (!result) throw new Error('the report ended without a result');
   if (!inv.json && !inv.watch) {
     out.out(reportTable(result.hops, textOpts));
