@@ -10,6 +10,24 @@ import { writeAddress } from './address-bytes.js';
 import { DatagramSocket } from './datagram-socket.js';
 import { SendBatch } from './send-batch.js';
 
+/** The socket that asked for timestamps early (requestReceiveTimestamps), kept open to the end. */
+let earlyRequest: DatagramSocket | null = null;
+
+/**
+ * Asks the kernel to start stamping arrivals now, without waiting: a command that will need
+ * timestamps calls this before loading its code, so the kernel's deferred switch-on (~6 ms)
+ * runs meanwhile and receiveTimestampsOn() then finds it done. The socket stays open (and
+ * timestamps on) until the process ends: closing it would switch them off again.
+ */
+export function requestReceiveTimestamps(): void {
+  if (earlyRequest !== null) return;
+  try {
+    earlyRequest = new DatagramSocket({ family: 4, type: 'dgram', protocol: native().constants.IPPROTO_UDP });
+  } catch {
+    // no addon or no sockets here: the command says why when it opens its own
+  }
+}
+
 /** How long to look again after every turn of the event loop before looking once a millisecond. */
 const EAGER_MS = 5;
 

@@ -27,12 +27,12 @@ writeFileSync(join(procRoot, 'loadavg'), '0.00 0.00 0.00 1/100 1234\n');
 const oneCore = availableParallelism() < 2 ? 'one core: the reader never starts a worker here' : null;
 
 describe('the worker module in the build', () => {
-  it('every new URL(..., import.meta.url) of the CLI bundle names a file of the bundle', () => {
+  it('every new URL(..., import.meta.url) of the CLI bundle (CommonJS: the URL of __filename) names a file of the bundle', () => {
     cliPath();
     const bin = join(repoRoot, 'dist/bin');
     const urls = readdirSync(bin)
       .filter((f) => f.endsWith('.js'))
-      .flatMap((f) => [...readFileSync(join(bin, f), 'utf8').matchAll(/new URL\("(\.\/[^"]+)", import\.meta\.url\)/g)].map((m) => m[1]!));
+      .flatMap((f) => [...readFileSync(join(bin, f), 'utf8').matchAll(/new URL\("(\.\/[^"]+)", (?:import\.meta\.url|require\("url"\)\.pathToFileURL\(__filename\)\.href)\)/g)].map((m) => m[1]!));
     expect(urls).toContain('./proc-reader-worker.js');
     for (const u of urls) expect(existsSync(join(bin, u)), u).toBe(true);
   });
