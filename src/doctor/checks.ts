@@ -2,6 +2,7 @@
 // missing, and the ICMP mode `--socket auto` would pick. Pure: no system access here.
 import { nodeBinaryFix, type IcmpMode } from '../privileges.js';
 import type { DoctorFacts } from './facts.js';
+import { TESTED_NODE_LINES } from './node-lines.js';
 import type { DoctorCheck } from './types.js';
 
 function addonCheck(f: DoctorFacts): DoctorCheck {
@@ -9,6 +10,18 @@ function addonCheck(f: DoctorFacts): DoctorCheck {
   return a.loaded
     ? { name: 'addon', ok: true, detail: `${a.source} ${a.path} (${a.arch}, built for N-API 8, node has ${a.napi})`, fix: null }
     : { name: 'addon', ok: false, detail: a.error, fix: 'reinstall netdiag (npm install netdiag) or build it: npm run build:native' };
+}
+
+function nodeCheck({ node }: DoctorFacts): DoctorCheck {
+  const tested = `netdiag is tested on Node ${TESTED_NODE_LINES.join(', ')}`;
+  const eol = node.endOfLife === null ? 'end of life unknown to this netdiag' : `end of life ${node.endOfLife}`;
+  return node.ended
+    ? {
+        name: 'node', ok: false, warning: true,
+        detail: `${node.version}: the ${node.line}.x line reached its end of life on ${node.endOfLife} (no more security fixes)`,
+        fix: `upgrade to Node 24 or 26, the lines with years of fixes ahead (${tested})`,
+      }
+    : { name: 'node', ok: true, detail: `${node.version} (${eol}; ${node.tested ? tested : `${tested}, not ${node.line}`})`, fix: null };
 }
 
 function capabilityChecks(f: DoctorFacts): DoctorCheck[] {
@@ -99,5 +112,5 @@ function procChecks({ proc }: DoctorFacts): DoctorCheck[] {
 
 /** The checks in the order they are printed. */
 export function deriveChecks(f: DoctorFacts): DoctorCheck[] {
-  return [addonCheck(f), ...capabilityChecks(f), pingSocketsCheck(f), pingCheck(f), ipv6Check(f), ...procChecks(f)];
+  return [nodeCheck(f), addonCheck(f), ...capabilityChecks(f), pingSocketsCheck(f), pingCheck(f), ipv6Check(f), ...procChecks(f)];
 }

@@ -6,6 +6,7 @@ import { CAP_NET_ADMIN, CAP_NET_RAW, capabilityNames, currentCapabilities, has }
 import { isSystemError } from '../errors.js';
 import { addonInfo, native } from '../native.js';
 import { dgramAccess, processGroups, rawAccess, type DgramAccess, type IcmpMode, type RawAccess } from '../privileges.js';
+import { nodeLineStatus } from './node-lines.js';
 import type { DoctorReport, SocketProbe } from './types.js';
 
 export interface DoctorFacts {
@@ -100,13 +101,17 @@ function readCapabilities(): NonNullable<DoctorReport['capabilities']> {
   };
 }
 
+function nodeFacts(): DoctorReport['node'] {
+  return { version: process.version, execPath: process.execPath, ...nodeLineStatus(process.version, new Date()) };
+}
+
 export function collectFacts(): DoctorFacts {
   const addon = loadAddon();
   const groups = processGroups();
   const unknown = { ipv4: 'addon not loaded', ipv6: 'addon not loaded' };
   const facts: DoctorFacts = {
     addon,
-    node: { version: process.version, execPath: process.execPath },
+    node: nodeFacts(),
     kernel: { release: release(), machine: machine() },
     user: { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0, groups },
     capabilities: null,

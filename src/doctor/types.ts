@@ -8,6 +8,8 @@ export interface DoctorCheck {
   detail: string;
   /** what to do when ok is false (null when there is nothing to fix) */
   fix: string | null;
+  /** a check that is not ok but stops nothing (an end-of-life Node): printed as a warning */
+  warning?: boolean;
 }
 
 /** The outcome of really opening a socket: 'ok' or the errno code (EPERM, EACCES, ...). */
@@ -18,7 +20,16 @@ export interface DoctorReport {
   /** ICMP works in at least one mode (ping and traceroute -I can run) */
   ok: boolean;
   addon: (AddonInfo & { loaded: true; napi: number }) | { loaded: false; error: string };
-  node: { version: string; execPath: string };
+  node: {
+    version: string;
+    execPath: string;
+    /** the release line (major version), its end of life, and whether CI tests netdiag under it */
+    line: number;
+    endOfLife: string | null;
+    /** past its end of life today: no more security fixes */
+    ended: boolean;
+    tested: boolean;
+  };
   kernel: { release: string; machine: string };
   user: { uid: number; gid: number; groups: number[] };
   capabilities: {
