@@ -55,17 +55,47 @@ export interface ReachableOptions {
   timeout?: number;
   signal?: AbortSignal;
   socket?: PingOptions['socket'];
+  /** a TCP port: true only when it accepts a connection (open); 'host:port' says the same */
+  port?: number;
+  /** TCP: 'syn', 'connect' or 'auto' (default) */
+  tcpMethod?: PingOptions['tcpMethod'];
 }
 
-/** True when host answers an echo within timeout (several probes, the first reply wins). */
+/** 'host:port' and '[v6]:port' as host and port; anything else (an IPv6 address, a name) is a host. */
+export function splitHostPort(text: string): { host: string; port: number | null } {
+  const bracketed = /^\[([^\]]+)\]:([0-9]{1,5})$/.exec(text);
+  if (bracketed) return { host: bracketed[1]!, port: Number(bracketed[2]) };
+  const colon = text.indexOf(':');
+  if (colon > 0 && colon === text.lastIndexOf(':') && /^[0-9]{1,5}$/.test(text.slice(colon + 1))) {
+    return { host: text.slice(0, colon), port: Number(text.slice(colon + 1)) };
+  }
+  return { host: text, port: null };
+}
+
+/**
+ * True when host answers within timeout (several probes, the first answer wins): an echo reply,
+ * or with a port ('db.internal:5432', '[::1]:5432', or options.port) a TCP handshake that
+ * completes (SYN-ACK); a closed port (RST) is not a reachable service.
+ */
 export async function isReachable(host: string, options?: ReachableOptions): Promise<boolean> {
   const o = checkObject('options', options) as ReachableOptions;
   const timeout = o.timeout === undefined ? 1000 : checkNumber('options.timeout', o.timeout, 1, 2 ** 31 - 1);
   const signal = checkSignal('options.signal', o.signal);
+  if (typeof host !== 'string') throw optionTypeError('host', 'a host name or address, or host:port', host);
+  const split = splitHostPort(host);
+  if (split.port !== null && o.port !== undefined && split.port !== o.port) {
+    throw optionRangeError('options.port', `the port in host (${split.port}) or left out`, o.port);
+  }
+  const port = split.port ?? (o.port === undefined ? null : checkNumber('options.port', o.port, 1, 65535, { integer: true }));
+  if (port !== null && (port < 1 || port > 65535)) throw optionRangeError('host', 'a port from 1 to 65535 after the colon', host);
   const opts: PingOptions = { count: 1, deadline: timeout, timeout, interval: Math.max(1, timeout / 3), probes: false, signal, socket: o.socket };
+  if (port !== null) Object.assign(opts, { method: 'tcp', port, tcpMethod: o.tcpMethod });
+  else if (o.tcpMethod !== undefined) throw optionRangeError('options.tcpMethod', 'left out unless a port is given', o.tcpMethod);
   try {
-    const doc = await startRun([checkHost('host', host)], opts, systemPingBackend()).result;
-    return doc.targets[0]!.received > 0;
+    const doc = await startRun([checkHost('host', split.host)], opts, systemPingBackend()).result;
+    const t = doc.targets[0]!;
+    // a closed port answered (the host is up), but no service is there
+    return t.received - (t.closed ?? 0) > 0;
   } catch (e) {
     // a name that does not resolve is not reachable; a missing privilege is an error
     if (e instanceof ResolveError) return false;

@@ -1,5 +1,6 @@
-// One socket's share of a run: the socket, its identifier and matching context, the batch
-// probes are written into, and the table from the payload's 32-bit sequence to the probe.
+// One socket's share of a run: the socket, the kind of probe it sends (ICMP echo, TCP SYN, TCP
+// connect: probe-kind.ts), the batch probes are written into, and the table from the probe's
+// 32-bit number (in an echo's payload, a SYN's sequence number) to the probe.
 // Every target of the socket's family shares it (one socket per family and mode).
 //
 // A run that keeps no probes lets settled ones go (release): what a later duplicate, late reply
@@ -8,12 +9,10 @@
 // of 65,536 remembered objects that the garbage collector would copy and promote.
 
 import { SendBatch } from '../socket/send-batch.js';
-import { withoutZone } from '../packet/address.js';
 import type { PingSocket } from './backend.js';
-import { EchoTemplate } from './echo-template.js';
 import { PayloadLayout } from './payload.js';
 import { Probe, ProbeState } from './probe.js';
-import type { MatchContext } from './reply-matcher.js';
+import { probeKindFor, type ProbeKind } from './probe-kind.js';
 import type { TargetState } from './target-state.js';
 import type { ProbeStatus } from './types.js';
 
@@ -22,9 +21,8 @@ const MAX_BATCH = 256;
 const BATCH_BYTES = 1 << 20;
 
 export class Channel {
-  readonly ctx: MatchContext;
+  readonly kind: ProbeKind;
   readonly batch: SendBatch;
-  readonly echo: EchoTemplate;
   /** probe of each batch entry: batchProbes[i] for i < batch.count (entries past it are stale) */
   readonly batchProbes: Probe[] = [];
   /** probes whose send failed, waiting for the error queue's details (the MTU) */
@@ -45,19 +43,17 @@ export class Channel {
     readonly socket: PingSocket,
     readonly payload: PayloadLayout,
   ) {
-    this.ctx = { family: socket.family, mode: socket.mode, identifier: socket.identifier, payload };
-    // the identifier is ours on raw sockets (ping sockets put in their own)
-    this.echo = new EchoTemplate(socket.family, socket.identifier, payload);
-    const slot = 8 + payload.size;
+    const kind = (this.kind = probeKindFor(socket, payload));
+    const slot = kind.slotSize;
     this.batch = new SendBatch(Math.max(1, Math.min(MAX_BATCH, Math.floor(BATCH_BYTES / slot))), slot);
-    // only the engine writes the batch, always echo requests from this template: lay it out
-    // once, and each probe then writes just its sequence numbers and checksum
-    this.echo.prefill(this.batch.data, slot, this.batch.capacity);
+    // only the engine writes the batch, always this kind's probes: what they share is laid
+    // out once, and each probe then writes just what is its own
+    kind.prefill(this.batch.data, slot, this.batch.capacity);
   }
 
-  /** Writes the echo request for seq32 into the batch's next slot; returns its length. */
-  writeEcho(seq32: number): number {
-    return this.echo.write(this.batch.data, this.batch.nextOffset(), seq32, true);
+  /** Writes probe seq32 to t into the batch's next slot; returns its length. */
+  writeProbe(seq32: number, t: TargetState): number {
+    return this.kind.write(this.batch.data, this.batch.nextOffset(), seq32, t);
   }
 
   get family(): 4 | 6 {

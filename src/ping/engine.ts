@@ -7,8 +7,9 @@
 // sendmsg returns, so a flood runs send-read-send without waiting for the event loop. A turn
 // yields after a time slice; between turns one timer waits for the earliest due time.
 //
-// Pure TypeScript: sockets and clock come from a PingBackend. Events are built only while
-// someone observes them.
+// Pure TypeScript: sockets and clock come from a PingBackend; what a probe is and what an answer
+// means comes from the channel's probe kind (ICMP echo, TCP SYN, TCP connect: probe-kind.ts).
+// Events are built only while someone observes them.
 
 import { isPendingSocketError } from '../socket/pending-errors.js';
 import { writeAddress } from '../socket/address-bytes.js';
@@ -19,11 +20,11 @@ import { Channel } from './channel.js';
 import { EMSGSIZE, localErrorMessage, sendFailureMessage } from './local-error.js';
 import { PayloadLayout } from './payload.js';
 import { FLAG_BAD_PAYLOAD, FLAG_CORRUPTED, FLAG_DIFFERENT_ADDRESS, FLAG_DUP, Probe, ProbeState, flagNames } from './probe.js';
-import { classifyMessage, newMatchResult, type MatchResult } from './reply-matcher.js';
+import { newMatchResult, PORT_CLOSED, type MatchResult } from './reply-matcher.js';
 import { Scheduler } from './scheduler.js';
 import { TargetState } from './target-state.js';
 import { TimeoutQueue } from './timeout-queue.js';
-import type { IcmpSocketKind, PingDocument, PingEvent, PingIcmpError, PingRunStatus, PingTarget } from './types.js';
+import type { PingDocument, PingEvent, PingIcmpError, PingMethod, PingRunStatus, PingSocketKind, PingTarget } from './types.js';
 
 export interface EngineConfig {
   /** probes per target; Infinity = until the deadline or stop() */
@@ -65,11 +66,18 @@ interface ReplyFacts {
   payloadLength: number;
   /** who sent it */
   from: string;
+  /** TCP: PORT_OPEN or PORT_CLOSED; 0 for an echo reply */
+  state: number;
+  /** the bytes the reply counts as, -1 when unknown */
+  bytes: number;
 }
 
 export class PingEngine implements PingRunStatus {
   readonly targets: TargetState[];
-  readonly mode: IcmpSocketKind;
+  readonly mode: PingSocketKind;
+  readonly method: PingMethod;
+  /** TCP: the destination port; null for ICMP */
+  readonly port: number | null;
   /** monotonic ms when the first probes went out (-1 before start) */
   startedAt = -1;
   endedAt = -1;
@@ -84,7 +92,7 @@ export class PingEngine implements PingRunStatus {
   private readonly scheduler: Scheduler<TargetState>;
   private readonly timeouts = new TimeoutQueue<Probe>();
   private readonly match: MatchResult = newMatchResult();
-  private readonly facts: ReplyFacts = { rtt: -0, receivedAt: -0, flags: 0, badByte: -1, payloadOffset: 0, payloadLength: 0, from: '' };
+  private readonly facts: ReplyFacts = { rtt: -0, receivedAt: -0, flags: 0, badByte: -1, payloadOffset: 0, payloadLength: 0, from: '', state: 0, bytes: -1 };
   private readonly untilReplies: boolean;
   private finishedTargets = 0;
   private deadlineAt = Infinity;
@@ -109,20 +117,23 @@ export class PingEngine implements PingRunStatus {
     this.observer = observer;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     const payload = new PayloadLayout(cfg.size, cfg.pattern);
-    let mode: IcmpSocketKind | null = null;
+    let first: Channel | null = null;
     for (const [family, socket] of sockets) {
       const ch = new Channel(socket, payload);
       this.channels.push(ch);
       this.channelOf.set(family, ch);
       this.deliver.push((m) => this.onMessage(ch, m));
-      mode ??= socket.mode;
+      first ??= ch;
     }
+    this.method = first?.kind.method ?? 'icmp';
+    this.mode = this.method === 'tcp-connect' ? 'stream' : (first?.socket.mode ?? 'raw');
+    this.port = first?.kind.port ?? null;
+    const tcp = this.method !== 'icmp';
     const dests = Buffer.alloc(16 * Math.max(2, targets.length));
     this.targets = targets.map((t, i) => {
       if (!this.channelOf.has(t.family)) throw new Error(`no IPv${t.family} socket for ${t.target}`);
-      return new TargetState(i, t, cfg.keepProbes, dests);
+      return new TargetState(i, t, cfg.keepProbes, dests, tcp);
     });
-    this.mode = mode ?? 'raw';
     this.untilReplies = cfg.deadline !== null && Number.isFinite(cfg.count);
     this.scheduler = new Scheduler({
       count: cfg.count, interval: cfg.interval, preload: cfg.preload, rate: cfg.rate, untilReplies: this.untilReplies,
@@ -170,6 +181,8 @@ export class PingEngine implements PingRunStatus {
     return {
       schema: 'netdiag.ping/1',
       socket: this.mode,
+      method: this.method,
+      port: this.port,
       targets: this.targets.map((t) => t.result(includeProbes)),
       elapsed: this.startedAt >= 0 ? Math.round((end - this.startedAt) * 1000) / 1000 : 0,
     };
@@ -308,7 +321,7 @@ export class PingEngine implements PingRunStatus {
     const p = ch.newProbe(t, ++t.issued, ch.takeSeq32());
     t.inFlight++;
     const batch = ch.batch;
-    const length = ch.writeEcho(p.seq32);
+    const length = ch.writeProbe(p.seq32, t);
     batch.push(length, t.family, t.dest, t.destOffset, 0, -1, -1, t.scopeId);
     ch.batchProbes[batch.count - 1] = p;
     this.scheduler.afterIssue(t, now);
@@ -369,11 +382,13 @@ export class PingEngine implements PingRunStatus {
 
   private onMessage(ch: Channel, m: IcmpMessage): void {
     if (this.ended) return;
-    const r = classifyMessage(m, ch.ctx, this.match);
+    const r = ch.kind.classify(m, this.match);
     switch (r.kind) {
       case 'reply': {
         const p = r.seq32 >= 0 ? ch.bySeq32(r.seq32) : ch.byWireSeq(r.wireSeq, null);
         if (p === undefined || p.state === ProbeState.Queued) return;
+        // a TCP answer belongs to a connection: from the target, or it is not ours
+        if (r.state !== 0 && !fromTarget(m, p.target)) return;
         this.onReply(ch, p, m, r);
         this.release(ch, p);
         return;
@@ -423,6 +438,8 @@ export class PingEngine implements PingRunStatus {
     f.payloadLength = r.payloadLength;
     f.badByte = ch.payload.firstBadByte(m.buf, r.payloadOffset, r.payloadLength);
     if (f.badByte >= 0) f.flags |= FLAG_BAD_PAYLOAD;
+    f.state = r.state;
+    f.bytes = r.replyBytes;
     return f;
   }
 
@@ -449,6 +466,7 @@ export class PingEngine implements PingRunStatus {
           p.state = ProbeState.Replied;
           p.status = 'reply';
           t.received++;
+          if (f.state === PORT_CLOSED) t.closed++;
           t.stats.add(f.rtt);
           this.unwait(p);
           this.emitReply('reply', p, m, f, 0);
@@ -483,24 +501,27 @@ export class PingEngine implements PingRunStatus {
   private record(p: Probe, m: IcmpMessage, f: ReplyFacts): void {
     p.rtt = f.rtt;
     p.ttl = m.ttl ?? -1;
-    p.bytes = m.length;
+    p.bytes = f.bytes;
     p.from = f.from;
+    p.portState = f.state;
     p.flags |= f.flags & ~FLAG_CORRUPTED;
   }
 
   private emitReply(type: 'reply' | 'late', p: Probe, m: IcmpMessage, f: ReplyFacts, extra: number): void {
     if (this.observer === null) return;
     const t = p.target;
-    this.observer({
+    const reply: PingEvent & { type: 'reply' | 'late' } = {
       type, index: t.index, target: t.info, seq: p.seq,
       reply: {
-        rtt: f.rtt, ttl: m.ttl, tos: m.tos, bytes: m.length, from: f.from, flags: flagNames(f.flags | extra),
+        rtt: f.rtt, ttl: m.ttl, tos: m.tos, bytes: f.bytes < 0 ? 0 : f.bytes, from: f.from, flags: flagNames(f.flags | extra),
         receivedAt: f.receivedAt,
         mismatch: f.badByte >= 0 && f.badByte < f.payloadLength
           ? { offset: f.badByte, expected: this.channelOf.get(t.family)!.payload.expectedByte(f.badByte, p.seq32), actual: m.buf[f.payloadOffset + f.badByte]! }
           : null,
       },
-    });
+    };
+    if (f.state !== 0) reply.reply.state = f.state === PORT_CLOSED ? 'closed' : 'open';
+    this.observer(reply);
   }
 
   private onIcmpError(p: Probe, m: IcmpMessage, r: MatchResult): void {
@@ -508,7 +529,7 @@ export class PingEngine implements PingRunStatus {
     const error: PingIcmpError = {
       type: r.type,
       code: r.code,
-      message: icmpErrorMessage(t.family, r.type!, r.code!, { mtu: r.mtu, pointer: r.pointer }),
+      message: r.message ?? icmpErrorMessage(t.family, r.type!, r.code!, { mtu: r.mtu, pointer: r.pointer }),
       mtu: r.mtu,
     };
     const [rxSec, rxNsec] = this.receiveTime(m);
@@ -538,6 +559,8 @@ export class PingEngine implements PingRunStatus {
     t.inFlight--;
     p.state = ProbeState.Errored;
     p.status = 'error';
+    // it never left: no port state to tell
+    p.portState = -1;
     this.observer?.({ type: 'error', index: t.index, target: t.info, seq: p.seq, error: p.error!, from: null, rtt: null, receivedAt: null });
     this.release(this.channelOf.get(t.family)!, p);
     this.afterSettle(t);
@@ -546,8 +569,10 @@ export class PingEngine implements PingRunStatus {
   private timeOut(p: Probe): void {
     this.settleLost(p, 'timeout');
     const t = p.target;
+    const ch = this.channelOf.get(t.family)!;
+    ch.kind.forget(p.seq32);
     this.observer?.({ type: 'timeout', index: t.index, target: t.info, seq: p.seq });
-    this.release(this.channelOf.get(t.family)!, p);
+    this.release(ch, p);
     if (!this.ended) this.afterSettle(t);
   }
 
@@ -588,10 +613,12 @@ export class PingEngine implements PingRunStatus {
     if (t.inFlight > 0) {
       // with a deadline, `count` replies end the target: what is still out is given up
       if (!this.untilReplies) return;
+      const ch = this.channelOf.get(t.family)!;
       for (const p of t.pendingProbes()) {
         this.settleLost(p, 'timeout');
+        ch.kind.forget(p.seq32);
         this.observer?.({ type: 'timeout', index: t.index, target: t.info, seq: p.seq });
-        this.release(this.channelOf.get(t.family)!, p);
+        this.release(ch, p);
       }
       if (t.inFlight > 0) return;
     }
@@ -616,8 +643,10 @@ export class PingEngine implements PingRunStatus {
     for (let i = 0; i < targets.length; i++) {
       const t = targets[i]!;
       if (t.pendingHead === null) continue;
+      const kind = this.channelOf.get(t.family)!.kind;
       for (const p of t.pendingProbes()) {
         this.settleLost(p, 'timeout');
+        kind.forget(p.seq32);
         this.observer?.({ type: 'timeout', index: t.index, target: t.info, seq: p.seq });
       }
     }

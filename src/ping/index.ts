@@ -8,4 +8,5 @@ export { ResolveError } from './resolve.js';
 export type {
   IcmpSocketKind, PingDocument, PingEvent, PingIcmpError, PingOptions, PingProbeResult, PingReply,
   PingRttSummary, PingRttFigures, PingRunStatus, PingTarget, PingTargetResult, PingTargetStatus, IputilsRtt, PmtuDiscovery, ProbeFlag, ProbeStatus,
+  PingMethod, PingSocketKind, TcpMethodRequest, TcpPortState,
 } from './types.js';

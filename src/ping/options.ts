@@ -6,7 +6,7 @@ import { optionRangeError, optionTypeError } from '../errors.js';
 import { checkBoolean, checkNumber, checkObject, checkOneOf, checkSignal, checkString } from '../validate.js';
 import type { EngineConfig } from './engine.js';
 import { parsePattern } from './payload.js';
-import type { IcmpSocketKind, PingOptions, PmtuDiscovery } from './types.js';
+import type { IcmpSocketKind, PingOptions, PmtuDiscovery, TcpMethodRequest } from './types.js';
 
 export const DEFAULTS = {
   count: 1,
@@ -14,6 +14,7 @@ export const DEFAULTS = {
   timeout: 1000,
   preload: 1,
   size: 56,
+  port: 80,
 } as const;
 
 /** Largest echo payload: 65535 minus the IPv4 and ICMP headers (iputils' limit). */
@@ -23,6 +24,10 @@ const MAX_MS = 2 ** 31 - 1;
 export interface NormalizedOptions {
   engine: EngineConfig;
   socket: IcmpSocketKind | 'auto';
+  method: 'icmp' | 'tcp';
+  /** TCP: the destination port */
+  port: number | null;
+  tcpMethod: TcpMethodRequest;
   family: 4 | 6 | null;
   ttl?: number;
   tos?: number;
@@ -42,12 +47,25 @@ export function normalizeOptions(raw: unknown, prefix = 'options'): NormalizedOp
   if (engine.count === Infinity && engine.deadline === null && o.signal === undefined) {
     throw optionRangeError(name('count'), 'finite unless a deadline or a signal ends the run', engine.count);
   }
+  const tcp = methodOf(o, prefix) === 'tcp';
   const out: NormalizedOptions = {
     engine,
     socket: checkOneOf(name('socket'), o.socket, ['auto', 'raw', 'dgram'] as const, 'auto'),
+    method: tcp ? 'tcp' : 'icmp',
+    port: null,
+    tcpMethod: checkOneOf(name('tcpMethod'), o.tcpMethod, ['auto', 'syn', 'connect'] as const, 'auto'),
     family: null,
     signal: checkSignal(name('signal'), o.signal),
   };
+  if (tcp) {
+    out.port = o.port === undefined ? DEFAULTS.port : checkNumber(name('port'), o.port, 1, 65535, { integer: true });
+    if (out.socket !== 'auto') {
+      throw optionRangeError(name('socket'), `"auto" with method "tcp" (options.${'tcpMethod'} chooses "syn" or "connect")`, o.socket);
+    }
+  } else {
+    if (o.port !== undefined) throw optionRangeError(name('port'), 'left out unless method is "tcp" (e.g. { method: "tcp", port: 443 })', o.port);
+    if (o.tcpMethod !== undefined) throw optionRangeError(name('tcpMethod'), 'left out unless method is "tcp"', o.tcpMethod);
+  }
   if (o.family !== undefined) {
     if (o.family !== 4 && o.family !== 6) throw optionRangeError(name('family'), '4 or 6', o.family);
     out.family = o.family;
@@ -69,10 +87,20 @@ export function normalizeOptions(raw: unknown, prefix = 'options'): NormalizedOp
   return out;
 }
 
+/** 'icmp' or 'tcp' (checked). */
+function methodOf(o: PingOptions & Record<string, unknown>, prefix: string): 'icmp' | 'tcp' {
+  return checkOneOf(`${prefix}.method`, o.method, ['icmp', 'tcp'] as const, 'icmp');
+}
+
 /** The run parameters the options mean (checked, defaults filled in): what the engine runs by. */
 export function engineConfigOf(raw: unknown, prefix = 'options'): EngineConfig {
   const o = checkObject(prefix, raw) as PingOptions & Record<string, unknown>;
   const name = (k: string) => `${prefix}.${k}`;
+  if (methodOf(o, prefix) === 'tcp') {
+    // a SYN carries no data (the answer's acknowledgment would depend on it)
+    if (o.size !== undefined) throw optionRangeError(name('size'), 'left out with method "tcp" (TCP probes carry no payload)', o.size);
+    if (o.pattern !== undefined) throw optionRangeError(name('pattern'), 'left out with method "tcp" (TCP probes carry no payload)', o.pattern);
+  }
   const count = o.count === undefined ? DEFAULTS.count : o.count === Infinity ? Infinity : checkNumber(name('count'), o.count, 1, Number.MAX_SAFE_INTEGER, { integer: true });
   const flood = checkBoolean(name('flood'), o.flood, false);
   const interval = o.interval === undefined ? (flood ? 0 : DEFAULTS.interval) : checkNumber(name('interval'), o.interval, 0, MAX_MS);
@@ -80,7 +108,7 @@ export function engineConfigOf(raw: unknown, prefix = 'options'): EngineConfig {
   const deadline = o.deadline === undefined ? null : checkNumber(name('deadline'), o.deadline, 0.001, MAX_MS);
   const rate = o.rate === undefined ? null : checkNumber(name('rate'), o.rate, 0.001, 1e9);
   const preload = o.preload === undefined ? DEFAULTS.preload : checkNumber(name('preload'), o.preload, 1, 65536, { integer: true });
-  const size = o.size === undefined ? DEFAULTS.size : checkNumber(name('size'), o.size, 0, MAX_PAYLOAD, { integer: true });
+  const size = o.method === 'tcp' ? 0 : o.size === undefined ? DEFAULTS.size : checkNumber(name('size'), o.size, 0, MAX_PAYLOAD, { integer: true });
   let pattern: Uint8Array | null = null;
   if (o.pattern !== undefined) {
     if (typeof o.pattern === 'string') {

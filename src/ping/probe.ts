@@ -1,6 +1,7 @@
 // One echo request and what became of it.
 
-import type { PingIcmpError, PingProbeResult, ProbeFlag, ProbeStatus } from './types.js';
+import { PORT_CLOSED, PORT_OPEN } from './reply-matcher.js';
+import type { PingIcmpError, PingProbeResult, ProbeFlag, ProbeStatus, TcpPortState } from './types.js';
 import { roundMs } from './statistics.js';
 import type { TargetState } from './target-state.js';
 import type { QueueEntry } from './timeout-queue.js';
@@ -51,6 +52,8 @@ export class Probe implements QueueEntry {
   bytes = -1;
   from = '';
   flags = 0;
+  /** TCP: PORT_OPEN or PORT_CLOSED once answered (0: not, or an echo; -1: never sent) */
+  portState = 0;
   error: PingIcmpError | null = null;
   /** a failed send whose local error from the error queue was already read */
   explained = false;
@@ -83,6 +86,7 @@ export class Probe implements QueueEntry {
     this.bytes = -1;
     this.from = '';
     this.flags = 0;
+    this.portState = 0;
     this.error = null;
     this.explained = false;
     return this;
@@ -92,7 +96,14 @@ export class Probe implements QueueEntry {
     return this.seq32 & 0xffff;
   }
 
-  toResult(): PingProbeResult {
+  /** How a TCP probe's port answered: open, closed, filtered (no answer, or an ICMP error), null (never sent). */
+  get tcpState(): TcpPortState | null {
+    if (this.portState === PORT_OPEN) return 'open';
+    if (this.portState === PORT_CLOSED) return 'closed';
+    return this.portState < 0 ? null : 'filtered';
+  }
+
+  toResult(tcp = false): PingProbeResult {
     const r: PingProbeResult = {
       seq: this.seq,
       status: this.status,
@@ -103,6 +114,7 @@ export class Probe implements QueueEntry {
       flags: flagNames(this.flags),
     };
     if (this.error) r.error = { ...this.error };
+    if (tcp) r.state = this.tcpState;
     return r;
   }
 }

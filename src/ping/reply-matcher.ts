@@ -52,22 +52,32 @@ export interface MatchResult {
   destination: string | null;
   /** local-error: the errno */
   errno: number;
+  /** reply: how a TCP port answered (PORT_OPEN, PORT_CLOSED); 0 for an echo reply */
+  state: number;
+  /** reply: the bytes it counts as (ICMP: the message; TCP SYN: the segment), -1 when unknown */
+  replyBytes: number;
+  /** icmp-error: the text when it is not the ICMP type's (a connect() that failed without an ICMP cause) */
+  message: string | null;
 }
+
+/** MatchResult.state of a TCP answer: SYN-ACK, RST. */
+export const PORT_OPEN = 1;
+export const PORT_CLOSED = 2;
 
 export function newMatchResult(): MatchResult {
   return {
     kind: 'ignore', reason: '', wireSeq: -1, seq32: -1, payloadOffset: 0, payloadLength: 0, checksumOk: true,
-    type: null, code: null, mtu: null, pointer: null, router: null, destination: null, errno: 0,
+    type: null, code: null, mtu: null, pointer: null, router: null, destination: null, errno: 0, state: 0, replyBytes: -1, message: null,
   };
 }
 
-function ignore(out: MatchResult, reason: string): MatchResult {
+export function ignore(out: MatchResult, reason: string): MatchResult {
   out.kind = 'ignore';
   out.reason = reason;
   return out;
 }
 
-function reset(out: MatchResult): void {
+export function reset(out: MatchResult): void {
   out.reason = '';
   out.wireSeq = -1;
   out.seq32 = -1;
@@ -81,6 +91,9 @@ function reset(out: MatchResult): void {
   out.router = null;
   out.destination = null;
   out.errno = 0;
+  out.state = 0;
+  out.replyBytes = -1;
+  out.message = null;
 }
 
 /**
@@ -100,7 +113,7 @@ function readQuotedEcho(buf: Buffer, off: number, len: number, ctx: MatchContext
   return true;
 }
 
-function errorDetail(family: 4 | 6, type: number, code: number, info: number, out: MatchResult): void {
+export function errorDetail(family: 4 | 6, type: number, code: number, info: number, out: MatchResult): void {
   if ((family === 4 && type === ICMPV4_TYPE.DEST_UNREACH && code === ICMPV4_UNREACH.FRAG_NEEDED) || (family === 6 && type === ICMPV6_TYPE.PACKET_TOO_BIG)) {
     out.mtu = info;
   } else if ((family === 4 && type === ICMPV4_TYPE.PARAMETER_PROBLEM) || (family === 6 && type === ICMPV6_TYPE.PARAMETER_PROBLEM)) {
@@ -109,7 +122,7 @@ function errorDetail(family: 4 | 6, type: number, code: number, info: number, ou
 }
 
 /** True for the ICMP errors that end a probe (not redirects or source quench, which iputils only reports). */
-function isProbeError(family: 4 | 6, type: number): boolean {
+export function isProbeError(family: 4 | 6, type: number): boolean {
   if (family === 4) return type === ICMPV4_TYPE.DEST_UNREACH || type === ICMPV4_TYPE.TIME_EXCEEDED || type === ICMPV4_TYPE.PARAMETER_PROBLEM;
   return type === ICMPV6_TYPE.DEST_UNREACH || type === ICMPV6_TYPE.PACKET_TOO_BIG || type === ICMPV6_TYPE.TIME_EXCEEDED || type === ICMPV6_TYPE.PARAMETER_PROBLEM;
 }
@@ -159,6 +172,7 @@ export function classifyMessage(m: IcmpMessage, ctx: MatchContext, out: MatchRes
     if (out.seq32 >= 0 && (out.seq32 & 0xffff) !== out.wireSeq) return ignore(out, 'sequence disagrees with the payload');
     if (!ctx.payload.cookieMatches(buf, out.payloadOffset, out.payloadLength)) return ignore(out, 'another cookie');
     out.kind = 'reply';
+    out.replyBytes = len;
     return out;
   }
 

@@ -4,7 +4,7 @@
 
 import type { PingBackend, PingSocket, PingSocketOptions } from './backend.js';
 import type { NormalizedOptions } from './options.js';
-import type { IcmpSocketKind, PingTarget, PmtuDiscovery } from './types.js';
+import type { IcmpSocketKind, PingMethod, PingTarget, PmtuDiscovery, TcpMethodRequest } from './types.js';
 
 /** Receive buffer for runs where many replies can queue up before they are read. */
 const BIG_RECEIVE_BUFFER = 4 << 20;
@@ -14,7 +14,7 @@ export function poolOptionsOf(opts: NormalizedOptions, targetCount: number): Soc
   // many targets, flooding or a big preload: replies pile up faster than one read takes them
   const many = targetCount > 64 || opts.engine.interval === 0 || opts.engine.preload > 16;
   return {
-    socket: opts.socket, ttl: opts.ttl, tos: opts.tos, mark: opts.mark, device: opts.device,
+    socket: opts.socket, method: opts.method, port: opts.port ?? undefined, tcpMethod: opts.tcpMethod, ttl: opts.ttl, tos: opts.tos, mark: opts.mark, device: opts.device,
     sourceAddress: opts.sourceAddress, pmtu: opts.pmtu, receiveBuffer: many ? BIG_RECEIVE_BUFFER : undefined,
   };
 }
@@ -37,6 +37,11 @@ export class MissingSocketError extends Error {
 
 export interface SocketPoolOptions {
   socket: IcmpSocketKind | 'auto';
+  /** default 'icmp' */
+  method?: 'icmp' | 'tcp';
+  /** TCP: the destination port */
+  port?: number;
+  tcpMethod?: TcpMethodRequest;
   ttl?: number;
   tos?: number;
   mark?: number;
@@ -49,13 +54,20 @@ export interface SocketPoolOptions {
 
 export class SocketPool {
   readonly mode: IcmpSocketKind;
+  readonly method: PingMethod;
   private readonly open = new Map<4 | 6, PingSocket>();
 
   constructor(
     private readonly backend: PingBackend,
     private readonly options: SocketPoolOptions,
   ) {
-    this.mode = backend.chooseMode(options.socket);
+    if (options.method === 'tcp') {
+      this.method = chooseTcpMethod(backend, options.tcpMethod ?? 'auto');
+      this.mode = this.method === 'tcp-syn' ? 'raw' : 'dgram';
+    } else {
+      this.method = 'icmp';
+      this.mode = backend.chooseMode(options.socket);
+    }
   }
 
   /** The socket for a family, opened on first use. */
@@ -68,7 +80,7 @@ export class SocketPool {
         throw new RangeError(`the source address ${source} is not an IPv${family} address, and an IPv${family} target needs one`);
       }
       const opts: PingSocketOptions = {
-        family, mode: this.mode, ttl: o.ttl, tos: o.tos, mark: o.mark, device: o.device, source, pmtu: o.pmtu, receiveBuffer: o.receiveBuffer,
+        family, mode: this.mode, ...(this.method !== 'icmp' ? { method: this.method, port: o.port } : {}), ttl: o.ttl, tos: o.tos, mark: o.mark, device: o.device, source, pmtu: o.pmtu, receiveBuffer: o.receiveBuffer,
       };
       s = this.backend.openSocket(opts);
       this.open.set(family, s);
@@ -84,4 +96,12 @@ export class SocketPool {
     for (const s of this.open.values()) s.close();
     this.open.clear();
   }
+}
+
+/** The TCP method a backend picks for a request (see PingBackend.chooseTcpMethod). */
+function chooseTcpMethod(backend: PingBackend, request: TcpMethodRequest): 'tcp-syn' | 'tcp-connect' {
+  if (backend.chooseTcpMethod) return backend.chooseTcpMethod(request);
+  if (request === 'syn') return 'tcp-syn';
+  if (request === 'connect') return 'tcp-connect';
+  return backend.chooseMode('auto') === 'raw' ? 'tcp-syn' : 'tcp-connect';
 }

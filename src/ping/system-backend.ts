@@ -4,17 +4,21 @@
 // preparedPingBackend() opens them at once, so a CLI can drop its capabilities before it
 // touches names or packets (src/cli/traceroute.ts does the same with traceroute's).
 
+import { CAP_NET_RAW } from '../capabilities.js';
+import { PrivilegeError } from '../errors.js';
 import { native } from '../native.js';
-import { chooseIcmpMode } from '../privileges.js';
+import { chooseIcmpMode, rawAccess } from '../privileges.js';
 import { systemClock } from '../runtime/clock.js';
 import { lookupTarget } from '../target/name-lookup.js';
 import { IcmpSocket } from '../socket/icmp-socket.js';
 import { receiveTimestampsOn } from '../socket/receive-timestamps.js';
+import { TcpSynSocket } from '../socket/tcp-syn-socket.js';
 import type { PingBackend, PingClock, PingSocket, PingSocketOptions, TimerHandle } from './backend.js';
 import { normalizeOptions } from './options.js';
 import { literalFamily } from './resolve.js';
 import { MissingSocketError, poolOptionsOf, SocketPool } from './socket-pool.js';
-import type { IcmpSocketKind, PingOptions } from './types.js';
+import { TcpConnectSocket } from './tcp-connect-socket.js';
+import type { IcmpSocketKind, PingOptions, TcpMethodRequest } from './types.js';
 
 const realtimeOut = new Float64Array(2);
 
@@ -31,9 +35,17 @@ const SYSTEM_PING_CLOCK: PingClock = {
 const SYSTEM_PING_BACKEND: PingBackend = {
   clock: SYSTEM_PING_CLOCK,
   chooseMode: (request: IcmpSocketKind | 'auto') => chooseIcmpMode(request),
+  chooseTcpMethod,
   resolveTarget: lookupTarget,
   timestampsReady: () => receiveTimestampsOn(),
   openSocket(options: PingSocketOptions): PingSocket {
+    if (options.method === 'tcp-connect') return new TcpConnectSocket(options);
+    if (options.method === 'tcp-syn') {
+      return new TcpSynSocket({
+        family: options.family, port: options.port ?? 80, ttl: options.ttl, tos: options.tos, mark: options.mark, device: options.device,
+        source: options.source, pmtu: options.pmtu, receiveBuffer: options.receiveBuffer,
+      });
+    }
     return new IcmpSocket({
       family: options.family,
       mode: options.mode,
@@ -47,6 +59,21 @@ const SYSTEM_PING_BACKEND: PingBackend = {
     });
   },
 };
+
+/** syn where raw sockets are allowed (auto) or asked for; connect needs no privilege. */
+function chooseTcpMethod(request: TcpMethodRequest): 'tcp-syn' | 'tcp-connect' {
+  if (request === 'connect') return 'tcp-connect';
+  const raw = rawAccess();
+  if (!raw.allowed) {
+    if (request === 'auto') return 'tcp-connect';
+    throw new PrivilegeError(
+      `TCP SYN probes need a raw socket: ${raw.reason?.replace(/^raw ICMP sockets need /, '') ?? 'CAP_NET_RAW'}`,
+      `${raw.fix}; or use --tcp-method connect (tcpMethod: 'connect'), which needs no privilege`,
+    );
+  }
+  if (raw.via === 'permitted') native().raiseCapability(CAP_NET_RAW);
+  return 'tcp-syn';
+}
 
 /** The backend on the system's clock, resolver and sockets; sockets open when a run starts. */
 export function systemPingBackend(): PingBackend {
@@ -106,6 +133,7 @@ export function preparedPingBackend(hosts: readonly string[], options?: PingOpti
   return {
     clock: SYSTEM_PING_CLOCK,
     chooseMode: () => pool.mode,
+    chooseTcpMethod: () => (pool.method === 'tcp-syn' ? 'tcp-syn' : 'tcp-connect'),
     resolveTarget: lookupTarget,
     timestampsReady: () => timestampsOn,
     openSocket(request: PingSocketOptions): PingSocket {

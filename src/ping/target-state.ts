@@ -32,6 +32,8 @@ export class TargetState implements Schedulable, PingTargetStatus {
   corrupted = 0;
   errors = 0;
   late = 0;
+  /** TCP: received answers that were RSTs (the port is closed) */
+  closed = 0;
   /** probes whose wait ended without a reply (timeouts, errors, late ones) */
   lost = 0;
   /** iputils' "pipe": the most probes outstanding when one was answered */
@@ -54,6 +56,8 @@ export class TargetState implements Schedulable, PingTargetStatus {
     readonly info: PingTarget,
     keepProbes: boolean,
     dests: Buffer = Buffer.alloc(16),
+    /** TCP probes: results say how the port answered */
+    private readonly tcp = false,
   ) {
     this.dest = dests;
     this.destOffset = 16 * (dests.length > 16 ? index : 0);
@@ -102,7 +106,7 @@ export class TargetState implements Schedulable, PingTargetStatus {
   }
 
   result(includeProbes: boolean): PingTargetResult {
-    return {
+    const r: PingTargetResult = {
       target: this.info.target,
       address: this.address,
       family: this.info.family,
@@ -114,7 +118,9 @@ export class TargetState implements Schedulable, PingTargetStatus {
       late: this.late,
       loss: Math.round(this.loss * 1e4) / 1e4,
       rtt: this.stats.summary(),
-      probes: includeProbes && this.probes ? this.probes.map((p) => p.toResult()) : [],
+      probes: includeProbes && this.probes ? this.probes.map((p) => p.toResult(this.tcp)) : [],
     };
+    if (this.tcp) r.closed = this.closed;
+    return r;
   }
 }

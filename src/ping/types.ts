@@ -3,6 +3,18 @@
 
 export type IcmpSocketKind = 'raw' | 'dgram';
 
+/** What a probe is: an ICMP echo request, a TCP SYN from a raw socket, or a TCP connect(). */
+export type PingMethod = 'icmp' | 'tcp-syn' | 'tcp-connect';
+
+/** The sockets a run uses: raw or ping sockets (ICMP, TCP SYN: raw), or a stream socket per probe (TCP connect). */
+export type PingSocketKind = IcmpSocketKind | 'stream';
+
+/** How a TCP probe's port answered: SYN-ACK (open), RST (closed), nothing or an ICMP error (filtered). */
+export type TcpPortState = 'open' | 'closed' | 'filtered';
+
+/** TCP ping's two probe methods: 'auto' picks syn where raw sockets are allowed, else connect. */
+export type TcpMethodRequest = 'syn' | 'connect' | 'auto';
+
 /** Final state of one probe: answered, never answered, answered by an ICMP error, answered too late. */
 export type ProbeStatus = 'reply' | 'timeout' | 'error' | 'late';
 
@@ -36,6 +48,8 @@ export interface PingProbeResult {
   from: string | null;
   flags: ProbeFlag[];
   error?: PingIcmpError;
+  /** TCP methods only: how the port answered (null: the probe could not be sent) */
+  state?: TcpPortState | null;
 }
 
 export interface PingRttSummary {
@@ -68,11 +82,17 @@ export interface PingTargetResult {
   loss: number;
   rtt: PingRttSummary | null;
   probes: PingProbeResult[];
+  /** TCP methods only: how many of the received answers were RSTs (the host is up, the port closed) */
+  closed?: number;
 }
 
 export interface PingDocument {
   schema: 'netdiag.ping/1';
-  socket: IcmpSocketKind;
+  /** raw or ping sockets; 'stream' for TCP connect probes */
+  socket: PingSocketKind;
+  method: PingMethod;
+  /** TCP methods: the destination port; null for ICMP */
+  port: number | null;
   targets: PingTargetResult[];
   /** ms from the first probe to the end of the run */
   elapsed: number;
@@ -111,6 +131,8 @@ export interface PingTargetStatus {
   readonly corrupted: number;
   readonly errors: number;
   readonly late: number;
+  /** TCP methods: received answers that were RSTs (counted in received too) */
+  readonly closed: number;
   /** percent of the transmitted probes lost so far, unrounded (the document rounds it) */
   readonly loss: number;
   /** iputils' "pipe": the most probes outstanding when one was answered */
@@ -126,6 +148,9 @@ export interface PingRunStatus {
   readonly targets: readonly PingTargetStatus[];
   /** run-clock ms when the first probes went out (read it after the run: -1 before it starts) */
   readonly startedAt: number;
+  /** what the probes are, and (TCP) the port they go to (null for ICMP) */
+  readonly method: PingMethod;
+  readonly port: number | null;
 }
 
 /** A target after name resolution. */
@@ -148,6 +173,8 @@ export interface PingReply {
   receivedAt: number;
   /** the first payload byte that differs from what was sent (index from the payload start), or null */
   mismatch: { offset: number; expected: number; actual: number } | null;
+  /** TCP methods: SYN-ACK (open) or RST (closed) */
+  state?: 'open' | 'closed';
 }
 
 interface EventBase {
@@ -205,8 +232,14 @@ export interface PingOptions {
   /** resolve names to this family only (default: whatever the resolver returns first) */
   family?: 4 | 6;
   pmtu?: PmtuDiscovery;
-  /** 'auto' (default): raw sockets with CAP_NET_RAW, else ping sockets */
+  /** 'auto' (default): raw sockets with CAP_NET_RAW, else ping sockets (ICMP only) */
   socket?: IcmpSocketKind | 'auto';
+  /** 'icmp' (default): echo requests; 'tcp': a TCP handshake to `port` ("is the service up?") */
+  method?: 'icmp' | 'tcp';
+  /** TCP: the destination port (default 80) */
+  port?: number;
+  /** TCP: 'syn' (raw socket, CAP_NET_RAW), 'connect' (no privilege), 'auto' (default: syn when allowed) */
+  tcpMethod?: TcpMethodRequest;
   /** keep every probe in the results (default true) */
   probes?: boolean;
   /**

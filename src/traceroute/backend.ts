@@ -5,7 +5,7 @@
 import { ReverseDnsCache } from '../runtime/reverse-dns.js';
 import { lookupTarget } from '../target/name-lookup.js';
 import { systemTraceClock, type TraceClock } from './clock.js';
-import { sourceAddressFor } from './source-address.js';
+import { sourceAddressFor } from '../socket/source-address.js';
 import { scopeIdOf } from '../target/destination.js';
 import type { ProbeTransport } from './transport.js';
 import type { TransportConfig } from './transports/transport-config.js';

@@ -11,6 +11,10 @@ import { echoReplyType, parseEcho, writeEcho } from '../../src/packet/icmp.js';
 import { writeAddress } from '../../src/socket/address-bytes.js';
 import { SendBatch } from '../../src/socket/send-batch.js';
 import { describeResolveTargetContract } from './resolve-target.js';
+import { PayloadLayout } from '../../src/ping/payload.js';
+import { probeKindFor } from '../../src/ping/probe-kind.js';
+import { newMatchResult, PORT_CLOSED, PORT_OPEN, type MatchResult } from '../../src/ping/reply-matcher.js';
+import { TargetState } from '../../src/ping/target-state.js';
 
 export interface PingContractEnv {
   /** the socket kinds to check (each must be openable where the suite runs) */
@@ -252,5 +256,96 @@ export function describePingBackendContract(name: string, makeBackend: () => Pin
         s.close();
       }
     });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// TCP sockets (TCP ping): what the probe kinds (src/ping/probe-kind.ts) need of a socket opened
+// with method tcp-syn or tcp-connect, checked through the kinds themselves, so the fake's
+// messages read as the real sockets' do.
+
+export interface TcpPingContractEnv {
+  methods: readonly ('tcp-syn' | 'tcp-connect')[];
+  families: readonly (4 | 6)[];
+  /** a port that accepts on both loopback addresses, and one where nothing listens */
+  ports: () => { open: number; closed: number };
+  run<T>(p: Promise<T>): Promise<T>;
+}
+
+/** Sends probe seq32 of `kind` to loopback on `socket`; resolves with the first message the kind reads as about it. */
+async function tcpProbe(socket: PingSocket, seq32: number, env: TcpPingContractEnv): Promise<{ result: MatchResult; rx: bigint; sent: bigint; from: string; others: string[] }> {
+  const kind = probeKindFor(socket, new PayloadLayout(0, null));
+  const target = new TargetState(0, { target: LOOPBACK[socket.family], address: LOOPBACK[socket.family], family: socket.family }, false);
+  const batch = new SendBatch(1, kind.slotSize);
+  kind.prefill(batch.data, kind.slotSize, 1);
+  batch.push(kind.write(batch.data, 0, seq32, target), socket.family, target.dest, target.destOffset, 0, -1, -1, target.scopeId);
+  const others: string[] = [];
+  let found: { result: MatchResult; rx: bigint; from: string } | null = null;
+  let resolve!: () => void;
+  const arrived = new Promise<void>((r) => (resolve = r));
+  const read = (errorQueue: boolean): void => {
+    socket.read(errorQueue, (m) => {
+      const r = kind.classify(m, newMatchResult());
+      if (r.kind !== 'ignore' && r.seq32 === seq32 && found === null) found = { result: { ...r }, rx: ns(m.rxSec, m.rxNsec), from: m.from };
+      else others.push(`${r.kind}: ${r.reason}`);
+    });
+    if (found !== null) resolve();
+  };
+  socket.start((readable, errorQueue) => {
+    if (errorQueue) read(true);
+    if (readable) read(false);
+  });
+  expect(socket.sendAndReceive(batch)).toBe(1);
+  expect(batch.errno(0)).toBe(0);
+  read(false);
+  await env.run(arrived);
+  const f = found!;
+  return { ...f, sent: ns(batch.sentSec(0), batch.sentNsec(0)), others };
+}
+
+export function describeTcpPingBackendContract(name: string, makeBackend: () => PingBackend, env: TcpPingContractEnv): void {
+  describe(`PingBackend TCP contract: ${name}`, () => {
+    for (const method of env.methods) {
+      for (const family of env.families) {
+        describe(`a ${method} IPv${family} socket`, () => {
+          it('says what it sends and where to', () => {
+            const s = makeBackend().openSocket({ family, mode: method === 'tcp-syn' ? 'raw' : 'dgram', method, port: env.ports().open });
+            try {
+              expect([s.family, s.method, s.port]).toEqual([family, method, env.ports().open]);
+              if (method === 'tcp-syn') {
+                expect(s.localPort).toBeGreaterThan(0);
+                expect(s.localPorts ?? 1).toBeGreaterThanOrEqual(1);
+                if (family === 4) expect(s.sourceAddressToward!(LOOPBACK[4])).toBe('127.0.0.1');
+              } else {
+                expect(typeof s.forget).toBe('function');
+              }
+            } finally {
+              s.close();
+            }
+          });
+
+          for (const state of ['open', 'closed'] as const) {
+            it(`gets a probe to a ${state} port on ${LOOPBACK[family]} answered as ${state}, stamped after the send`, async () => {
+              const b = makeBackend();
+              const port = env.ports()[state];
+              const s = b.openSocket({ family, mode: method === 'tcp-syn' ? 'raw' : 'dgram', method, port });
+              try {
+                await env.run(b.timestampsReady?.() ?? Promise.resolve());
+                const seq32 = 0x12345 + (state === 'open' ? 0 : 7);
+                const { result, rx, sent, from } = await tcpProbe(s, seq32, env);
+                expect(result.kind).toBe('reply');
+                expect(result.state).toBe(state === 'open' ? PORT_OPEN : PORT_CLOSED);
+                expect(from).toBe(LOOPBACK[family]);
+                expect(rx).toBeGreaterThanOrEqual(sent);
+                // loopback: well under a second
+                expect(rx - sent).toBeLessThan(1_000_000_000n);
+              } finally {
+                s.close();
+              }
+            });
+          }
+        });
+      }
+    }
   });
 }

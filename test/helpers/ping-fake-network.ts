@@ -3,6 +3,9 @@
 // probe sent, what comes back (replies, duplicates, damaged or late replies, ICMP errors from a
 // router, a send the kernel refuses). Messages are built as the kernel would deliver them to a
 // raw socket (ICMP errors as packets quoting the probe) or a ping socket (errors in the queue).
+// TCP ping sockets (FakeTcpSocket) answer with a tcpResponder: SYN-ACKs and RSTs as a raw TCP
+// socket reads them (ICMP errors in its error queue, quoting the SYN), or connect outcomes as
+// the connect socket reports them (src/ping/tcp-connect-socket.ts).
 
 import { isIP } from 'node:net';
 
@@ -17,7 +20,9 @@ import { writeIPv4Header } from '../../src/packet/ipv4.js';
 import { writeIPv6Header } from '../../src/packet/ipv6.js';
 import type { PingBackend, PingClock, PingSocket, PingSocketOptions, TimerHandle } from '../../src/ping/backend.js';
 import { FakeTimers } from './fake-clock.js';
-import type { IcmpSocketKind } from '../../src/ping/types.js';
+import type { IcmpSocketKind, PingMethod } from '../../src/ping/types.js';
+import { TCP_FLAG, verifyTcpChecksum, writeTcp } from '../../src/packet/tcp.js';
+import { CONNECT_CLOSED, CONNECT_FAILED, CONNECT_OPEN } from '../../src/ping/tcp-connect-kind.js';
 
 /** Wall-clock seconds at fake time 0 (what the fake CLOCK_REALTIME reads). */
 const EPOCH_SEC = 1_700_000_000;
@@ -251,7 +256,7 @@ export class FakeSocket implements PingSocket {
     return { buf: payload, offset: 0, length: payload.length, truncated: false, from, ttl: null, tos: null, rxSec: 0, rxNsec: 0, queued };
   }
 
-  private enqueue(at: number, message: IcmpMessage, errorQueue: boolean, notify: boolean): void {
+  protected enqueue(at: number, message: IcmpMessage, errorQueue: boolean, notify: boolean): void {
     [message.rxSec, message.rxNsec] = toRealtime(at);
     this.queues[errorQueue ? 1 : 0].add({ at, order: this.order++, message, errorQueue });
     if (!notify) return;
@@ -320,11 +325,145 @@ class ArrivalQueue {
   }
 }
 
+/** A TCP probe as the simulated network saw it. */
+export interface SentTcpProbe {
+  method: 'tcp-syn' | 'tcp-connect';
+  family: 4 | 6;
+  destination: string;
+  port: number;
+  /** fake ms */
+  sentAt: number;
+  /** tcp-syn: the SYN as sent, its sequence number, and whether its checksum is right (IPv6: left to the kernel, 0) */
+  syn: Buffer | null;
+  seq: number;
+  checksumOk: boolean;
+  /** tcp-connect: the probe's number from the batch slot */
+  seq32: number;
+}
+
+/** What the network does with a TCP probe. */
+export type FakeTcpAnswer =
+  | {
+      /** SYN-ACK or RST-ACK (connect: connected, refused) */
+      kind: 'open' | 'closed';
+      after: number;
+      /** tcp-syn: a segment that is not the answer (another address, other ports, another acknowledgment) */
+      from?: string;
+      srcPort?: number;
+      dstPort?: number;
+      ackDelta?: number;
+      notify?: boolean;
+    }
+  /** an ICMP error quoting the SYN (connect: the one that aborted the handshake) */
+  | { kind: 'error'; after: number; router: string; type: number; code: number }
+  /** tcp-connect: the handshake failed without an ICMP error */
+  | { kind: 'connect-error'; after: number; errno: number };
+
+export type TcpResponder = (probe: SentTcpProbe) => FakeTcpAnswer[];
+
+/** The fake host's source address toward targets off loopback (what a TCP SYN socket's checksums use). */
+export const FAKE_SOURCE = { 4: '192.0.2.7', 6: '2001:db8::7' } as const;
+
+export class FakeTcpSocket extends FakeSocket {
+  override readonly identifier = 0;
+  readonly method: 'tcp-syn' | 'tcp-connect';
+  readonly port: number;
+  readonly localPort: number | undefined;
+  readonly localPorts = 4;
+  readonly tcpSent: SentTcpProbe[] = [];
+  /** probe numbers the engine gave up (forget) */
+  readonly forgotten: number[] = [];
+
+  constructor(private readonly tcpNet: FakeNetwork, family: 4 | 6, options: PingSocketOptions) {
+    super(tcpNet, family, options.mode, options);
+    this.method = options.method as 'tcp-syn' | 'tcp-connect';
+    this.port = options.port ?? 80;
+    this.localPort = this.method === 'tcp-syn' ? 40000 + tcpNet.sockets.length : undefined;
+  }
+
+  /** as the kernel picks: loopback from loopback, else the fake host's address */
+  sourceAddressToward(address: string): string {
+    if (address.startsWith('127.')) return '127.0.0.1';
+    return address === '::1' ? '::1' : FAKE_SOURCE[this.family];
+  }
+
+  forget(seq32: number): void {
+    this.forgotten.push(seq32);
+  }
+
+  override send(batch: SendBatch): number {
+    if (this.closed) throw new Error('the socket is closed');
+    const clock = this.tcpNet.clock;
+    for (let i = 0; i < batch.count; i++) {
+      const d = i * SEND_DESC_STRIDE;
+      const off = batch.desc[d]!, len = batch.desc[d + 1]!;
+      const data = Buffer.from(batch.data.subarray(off, off + len));
+      const destination = readAddress(batch.addrs, i * 16, this.family);
+      const syn = this.method === 'tcp-syn';
+      const probe: SentTcpProbe = {
+        method: this.method, family: this.family, destination, port: this.port, sentAt: clock.now(),
+        syn: syn ? data : null, seq: syn ? data.readUInt32BE(4) : 0,
+        checksumOk: syn && (this.family === 6 ? data.readUInt16BE(16) === 0 : verifyTcpChecksum(data, 0, len, this.sourceAddressToward(destination), destination)),
+        seq32: syn ? -1 : data.readUInt32BE(0),
+      };
+      const [sec, nsec] = clock.realtime();
+      const o = i * SEND_OUT_STRIDE;
+      batch.out[o] = sec;
+      batch.out[o + 1] = nsec;
+      batch.out[o + 2] = 0;
+      this.tcpSent.push(probe);
+      for (const a of this.tcpNet.tcpResponder(probe)) this.tcpAnswer(probe, a);
+    }
+    return batch.count;
+  }
+
+  override sendAndReceive(batch: SendBatch): number {
+    return this.send(batch);
+  }
+
+  private tcpAnswer(probe: SentTcpProbe, a: FakeTcpAnswer): void {
+    const at = probe.sentAt + a.after;
+    const v4 = this.family === 4;
+    if (probe.syn !== null) {
+      if (a.kind === 'error') {
+        const queued: QueuedError = { errno: 113, origin: v4 ? 2 : 3, type: a.type, code: a.code, info: 0, offender: a.router };
+        const quote = Buffer.from(probe.syn);
+        this.enqueue(at, { buf: quote, offset: 0, length: quote.length, truncated: false, from: probe.destination, ttl: null, tos: null, rxSec: 0, rxNsec: 0, queued }, true, true);
+        return;
+      }
+      if (a.kind !== 'open' && a.kind !== 'closed') return;
+      const seg = Buffer.alloc(20);
+      const from = a.from ?? probe.destination;
+      writeTcp(seg, 0, {
+        srcPort: a.srcPort ?? this.port, dstPort: a.dstPort ?? probe.syn.readUInt16BE(0), seq: a.kind === 'open' ? 0x1000 : 0,
+        ackNumber: (probe.seq + 1 + (a.ackDelta ?? 0)) >>> 0, flags: (a.kind === 'open' ? TCP_FLAG.SYN : TCP_FLAG.RST) | TCP_FLAG.ACK,
+        src: from, dst: this.sourceAddressToward(probe.destination),
+      });
+      this.enqueue(at, { buf: seg, offset: 0, length: 20, truncated: false, from, ttl: 64, tos: 0, rxSec: 0, rxNsec: 0, queued: null }, false, a.notify !== false);
+      return;
+    }
+    const msg = Buffer.alloc(5);
+    msg.writeUInt32BE(probe.seq32, 0);
+    let queued: QueuedError | null = null;
+    if (a.kind === 'open' || a.kind === 'closed') {
+      msg[4] = a.kind === 'open' ? CONNECT_OPEN : CONNECT_CLOSED;
+    } else {
+      msg[4] = CONNECT_FAILED;
+      queued = a.kind === 'error'
+        ? { errno: 113, origin: v4 ? 2 : 3, type: a.type, code: a.code, info: 0, offender: a.router }
+        : { errno: (a as { errno: number }).errno, origin: 1, type: 0, code: 0, info: 0, offender: null };
+    }
+    this.enqueue(at, { buf: msg, offset: 0, length: 5, truncated: false, from: probe.destination, ttl: null, tos: null, rxSec: 0, rxNsec: 0, queued }, false, true);
+  }
+}
+
 /** The simulated network: a clock, a responder, and the sockets opened on it. */
 export class FakeNetwork implements PingBackend {
   readonly clock = new FakeClock();
   readonly sockets: FakeSocket[] = [];
   nextIdentifier = 0x4242;
+  /** what TCP probes get (default: every port open, 50 µs away) */
+  tcpResponder: TcpResponder = () => [{ kind: 'open', after: 0.05 }];
 
   constructor(
     public responder: Responder = echoResponder(),
@@ -355,7 +494,8 @@ export class FakeNetwork implements PingBackend {
   async timestampsReady(): Promise<void> {}
 
   openSocket(options: PingSocketOptions): FakeSocket {
-    const s = new FakeSocket(this, options.family, options.mode, options);
+    const method: PingMethod = options.method ?? 'icmp';
+    const s = method === 'icmp' ? new FakeSocket(this, options.family, options.mode, options) : new FakeTcpSocket(this, options.family, options);
     this.sockets.push(s);
     return s;
   }

@@ -22,19 +22,20 @@ import { BufferedWriter } from './buffered-writer.js';
 import { FpingPrinter } from './fping-text.js';
 import { IputilsPrinter } from './iputils-text.js';
 import { epochStamp } from './number-format.js';
-import { pingOptionSpecs, toPingConfig, type PingCliConfig } from './options.js';
+import { expandTcpFlag, pingOptionSpecs, toPingConfig, type PingCliConfig } from './options.js';
 import { OrderedLines } from './ordered-lines.js';
 import { targetList } from './target-list.js';
 
 const USAGE = 'netdiag ping [options] HOST...';
 const SUMMARY =
-  'Sends ICMP echo requests. One host prints like iputils ping; several hosts (or -g, --file, -a, -u)\n' +
+  'Sends ICMP echo requests, or with --tcp[=PORT] TCP handshakes (open: SYN-ACK, closed: RST, filtered:\n' +
+  'no answer or an ICMP error). One host prints like iputils ping; several hosts (or -g, --file, -a, -u)\n' +
   'print like fping -c. A probe is lost when its -W timeout expires without a reply; a reply after\n' +
   'that is late. -w ends the whole run (and makes -c the number of replies to wait for).\n' +
   'Exit status: 0 every target answered, 1 some target never answered, 2 usage or setup error.';
 
 export async function run(argv: string[], out: Output, signal: AbortSignal): Promise<number> {
-  const { options, positionals } = parseArgs(argv, pingOptionSpecs, 'ping');
+  const { options, positionals } = parseArgs(expandTcpFlag(argv), pingOptionSpecs, 'ping');
   if (options.help) {
     out.out(formatHelp(USAGE, SUMMARY, pingOptionSpecs));
     return 0;
@@ -101,6 +102,7 @@ async function printOne(pinging: PingRun, names: ReverseDnsCache | null, cfg: Pi
     const p = new IputilsPrinter(
       {
         host: target.target, address: target.address, family: target.family, size: cfg.engine.size, quiet: cfg.quiet || cfg.json,
+        tcp: s.method === 'icmp' ? null : { port: s.port!, method: s.method, timeout: cfg.engine.timeout },
         flood: cfg.flood, timestamps: cfg.timestamps, names, patternText: cfg.patternText,
         source: cfg.sourceAddress ?? null, device: cfg.device ?? null, interval: cfg.engine.interval,
       },
@@ -127,7 +129,7 @@ async function printOne(pinging: PingRun, names: ReverseDnsCache | null, cfg: Pi
 async function printMany(pinging: PingRun, cfg: PingCliConfig, writer: BufferedWriter): Promise<number> {
   let printer: FpingPrinter | null = null;
   pinging.once('start', (s: PingRunStatus) => {
-    const p = new FpingPrinter(s.targets, { quiet: cfg.quiet, alive: cfg.alive, unreachable: cfg.unreachable });
+    const p = new FpingPrinter(s.targets, { quiet: cfg.quiet, alive: cfg.alive, unreachable: cfg.unreachable, tcpPort: s.method === 'icmp' ? null : s.port });
     if (!cfg.json && (!cfg.quiet || cfg.alive)) {
       pinging.on('event', (e) => {
         const text = p.line(e);

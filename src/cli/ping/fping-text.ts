@@ -5,6 +5,10 @@
 //   127.0.0.9 : [0], timed out (NaN avg, 100% loss)
 //
 //   127.0.0.1 : xmt/rcv/%loss = 1/1/0%, min/avg/max = 0.033/0.033/0.033
+// TCP ping (--tcp) says how the port answered, and how many answers were RSTs:
+//   127.0.0.1 : [0], port 80 open, 0.021 ms (0.021 avg, 0% loss)
+//   127.0.0.2 : [0], port 80 closed, 0.015 ms (0.015 avg, 0% loss)
+//   127.0.0.1 : xmt/rcv/%loss = 1/1/0%, closed 0, min/avg/max = 0.021/0.021/0.021
 
 import type { PingEvent, PingTargetStatus } from '../../ping/types.js';
 import { fpingTime } from './number-format.js';
@@ -13,6 +17,8 @@ export interface MultiOptions {
   quiet: boolean;
   alive: boolean;
   unreachable: boolean;
+  /** TCP ping: the port; null (or absent) for ICMP */
+  tcpPort?: number | null;
 }
 
 export class FpingPrinter {
@@ -52,17 +58,26 @@ export class FpingPrinter {
         if (r.flags.includes('dup')) return `${this.name(t)} : duplicate for [${seq}], ${r.bytes} bytes, ${fpingTime(r.rtt)} ms\n`;
         if (r.flags.includes('corrupted')) return `${this.name(t)} : [${seq}], ${r.bytes} bytes, ${fpingTime(r.rtt)} ms (BAD CHECKSUM)\n`;
         const extra = r.flags.includes('different-address') ? ` (from ${r.from})` : '';
-        return `${this.name(t)} : [${seq}], ${r.bytes} bytes, ${fpingTime(r.rtt)} ms ${this.soFar(t)}${extra}\n`;
+        return `${this.name(t)} : [${seq}], ${this.what(r.bytes, r.state)}, ${fpingTime(r.rtt)} ms ${this.soFar(t)}${extra}\n`;
       }
       case 'late':
-        return `${this.name(t)} : late reply for [${seq}], ${e.reply.bytes} bytes, ${fpingTime(e.reply.rtt)} ms\n`;
+        return `${this.name(t)} : late reply for [${seq}], ${this.what(e.reply.bytes, e.reply.state)}, ${fpingTime(e.reply.rtt)} ms\n`;
       case 'timeout':
-        return `${this.name(t)} : [${seq}], timed out ${this.soFar(t)}\n`;
+        return `${this.name(t)} : [${seq}], ${this.tcp ? `port ${this.o.tcpPort} filtered, ` : ''}timed out ${this.soFar(t)}\n`;
       case 'error':
-        return `${this.name(t)} : [${seq}], ${e.error.message}${e.from !== null ? ` from ${e.from}` : ''}\n`;
+        return `${this.name(t)} : [${seq}], ${this.tcp ? `port ${this.o.tcpPort} filtered, ` : ''}${e.error.message}${e.from !== null ? ` from ${e.from}` : ''}\n`;
       default:
         return '';
     }
+  }
+
+  private get tcp(): boolean {
+    return this.o.tcpPort !== undefined && this.o.tcpPort !== null;
+  }
+
+  /** "64 bytes", or for TCP "port 80 open". */
+  private what(bytes: number, state: 'open' | 'closed' | undefined): string {
+    return this.tcp ? `port ${this.o.tcpPort} ${state ?? 'open'}` : `${bytes} bytes`;
   }
 
   /** The end: the -u list, or a summary line per target. */
@@ -77,16 +92,18 @@ export class FpingPrinter {
     if (!this.o.quiet) lines.push('\n');
     // neighbours in a sweep mostly end alike (1/1/0%, the same round trip): the counters part
     // and the times part of a line are reused from the line before when they are the same
-    let xmt = -1, rcv = -1, loss = -1, counters = '';
+    let xmt = -1, rcv = -1, loss = -1, closed = -1, counters = '';
+    const tcp = this.tcp;
     let min = NaN, avg = NaN, max = NaN, times = '\n';
     for (let i = 0; i < targets.length; i++) {
       const t = targets[i]!;
       const l = Math.trunc(t.loss);
-      if (t.transmitted !== xmt || t.received !== rcv || l !== loss) {
+      if (t.transmitted !== xmt || t.received !== rcv || l !== loss || t.closed !== closed) {
         xmt = t.transmitted;
         rcv = t.received;
         loss = l;
-        counters = ` : xmt/rcv/%loss = ${xmt}/${rcv}/${loss}%`;
+        closed = t.closed;
+        counters = ` : xmt/rcv/%loss = ${xmt}/${rcv}/${loss}%${tcp ? `, closed ${closed}` : ''}`;
       }
       const st = t.stats;
       if (st.count === 0) {

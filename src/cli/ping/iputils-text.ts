@@ -9,9 +9,17 @@
 //   rtt min/avg/max/mdev = 0.026/0.028/0.031/0.002 ms
 // Flood mode prints a dot per probe and a backspace per reply. Addresses are shown as
 // "name (address)" unless -n or the target was given as an address, as iputils does.
+// TCP ping (--tcp) keeps the layout and says how the port answered:
+//   PING 127.0.0.1 (127.0.0.1) TCP port 443 (syn).
+//   port 443 open: seq=1 time=0.052 ms
+//   port 443 closed: seq=2 time=0.031 ms
+//   port 443 filtered: seq=3 no answer within 1000 ms
+//   port 443 filtered: seq=4 from 10.0.0.1: Destination Host Unreachable
+//   ...
+//   4 packets transmitted, 2 received, 1 closed, 50% packet loss, time 3004ms
 
 import { parsePattern } from '../../ping/payload.js';
-import type { PingEvent, PingReply, PingTargetStatus } from '../../ping/types.js';
+import type { PingEvent, PingMethod, PingReply, PingTargetStatus } from '../../ping/types.js';
 import type { ReverseDnsCache } from '../../runtime/reverse-dns.js';
 import { epochStamp, iputilsMs, iputilsTime, printfG } from './number-format.js';
 
@@ -35,6 +43,8 @@ export interface TextOptions {
   device: string | null;
   /** interval 0 or flood: iputils adds ipg/ewma */
   interval: number;
+  /** TCP ping: the port, the method and the probes' timeout (ms); null for ICMP */
+  tcp?: { port: number; method: PingMethod; timeout: number } | null;
 }
 
 export class IputilsPrinter {
@@ -55,6 +65,10 @@ export class IputilsPrinter {
     let text = '';
     if (o.patternText !== null && !o.quiet) text += `PATTERN: 0x${(parsePattern(o.patternText) ?? Buffer.alloc(0)).toString('hex')}\n`;
     const from = o.source !== null || o.device !== null ? `from ${o.source ?? ''} ${o.device ?? ''}: ` : '';
+    if (o.tcp) {
+      const name = o.family === 4 ? `${o.host} (${o.address})` : `${o.host}(${this.addr(o.address)})`;
+      return text + `PING ${name} ${from}TCP port ${o.tcp.port} (${o.tcp.method === 'tcp-syn' ? 'syn' : 'connect'}).\n`;
+    }
     if (o.family === 4) text += `PING ${o.host} (${o.address}) ${from}${o.size}(${o.size + 28}) bytes of data.\n`;
     else text += `PING ${o.host}(${this.addr(o.address)}) ${from}${o.size} data bytes\n`;
     return text;
@@ -73,6 +87,7 @@ export class IputilsPrinter {
     const o = this.o;
     if (o.quiet) return '';
     if (o.flood) return this.floodMark(e);
+    if (o.tcp) return this.tcpLine(e, o.tcp.port, o.tcp.timeout);
     switch (e.type) {
       case 'reply':
         return this.replyLine(e.seq, e.reply, '');
@@ -85,6 +100,30 @@ export class IputilsPrinter {
           return '';
         }
         return `${o.timestamps && e.receivedAt !== null ? epochStamp(e.receivedAt) : ''}From ${e.from === null ? '?' : this.addr(e.from)} icmp_seq=${e.seq} ${e.error.message}\n`;
+      default:
+        return '';
+    }
+  }
+
+  private tcpLine(e: PingEvent, port: number, timeout: number): string {
+    const stamp = (at: number | null): string => (this.o.timestamps && at !== null ? epochStamp(at) : '');
+    switch (e.type) {
+      case 'reply':
+      case 'late': {
+        const r = e.reply;
+        let s = `${stamp(r.receivedAt)}port ${port} ${r.state ?? 'open'}: seq=${e.seq} time=${iputilsTime(r.rtt * 1000)} ms`;
+        if (r.flags.includes('dup')) s += ' (DUP!)';
+        return s + (e.type === 'late' ? ' (LATE!)\n' : '\n');
+      }
+      case 'timeout':
+        return `port ${port} filtered: seq=${e.seq} no answer within ${printfG(timeout)} ms\n`;
+      case 'error':
+        if (e.error.type === null && e.from === null && e.rtt === null) {
+          // the kernel refused to send it
+          this.err(`netdiag: ${e.error.message}\n`);
+          return '';
+        }
+        return `${stamp(e.receivedAt)}port ${port} filtered: seq=${e.seq} ${e.from !== null ? `from ${this.addr(e.from)}: ` : ''}${e.error.message}\n`;
       default:
         return '';
     }
@@ -127,6 +166,7 @@ export class IputilsPrinter {
     const elapsed = Math.round(elapsedMs);
     let s = `\n--- ${o.host} ping statistics ---\n`;
     s += `${t.transmitted} packets transmitted, ${t.received} received`;
+    if (o.tcp) s += `, ${t.closed} closed`;
     if (t.duplicates) s += `, +${t.duplicates} duplicates`;
     if (t.corrupted) s += `, +${t.corrupted} corrupted`;
     if (t.errors) s += `, +${t.errors} errors`;
@@ -134,7 +174,7 @@ export class IputilsPrinter {
     s += '\n';
     const parts: string[] = [];
     const rtt = t.stats.iputils();
-    if (t.received > 0 && rtt !== null && o.size >= TIMED_PAYLOAD) {
+    if (t.received > 0 && rtt !== null && (o.size >= TIMED_PAYLOAD || o.tcp)) {
       parts.push(`rtt min/avg/max/mdev = ${iputilsMs(rtt.min)}/${iputilsMs(rtt.avg)}/${iputilsMs(rtt.max)}/${iputilsMs(rtt.mdev)} ms`);
     }
     if (t.pipe > 1) parts.push(`pipe ${t.pipe}`);

@@ -8,7 +8,7 @@ import { UsageError } from '../../errors.js';
 import { parsePattern } from '../../ping/payload.js';
 import { engineConfigOf, MAX_PAYLOAD } from '../../ping/options.js';
 import { hostProblem, MAX_TARGETS } from '../../target/index.js';
-import type { IcmpSocketKind, PingOptions, PmtuDiscovery } from '../../ping/types.js';
+import type { IcmpSocketKind, PingOptions, PmtuDiscovery, TcpMethodRequest } from '../../ping/types.js';
 
 const MAX_SECONDS = 2147483;
 
@@ -32,6 +32,8 @@ export const pingOptionSpecs: OptionSpec[] = [
   { key: 'pmtu', names: ['-M'], kind: 'string', value: 'do|dont|want', choices: ['do', 'dont', 'want'], example: '-M do', help: 'path MTU discovery: do (set DF, never fragment), dont, want' },
   { key: 'mark', names: ['-m', '--mark'], kind: 'integer', value: 'mark', min: 0, max: 0xffffffff, example: '-m 7', help: 'SO_MARK of the probes (needs CAP_NET_ADMIN)' },
   { key: 'socket', names: ['--socket'], kind: 'string', value: 'raw|dgram|auto', choices: ['raw', 'dgram', 'auto'], example: '--socket dgram', help: 'raw sockets (CAP_NET_RAW) or ping sockets (ping_group_range); default auto' },
+  { key: 'tcp', names: ['--tcp'], kind: 'integer', value: 'port', min: 1, max: 65535, example: '--tcp=443', help: 'TCP ping: a SYN (or connect) to PORT instead of an ICMP echo; --tcp alone is port 80, else write --tcp=PORT' },
+  { key: 'tcpMethod', names: ['--tcp-method'], kind: 'string', value: 'syn|connect', choices: ['syn', 'connect', 'auto'], example: '--tcp-method connect', help: 'with --tcp: syn (raw socket, CAP_NET_RAW) or connect (no privilege); default: syn when allowed' },
   { key: 'generate', names: ['-g', '--generate'], kind: 'flag', help: 'targets from a range: -g CIDR, or -g FROM TO' },
   { key: 'file', names: ['--file'], kind: 'string', value: 'file|-', example: '--file hosts.txt', help: 'targets from a file (one per line; - reads stdin)' },
   { key: 'rate', names: ['--rate'], kind: 'number', value: 'pps', min: 0.001, max: 1e9, example: '--rate 1000', help: 'at most PPS probes per second across all targets' },
@@ -77,12 +79,52 @@ function checkHosts(hosts: readonly string[]): void {
   }
 }
 
+/** The port --tcp means when written alone. */
+export const DEFAULT_TCP_PORT = 80;
+
+/**
+ * --tcp takes its port only attached (--tcp=443): alone it means port 80, so `--tcp HOST` keeps
+ * HOST a host. `--tcp 443` is refused rather than read as a host named 443.
+ */
+export function expandTcpFlag(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (a !== '--tcp') {
+      out.push(a);
+      continue;
+    }
+    const next = argv[i + 1];
+    if (next !== undefined && /^[0-9]+$/.test(next)) {
+      throw new UsageError(`--tcp takes its port after '=' (--tcp ${next} would ping a host named ${next})`, `write --tcp=${next}`);
+    }
+    out.push(`--tcp=${DEFAULT_TCP_PORT}`);
+  }
+  return out;
+}
+
+/** The TCP flags' conflicts with ICMP-only ones, refused with the fix. */
+function checkTcpFlags(o: Record<string, unknown>): void {
+  if (o.tcp === undefined) {
+    if (o.tcpMethod !== undefined) throw new UsageError('--tcp-method needs --tcp', 'e.g. netdiag ping --tcp=443 --tcp-method connect HOST');
+    return;
+  }
+  if (o.size !== undefined) throw new UsageError('-s sets the ICMP payload, and TCP probes carry none', 'drop -s with --tcp');
+  if (o.pattern !== undefined) throw new UsageError('-p fills the ICMP payload, and TCP probes carry none', 'drop -p with --tcp');
+  if (o.socket !== undefined) throw new UsageError('--socket chooses ICMP sockets', 'with --tcp choose the method with --tcp-method syn|connect');
+}
+
 /** iputils' limits for users other than root. */
 const MIN_USER_INTERVAL_MS = 2;
 const MAX_USER_PRELOAD = 3;
 
 export function toPingConfig(o: Record<string, unknown>, positionals: string[], euid: number): PingCliConfig {
   if (o.ipv4 && o.ipv6) throw new UsageError('only one of -4 and -6 may be given', 'drop one of them');
+  checkTcpFlags(o);
   if (o.alive && o.unreachable) throw new UsageError('only one of -a and -u may be given', 'drop one of them; without either every target is listed');
   const generate = o.generate === true;
   const file = (o.file as string | undefined) ?? null;
@@ -139,6 +181,12 @@ export function toPingConfig(o: Record<string, unknown>, positionals: string[], 
     file,
     verbose: o.verbose === true,
   };
+  if (o.tcp !== undefined) {
+    delete cfg.size;
+    cfg.method = 'tcp';
+    cfg.port = o.tcp as number;
+    cfg.tcpMethod = (o.tcpMethod as TcpMethodRequest | undefined) ?? 'auto';
+  }
   if (deadline !== null) cfg.deadline = deadline;
   if (o.rate !== undefined) cfg.rate = o.rate as number;
   if (pattern !== null) cfg.pattern = pattern;

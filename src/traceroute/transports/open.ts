@@ -6,6 +6,7 @@
 import { IcmpSocket } from '../../socket/icmp-socket.js';
 import { acceptNothing, icmpV4ErrorQuotingPorts, icmpV6ErrorQuotingPorts, tcpToPorts } from '../../socket/probe-filters.js';
 import { ProbeSocket } from '../../socket/probe-socket.js';
+import { TcpPortRange } from '../../socket/tcp-port-range.js';
 import { CAP_NET_RAW } from '../../capabilities.js';
 import { optionRangeError, PrivilegeError } from '../../errors.js';
 import { native } from '../../native.js';
@@ -96,12 +97,11 @@ export function openMethodSockets(family: 4 | 6, setup: SocketSetup): MethodSock
   };
 }
 
-/** A bound, unconnected socket holding a local port for the life of a raw trace. */
-function reservePort(family: 4 | 6, type: 'dgram' | 'stream', source: string, port = 0): ProbeSocket {
-  const C = native().constants;
-  const s = new ProbeSocket({ family, type, protocol: type === 'dgram' ? C.IPPROTO_UDP : C.IPPROTO_TCP });
+/** A bound, unconnected UDP socket holding a local port for the life of a raw UDP trace. */
+function reserveUdpPort(family: 4 | 6, source: string): ProbeSocket {
+  const s = new ProbeSocket({ family, type: 'dgram', protocol: native().constants.IPPROTO_UDP });
   try {
-    s.bind(source, port);
+    s.bind(source);
   } catch (e) {
     s.close();
     throw e;
@@ -111,23 +111,6 @@ function reservePort(family: 4 | 6, type: 'dgram' | 'stream', source: string, po
 
 function boundPort(s: ProbeSocket): number {
   return native().getsockname(s.fd).port ?? 0;
-}
-
-/** Reserves `count` consecutive TCP ports on source (classic TCP); returns the holders. */
-function reserveTcpRange(family: 4 | 6, source: string, count: number): ProbeSocket[] {
-  for (let attempt = 0; attempt < 32; attempt++) {
-    const first = reservePort(family, 'stream', source);
-    const base = boundPort(first);
-    const held = [first];
-    try {
-      if (base + count - 1 > 0xffff) throw new Error('range too high');
-      for (let p = base + 1; p < base + count; p++) held.push(reservePort(family, 'stream', source, p));
-      return held;
-    } catch {
-      for (const h of held) h.close();
-    }
-  }
-  throw new Error(`could not reserve ${count} consecutive TCP ports on ${source}`);
 }
 
 /** Builds the transport on opened sockets for a destination (no privilege needed any more). */
@@ -146,17 +129,18 @@ export function createTransport(sockets: MethodSockets, config: TransportConfig)
     const icmp = parts.icmp!;
     probe.bind(source);
     if (method === 'udp') {
-      const holder = reservePort(family, 'dgram', source);
+      const holder = reserveUdpPort(family, source);
       const port = boundPort(holder);
       icmp.attachFilter(family === 4 ? icmpV4ErrorQuotingPorts(C.IPPROTO_UDP, port, port) : icmpV6ErrorQuotingPorts(C.IPPROTO_UDP, port, port));
       return new UdpRawTransport(probe, icmp, port, config, () => holder.close());
     }
-    const holders = config.flow === 'paris' ? [reservePort(family, 'stream', source)] : reserveTcpRange(family, source, CLASSIC_TCP_PORTS);
-    const lo = boundPort(holders[0]!);
-    const hi = lo + holders.length - 1;
+    // Paris keeps one source port; classic counts up through a range
+    const ports = TcpPortRange.reserveExactly(family, source, config.flow === 'paris' ? 1 : CLASSIC_TCP_PORTS);
+    const lo = ports.first;
+    const hi = ports.last;
     probe.attachFilter(tcpToPorts(family, lo, hi));
     icmp.attachFilter(family === 4 ? icmpV4ErrorQuotingPorts(C.IPPROTO_TCP, lo, hi) : icmpV6ErrorQuotingPorts(C.IPPROTO_TCP, lo, hi));
-    return new TcpSynTransport(probe, icmp, lo, config, () => holders.forEach((h) => h.close()));
+    return new TcpSynTransport(probe, icmp, lo, config, () => ports.close());
   } catch (e) {
     sockets.close();
     throw e;

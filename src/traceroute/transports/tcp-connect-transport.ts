@@ -10,6 +10,8 @@ import { readU16 } from '../../packet/bytes.js';
 import { NO_EXTENSIONS } from '../reply-decoding.js';
 import type { ProbeReply, ProbeRequest, ProbeTransport, SendOutcome } from '../transport.js';
 import { ProbeSocket } from '../../socket/probe-socket.js';
+import { ORIGIN_ICMP, ORIGIN_ICMP6 } from '../../socket/received-message.js';
+import { connectOutcome, kernelRttMs, lingerZero } from '../../socket/tcp-connect-attempt.js';
 import { queuedErrorReply } from './error-replies.js';
 import { ipHeaderLength } from './probe-batch.js';
 import { reportingFailures } from './reply-delivery.js';
@@ -17,10 +19,6 @@ import type { TransportConfig } from './transport-config.js';
 
 const ERRNO = constants.errno;
 
-// Linux values the addon's constant table does not carry
-const TCP_INFO = 11;
-const TCP_INFO_RTT_OFFSET = 68;
-const SO_LINGER = 13;
 /** a SYN with Linux's usual options: 20-byte header + 20 bytes of options */
 const SYN_LENGTH = 40;
 
@@ -107,10 +105,8 @@ export class TcpConnectTransport implements ProbeTransport {
   /** Closes with a RST (SO_LINGER 0): no FIN exchange, no TIME_WAIT left behind. */
   private closeSocket(sock: ProbeSocket): void {
     if (sock.isClosed) return;
-    const lingerZero = Buffer.alloc(8);
-    lingerZero.writeInt32LE(1, 0);
     try {
-      native().setsockoptBuffer(sock.fd, native().constants.SOL_SOCKET, SO_LINGER, lingerZero);
+      lingerZero(sock.fd);
     } catch {
       // closing normally is fine too
     }
@@ -119,20 +115,18 @@ export class TcpConnectTransport implements ProbeTransport {
 
   private event(a: Attempt): void {
     if (a.done || this.closed) return;
-    const n = native();
-    const C = n.constants;
     let reply: ProbeReply | null = null;
     a.sock.drain(true, (m) => {
       const e = m.queued;
-      if (reply || !e || (e.origin !== 2 && e.origin !== 3) || m.length < 4 || readU16(m.buf, m.offset + 2) !== this.config.port) return;
+      if (reply || !e || (e.origin !== ORIGIN_ICMP && e.origin !== ORIGIN_ICMP6) || m.length < 4 || readU16(m.buf, m.offset + 2) !== this.config.port) return;
       const quote = { offset: m.offset, length: m.length, headerLength: ipHeaderLength(this.family), sentPayload: SYN_LENGTH };
       reply = queuedErrorReply(this.config, a.id, m, e, e.offender ?? '', quote, []);
     });
     if (!reply) {
-      const err = n.getsockoptInt(a.sock.fd, C.SOL_SOCKET, C.SO_ERROR);
-      if (err === 0 && this.connected(a.sock)) reply = this.reached(a, this.kernelRtt(a.sock));
+      const err = connectOutcome(a.sock.fd);
+      if (err === 0) reply = this.reached(a, kernelRttMs(a.sock.fd));
       else if (err === ERRNO.ECONNREFUSED) reply = this.reached(a, null);
-      else if (err !== 0) {
+      else if (err > 0) {
         // a local failure without an ICMP answer (no neighbour, ...): the probe times out;
         // forget it so no later poll reads SO_ERROR from a closed (or reused) fd
         a.done = true;
@@ -153,26 +147,5 @@ export class TcpConnectTransport implements ProbeTransport {
       id: a.id, stamp: rtt !== null ? a.sendStamp + rtt : this.config.clock.realtimeStamp(), from: this.config.target,
       icmp: null, annotation: null, final: true, reached: true, mtu: null, ...NO_EXTENSIONS, replyTtl: null, flags: [],
     };
-  }
-
-  private connected(sock: ProbeSocket): boolean {
-    try {
-      native().getpeername(sock.fd);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** The kernel's first RTT sample of the handshake in ms (tcpi_rtt, µs), or null. */
-  private kernelRtt(sock: ProbeSocket): number | null {
-    try {
-      const info = native().getsockoptBuffer(sock.fd, native().constants.IPPROTO_TCP, TCP_INFO, 104);
-      if (info.length < TCP_INFO_RTT_OFFSET + 4) return null;
-      const us = info.readUInt32LE(TCP_INFO_RTT_OFFSET);
-      return us > 0 ? us / 1000 : null;
-    } catch {
-      return null;
-    }
   }
 }

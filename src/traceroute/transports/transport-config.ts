@@ -9,7 +9,7 @@ export interface TransportConfig {
   target: string;
   /** sin6_scope_id of the sends: the interface of a link-local target; none (0) otherwise */
   scopeId?: number;
-  /** the address probes leave from (see source-address.ts) */
+  /** the address probes leave from (see socket/source-address.ts) */
   source: string;
   /** destination port (udp, tcp, tcp-connect) */
   port: number;
