@@ -33,7 +33,8 @@
         "native/poller.cc",
         "native/capabilities.cc",
         "native/clock.cc",
-        "native/glibc_compat.cc"
+        "native/glibc_compat.cc",
+        "native/sock_diag.cc"
       ]
     }
   ],

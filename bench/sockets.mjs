@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Benchmark (not a test): netdiag sockets against ss and netstat with 10,000 and 50,000
-// loopback TCP connections open (20k / 100k sockets), whole process and in-process.
+// loopback TCP connections open (20k / 100k sockets), whole process and in-process: -tan,
+// -tanp, -tani, and a filtered query matching one connection
+// (-tan state established '( dport = :PORT )'); netdiag on its default backend (sock_diag)
+// and, for -tan, on /proc.
 //
 //   node bench/sockets.mjs [--quick] [--runs N]
 //
@@ -68,7 +71,8 @@ for i in range(n):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
     conns.append(c)
     conns.append(s)
-print('ready', flush=True)
+# the listener's port and one client's port: 'dport = :CLIENT' matches one accepted socket
+print('ready', ls.getsockname()[1], conns[0].getsockname()[1], flush=True)
 sys.stdin.read()
 bye()
 `;
@@ -81,7 +85,7 @@ function hardFdLimit() {
   return Number.isFinite(n) ? n : 1024;
 }
 
-/** Starts holders for `total` connections; resolves once every one is connected. */
+/** Starts holders for `total` connections; resolves once every one is connected, with one client's port. */
 async function openConnections(total) {
   // two descriptors per connection, some spare
   const perHolder = Math.max(100, Math.min(8_334, Math.floor((hardFdLimit() - 64) / 2)));
@@ -94,12 +98,13 @@ async function openConnections(total) {
     started.push(
       new Promise((resolve, reject) => {
         const lines = createInterface({ input: child.stdout });
-        lines.once('line', (l) => (l === 'ready' ? resolve() : reject(new Error(`holder said ${l}`))));
+        lines.once('line', (l) => (l.startsWith('ready ') ? resolve(Number(l.split(' ')[2])) : reject(new Error(`holder said ${l}`))));
         child.once('exit', (code) => reject(new Error(`a connection holder exited with ${code} before it was ready`)));
       }),
     );
   }
-  await Promise.all(started);
+  const clientPorts = await Promise.all(started);
+  return clientPorts[0];
 }
 
 async function closeConnections() {
@@ -137,9 +142,9 @@ const devNull = openSync('/dev/null', 'w');
 /** Wall time of one whole run of argv, stdout to /dev/null. */
 function timeProcess(argv) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', devNull, 'ignore'] });
+  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', devNull, 'pipe'], encoding: 'utf8' });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited with ${r.status ?? r.signal}`);
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited with ${r.status ?? r.signal}: ${r.stderr.trim()}`);
   return ms;
 }
 
@@ -206,15 +211,39 @@ const fmt = (ms) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1)).padStart(7);
 
 async function benchSize(connections) {
   process.stdout.write(`\n== ${connections.toLocaleString('en-US')} loopback TCP connections (${(2 * connections).toLocaleString('en-US')} sockets + listeners), median of ${runs} runs, ms ==\n`);
-  await openConnections(connections);
+  const clientPort = await openConnections(connections);
+  const filter = ['state', 'established', '(', 'dport', '=', `:${clientPort}`, ')'];
   try {
     const groups = [
+      {
+        // what every whole-process figure of netdiag pays before it reads a socket
+        name: 'floor',
+        commands: [
+          ['node', ['node', '-e', '0']],
+          ['netdiag', ['node', bin, 'sockets', '--help']],
+        ],
+      },
       {
         name: '-tan',
         commands: [
           ['netdiag', ['node', bin, 'sockets', '-tan']],
+          ['netdiag', ['node', bin, 'sockets', '-tan', '--backend', 'proc']],
           ['ss', ['ss', '-tan']],
           ...(haveNetstat ? [['netstat', ['netstat', '-tan']]] : []),
+        ],
+      },
+      {
+        name: 'filtered',
+        commands: [
+          ['netdiag', ['node', bin, 'sockets', '-tan', ...filter]],
+          ['ss', ['ss', '-tan', ...filter]],
+        ],
+      },
+      {
+        name: '-tani',
+        commands: [
+          ['netdiag', ['node', bin, 'sockets', '-tani']],
+          ['ss', ['ss', '-tani']],
         ],
       },
       {
@@ -240,27 +269,41 @@ async function benchSize(connections) {
     const { listSockets } = await import(distIndex);
     const inTan = await timeInProcess(() => listSockets({ protocols: ['tcp'] }));
     const inTanp = await timeInProcess(() => listSockets({ protocols: ['tcp'], owners: true }));
+    const inFiltered = await timeInProcess(() => listSockets({ protocols: ['tcp'], states: ['established'], remotePort: clientPort }));
+    const inTanProc = await timeInProcess(() => listSockets({ protocols: ['tcp'], backend: 'proc' }));
     const fdSync = await timeInProcess(async () => walkFdsSync());
     const fdAsync = await timeInProcess(() => walkFdsAsync());
 
-    process.stdout.write(`${'command'.padEnd(34)}${'median'.padStart(7)}${'min'.padStart(7)}${'max'.padStart(7)}  lines\n`);
+    process.stdout.write(`${'command'.padEnd(60)}${'median'.padStart(7)}${'min'.padStart(7)}${'max'.padStart(7)}  lines\n`);
     for (const [key, { lines, times }] of results) {
-      process.stdout.write(`${key.replace(bin, 'bin/netdiag.js').padEnd(34)}${fmt(median(times))}${fmt(Math.min(...times))}${fmt(Math.max(...times))}  ${lines}\n`);
+      process.stdout.write(`${key.replace(bin, 'bin/netdiag.js').padEnd(60)}${fmt(median(times))}${fmt(Math.min(...times))}${fmt(Math.max(...times))}  ${lines}\n`);
     }
-    const row = (name, times) => process.stdout.write(`${name.padEnd(34)}${fmt(median(times))}${fmt(Math.min(...times))}${fmt(Math.max(...times))}\n`);
+    const row = (name, times) => process.stdout.write(`${name.padEnd(60)}${fmt(median(times))}${fmt(Math.min(...times))}${fmt(Math.max(...times))}\n`);
     row('in-process listSockets tcp', inTan);
     row('in-process listSockets tcp+owners', inTanp);
+    row('in-process listSockets tcp, /proc', inTanProc);
+    row('in-process filtered (one match)', inFiltered);
     row('/proc/*/fd walk, readlinkSync', fdSync);
     row('/proc/*/fd walk, fs.promises', fdAsync);
 
     const m = (argv) => median(results.get(argv.join(' ')).times);
     const tan = m(['node', bin, 'sockets', '-tan']);
     const tanp = m(['node', bin, 'sockets', '-tanp']);
+    const tani = m(['node', bin, 'sockets', '-tani']);
+    const filtered = m(['node', bin, 'sockets', '-tan', ...filter]);
+    const ssTan = m(['ss', '-tan']);
     const ratio = (a, b) => (a / b).toFixed(2) + 'x';
-    process.stdout.write(`ratios: -tan  netdiag/ss ${ratio(tan, m(['ss', '-tan']))} (target <= 1.5x)`);
-    if (haveNetstat) process.stdout.write(`, netdiag/netstat ${ratio(tan, m(['netstat', '-tan']))} (target <= 1.0x)`);
-    process.stdout.write(`\n        -tanp netdiag/ss ${ratio(tanp, m(['ss', '-tanp']))} (target <= 0.3x)`);
+    const big = connections >= 50_000;
+    process.stdout.write(`ratios: -tan  netdiag/ss ${ratio(tan, ssTan)} (target <= ${big ? '1.0' : '2.0'}x)`);
+    if (haveNetstat) process.stdout.write(`, netdiag/netstat ${ratio(tan, m(['netstat', '-tan']))}`);
+    process.stdout.write(`, /proc backend/ss ${ratio(m(['node', bin, 'sockets', '-tan', '--backend', 'proc']), ssTan)}`);
+    process.stdout.write(`\n        -tanp netdiag/ss ${ratio(tanp, m(['ss', '-tanp']))} (target <= 0.3x at 50k)`);
     if (haveNetstat) process.stdout.write(`, netdiag/netstat ${ratio(tanp, m(['netstat', '-tanp']))}`);
+    process.stdout.write(`\n        -tani netdiag/ss ${ratio(tani, m(['ss', '-tani']))} (target <= 1.0x at 50k)`);
+    process.stdout.write(`\n        filtered netdiag whole process / unfiltered ss -tan ${ratio(filtered, ssTan)} (target <= 1.0x at 50k)`);
+    process.stdout.write(`, / filtered ss ${ratio(filtered, m(['ss', '-tan', ...filter]))}`);
+    process.stdout.write(`, in-process / filtered ss whole process ${ratio(median(inFiltered), m(['ss', '-tan', ...filter]))}`);
+    process.stdout.write(`\n        floor: node -e 0 ${fmt(m(['node', '-e', '0'])).trim()} ms, netdiag sockets --help ${fmt(m(['node', bin, 'sockets', '--help'])).trim()} ms`);
     process.stdout.write('\n');
   } finally {
     await closeConnections();

@@ -12,6 +12,8 @@
 
 namespace netdiag {
 
+void InitSockDiag(Napi::Env env, Napi::Object exports);  // sock_diag.cc
+
 static void FinalizeInstanceData(napi_env, void* data, void*) {
   auto* d = static_cast<InstanceData*>(data);
   d->finalized = true;
@@ -73,6 +75,7 @@ static void Init(Napi::Env env, Napi::Object exports) {
   InitPoller(env, exports);
   InitCapabilities(env, exports);
   InitClock(env, exports);
+  InitSockDiag(env, exports);
 #if defined(__aarch64__)
   exports.Set("arch", "arm64");
 #elif defined(__x86_64__)

@@ -202,6 +202,18 @@ export interface NativeBinding extends StreamIo {
    * `dropped` < `threads` when a thread blocks the signal.
    */
   dropCapabilities(): CapabilityDrop;
+  /**
+   * A NETLINK_SOCK_DIAG socket (blocking, 5 s receive timeout), made inside the network
+   * namespace nsPath (/proc/PID/ns/net) when given; owned like every other fd (close()).
+   */
+  sockDiagOpen(nsPath?: string): number;
+  /** Sends one netlink message (a request JS built) to the kernel. */
+  netlinkSend(fd: number, message: Buffer): void;
+  /**
+   * Waits for the first datagram, then takes what else is ready while 64 KiB of room is
+   * left (buffer: at least 64 KiB); returns the bytes written, a chain of netlink messages.
+   */
+  netlinkReceive(fd: number, buffer: Buffer): number;
 }
 
 export interface AddonInfo {

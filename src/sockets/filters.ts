@@ -18,8 +18,13 @@ export interface ProcTable {
   family: SocketFamily;
 }
 
-/** In the order ss prints them: unix, raw, udp, tcp. */
+/**
+ * In the order ss prints them: netlink, packet, unix, raw, udp, tcp. Netlink and packet
+ * sockets come from sock_diag only (their /proc files are not parsed).
+ */
 export const PROC_TABLES: readonly ProcTable[] = [
+  { file: 'netlink', protocol: 'netlink', family: 'netlink' },
+  { file: 'packet', protocol: 'packet', family: 'packet' },
   { file: 'unix', protocol: 'unix', family: 'unix' },
   { file: 'raw', protocol: 'raw', family: 'inet' },
   { file: 'raw6', protocol: 'raw', family: 'inet6' },
@@ -31,8 +36,12 @@ export const PROC_TABLES: readonly ProcTable[] = [
   { file: 'tcp6', protocol: 'tcp', family: 'inet6' },
 ];
 
-const PROTOCOLS: readonly SocketProtocol[] = ['tcp', 'udp', 'udplite', 'raw', 'unix'];
-const FAMILIES: readonly SocketFamily[] = ['inet', 'inet6', 'unix'];
+const PROTOCOLS: readonly SocketProtocol[] = ['tcp', 'udp', 'udplite', 'raw', 'unix', 'packet', 'netlink'];
+const DEFAULT_PROTOCOLS: readonly SocketProtocol[] = ['tcp', 'udp', 'udplite', 'raw', 'unix'];
+const FAMILIES: readonly SocketFamily[] = ['inet', 'inet6', 'unix', 'packet', 'netlink'];
+
+/** Tables that only sock_diag can list. */
+export const isNetlinkOnly = (t: ProcTable): boolean => t.family === 'packet' || t.family === 'netlink';
 
 export interface SocketFilter {
   tables: ProcTable[];
@@ -50,7 +59,7 @@ export interface SocketFilter {
 }
 
 export function compileFilter(options: ListSocketsOptions): SocketFilter {
-  const protocols = enumList('protocols', options.protocols, PROTOCOLS);
+  const protocols = enumList('protocols', options.protocols, PROTOCOLS, DEFAULT_PROTOCOLS);
   const families = enumList('families', options.families, FAMILIES);
   const localPorts = portList('localPort', options.localPort);
   const remotePorts = portList('remotePort', options.remotePort);
@@ -62,7 +71,7 @@ export function compileFilter(options: ListSocketsOptions): SocketFilter {
   if (options.excludeStates !== undefined) stateMask &= ~stateMaskOf('excludeStates', options.excludeStates);
 
   const tables = PROC_TABLES.filter(
-    (t) => protocols.has(t.protocol) && families.has(t.family) && !(inetOnly && t.family === 'unix') && !familyExcludedByPrefix(t.family, localPrefixes, remotePrefixes),
+    (t) => protocols.has(t.protocol) && families.has(t.family) && !(inetOnly && (t.family === 'unix' || isNetlinkOnly(t))) && !familyExcludedByPrefix(t.family, localPrefixes, remotePrefixes),
   );
   return {
     tables,
@@ -83,8 +92,8 @@ function familyExcludedByPrefix(family: SocketFamily, local: AddressPrefix[] | n
   return [local, remote].some((list) => list !== null && list.every((p) => p.family === 6));
 }
 
-function enumList<T extends string>(option: string, v: unknown, allowed: readonly T[]): Set<T> {
-  if (v === undefined) return new Set(allowed);
+function enumList<T extends string>(option: string, v: unknown, allowed: readonly T[], dflt: readonly T[] = allowed): Set<T> {
+  if (v === undefined) return new Set(dflt);
   if (!Array.isArray(v)) throw optionTypeError(option, `an array of ${allowed.map((a) => `'${a}'`).join(', ')}`, v);
   for (const x of v) {
     if (!(allowed as readonly unknown[]).includes(x)) throw optionRangeError(option, `an array of ${allowed.map((a) => `'${a}'`).join(', ')}`, x);

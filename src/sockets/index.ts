@@ -14,4 +14,7 @@ export type {
   SocketTimerKind,
   SocketType,
   SocketsDocument,
+  SocketMemory,
+  SocketsBackend,
+  TcpInfo,
 } from './types.js';

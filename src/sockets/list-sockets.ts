@@ -1,5 +1,5 @@
 // listSockets(): the sockets of this machine (or of another process's network namespace)
-// from /proc, filtered while parsing, with user and service names and, when asked, the
+// from sock_diag or /proc, filtered while parsing, with user and service names and, when asked, the
 // processes holding them.
 import { scanSockets } from './scan.js';
 import type { ListSocketsOptions, SocketEntry, SocketsDocument } from './types.js';
@@ -10,7 +10,7 @@ export async function listSockets(options: ListSocketsOptions = {}): Promise<Soc
   for await (const batch of scan) {
     for (const s of batch) sockets.push(s);
   }
-  const doc: SocketsDocument = { schema: 'netdiag.sockets/1', sockets };
+  const doc: SocketsDocument = { schema: 'netdiag.sockets/1', backend: scan.backend ?? 'proc', sockets };
   if (scan.withOwners) doc.ownersUnreadable = [...(scan.ownersUnreadable ?? [])];
   return doc;
 }

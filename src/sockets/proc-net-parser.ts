@@ -173,7 +173,8 @@ function parseInetFields(buf: Buffer, c: number, r: number, st: number, end: num
   const uid = readDecimal(buf, cursor, end);
   const probes = readDecimal(buf, cursor, end);
   const inode = readDecimal(buf, cursor, end);
-  if (!(uid >= 0) || Number.isNaN(probes) || !(inode >= 0)) return -1;
+  // past 2^53 a number is no longer exact: a line that long is malformed, not a socket
+  if (!(uid >= 0) || Number.isNaN(probes) || !(inode >= 0) || !Number.isSafeInteger(uid) || !Number.isSafeInteger(inode)) return -1;
   const after = cursor;
   if (after < end && buf[after] !== SPACE && buf[after] !== NEWLINE) return -1;
   if (f.inodes !== null && !f.inodes.has(inode)) return after;

@@ -4,16 +4,18 @@
 // without holding them all.
 import { statSync } from 'node:fs';
 import { throwIfAborted } from '../abort.js';
-import { checkBoolean, checkNumber, checkObject, checkSignal, checkString } from '../validate.js';
+import { checkBoolean, checkNumber, checkObject, checkOneOf, checkSignal, checkString } from '../validate.js';
 import { AddressBook } from './address-book.js';
-import { compileFilter, type SocketFilter } from './filters.js';
+import { compileFilter, isNetlinkOnly, type ProcTable, type SocketFilter } from './filters.js';
+import { optionRangeError } from '../errors.js';
 import { scanOwners } from './owners.js';
 import { parseInetLines, type InetParseContext } from './proc-net-parser.js';
-import { readTables } from './proc-tables-reader.js';
+import { readTables, type TableChunk } from './proc-tables-reader.js';
 import { loadEphemeralRange, loadServices, portNames, type PortNames } from './services.js';
 import { SocketRows, toEntries } from './socket-rows.js';
 import { estimateTableLines, idleCoreAvailable } from './sockstat.js';
-import type { ListSocketsOptions, SocketEntry, SocketOwner, SocketProtocol } from './types.js';
+import { dumpTable, isSockDiagUnavailable, SockDiagError, SockDiagSocket } from './netlink/sock-diag-reader.js';
+import type { ListSocketsOptions, SocketEntry, SocketOwner, SocketProtocol, SocketsBackend } from './types.js';
 import { parseUnixLines } from './unix-parser.js';
 import { loadUsers } from './users.js';
 
@@ -34,6 +36,19 @@ export class NoSuchProcessError extends Error {
   }
 }
 
+/** Knobs of a scan that are not part of the public options (the CLI's -K, the filter tests). */
+export interface ScanInternals {
+  /** netlink: keep each inet socket's sockid so the sockets can be destroyed afterwards */
+  keepIds?: boolean;
+  /** netlink: send the port and address filters to the kernel as bytecode (default true) */
+  kernelFilter?: boolean;
+  /**
+   * netlink: read only what an ss table shows (no tos, shutdown, cgroup: entries have them
+   * null); for a printer without -e or --cgroup
+   */
+  tableOnly?: boolean;
+}
+
 interface ScanPlan {
   filter: SocketFilter;
   wantOwners: boolean;
@@ -43,10 +58,16 @@ interface ScanPlan {
   users: ReadonlyMap<number, string>;
   names: PortNames;
   signal: AbortSignal | undefined;
+  backend: 'auto' | SocketsBackend;
+  /** /proc/PID/ns/net for netnsPid */
+  nsPath: string | undefined;
+  tcpInfo: boolean;
+  memory: boolean;
+  internals: ScanInternals;
 }
 
 /** Checks the options (TypeError/RangeError naming the option) and loads the name tables. */
-function planScan(options: ListSocketsOptions): ScanPlan {
+function planScan(options: ListSocketsOptions, internals: ScanInternals): ScanPlan {
   const o = checkObject('options', options) as ListSocketsOptions;
   const signal = checkSignal('signal', o.signal);
   const filter = compileFilter(o);
@@ -55,6 +76,14 @@ function planScan(options: ListSocketsOptions): ScanPlan {
   const passwdFile = o.passwdFile === undefined ? '/etc/passwd' : checkString('passwdFile', o.passwdFile, { nonEmpty: true });
   const servicesFile = o.servicesFile === undefined ? '/etc/services' : checkString('servicesFile', o.servicesFile, { nonEmpty: true });
   const netnsPid = o.netnsPid === undefined ? undefined : checkNumber('netnsPid', o.netnsPid, 1, PID_MAX_LIMIT, { integer: true });
+  let backend = checkOneOf('backend', o.backend, ['auto', 'netlink', 'proc'] as const, 'auto');
+  const tcpInfo = checkBoolean('tcpInfo', o.tcpInfo, false);
+  const memory = checkBoolean('memory', o.memory, false);
+  // like ss: another procfs (a container's, test fixtures) is read as files
+  if (backend === 'auto' && procRoot !== '/proc') backend = 'proc';
+  if (backend === 'proc' && filter.tables.some(isNetlinkOnly)) {
+    throw optionRangeError('protocols', "'packet' and 'netlink' only with backend 'netlink' or 'auto' (sock_diag lists them, /proc is not read for them)", o.protocols);
+  }
   throwIfAborted(signal); // before anything is read (src/abort.ts)
 
   let netDir = `${procRoot}/net`;
@@ -67,7 +96,20 @@ function planScan(options: ListSocketsOptions): ScanPlan {
       throw e;
     }
   }
-  return { filter, wantOwners, procRoot, netDir, users: loadUsers(passwdFile), names: portNames(loadServices(servicesFile), loadEphemeralRange(procRoot)), signal };
+  return {
+    filter,
+    wantOwners,
+    procRoot,
+    netDir,
+    users: loadUsers(passwdFile),
+    names: portNames(loadServices(servicesFile), loadEphemeralRange(procRoot)),
+    signal,
+    backend,
+    nsPath: netnsPid === undefined ? undefined : `${procRoot}/${netnsPid}/ns/net`,
+    tcpInfo,
+    memory,
+    internals,
+  };
 }
 
 /** Typical bytes per line, to size the row columns of a chunk. */
@@ -84,6 +126,13 @@ export class SocketScan implements AsyncIterable<SocketEntry[]> {
   private byInode: ReadonlyMap<number, readonly SocketOwner[]> | null = null;
   private unreadable: number[] | null = null;
   private started = false;
+  private answered: SocketsBackend | null = null;
+  /** the netlink socket, kept open after the scan only when sockets are to be destroyed */
+  private diag: SockDiagSocket | null = null;
+  /** what the reader had to say (a dump that stayed inconsistent) */
+  readonly warnings: string[] = [];
+  /** netlink: the records the kernel sent (after its filter), over every table */
+  recordsReceived = 0;
 
   /** Use scanSockets(). */
   constructor(private readonly plan: ScanPlan) {}
@@ -103,16 +152,37 @@ export class SocketScan implements AsyncIterable<SocketEntry[]> {
     return this.unreadable;
   }
 
+  /**
+   * Which backend answered: 'netlink' when every table came from sock_diag, 'proc' when any
+   * came from /proc; null before the scan has read anything.
+   */
+  get backend(): SocketsBackend | null {
+    return this.answered;
+  }
+
+  /** The open sock_diag socket of a scan with keepIds, once iterating (the caller closes it with closeDiag()). */
+  get diagSocket(): SockDiagSocket | null {
+    return this.diag;
+  }
+
+  closeDiag(): void {
+    this.diag?.close();
+    this.diag = null;
+  }
+
   /** The service name of a port ('ssh'), null when it has none. */
   serviceName(protocol: SocketProtocol, port: number): string | null {
     return this.plan.names.of(protocol)[port] ?? null;
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<SocketEntry[]> {
+    for await (const rows of this.rows()) yield this.entriesOf(rows);
+  }
+
+  /** The contract's objects of rows from rows(). */
+  entriesOf(rows: SocketRows): SocketEntry[] {
     const { users, names } = this.plan;
-    for await (const rows of this.rows()) {
-      yield toEntries(rows, { addresses: this.addresses, users, services: names.of(rows.table.protocol), owners: this.byInode });
-    }
+    return toEntries(rows, { addresses: this.addresses, users, services: names.of(rows.table.protocol), owners: this.byInode });
   }
 
   /**
@@ -122,9 +192,123 @@ export class SocketScan implements AsyncIterable<SocketEntry[]> {
   async *rows(): AsyncGenerator<SocketRows> {
     if (this.started) throw new Error('a socket scan can be iterated once: call scanSockets() again');
     this.started = true;
+    const tables = this.plan.filter.tables;
+    if (tables.length === 0) {
+      this.answered = this.plan.backend === 'proc' ? 'proc' : 'netlink';
+      return;
+    }
+    let diag: SockDiagSocket | null = null;
+    if (this.plan.backend !== 'proc') {
+      try {
+        diag = new SockDiagSocket(this.plan.nsPath);
+        if (this.plan.internals.keepIds) this.diag = diag;
+      } catch (e) {
+        // auto: no sock_diag here (seccomp, an old kernel): /proc, as ss does
+        if (this.plan.backend === 'netlink' || !isSockDiagUnavailable(e)) throw this.netnsError(e);
+      }
+    }
+    if (diag === null) {
+      if (tables.some(isNetlinkOnly)) {
+        // auto, and sock_diag refused: the packet and netlink tables have no fallback
+        throw new SockDiagError('EPERM', 1, 'packet and netlink sockets are listed from sock_diag, which this process may not use', 'leave out -0 and --netlink');
+      }
+      this.answered = 'proc';
+      yield* this.procRows(tables);
+      return;
+    }
+    try {
+      yield* this.netlinkRows(diag, tables);
+    } finally {
+      // with keepIds the caller destroys sockets through it, then calls closeDiag()
+      if (!this.plan.internals.keepIds) diag.close();
+    }
+  }
+
+  private netnsError(e: unknown): unknown {
+    const code = (e as { code?: string }).code;
+    const m = /\/(\d+)\/ns\/net$/.exec(this.plan.nsPath ?? '');
+    if (m && code === 'ENOENT') return new NoSuchProcessError(Number(m[1]));
+    return e;
+  }
+
+  /** Owners first when asked for (and the inode filter of pids/commands); false: nothing can match. */
+  private async scanOwnersFirst(): Promise<boolean> {
     const { filter, signal } = this.plan;
-    const tables = filter.tables;
-    if (tables.length === 0) return;
+    const scan = await scanOwners({ procRoot: this.plan.procRoot, pids: filter.pids, commands: filter.commands, signal });
+    this.byInode = scan.byInode;
+    this.unreadable = scan.unreadable;
+    if (filter.pids !== null || filter.commands !== null) {
+      // those processes hold no socket: nothing in the tables can match
+      if (scan.byInode.size === 0) return false;
+      filter.inodes = new Set(scan.byInode.keys());
+    }
+    return true;
+  }
+
+  private async *netlinkRows(diag: SockDiagSocket, tables: ProcTable[]): AsyncGenerator<SocketRows> {
+    const { filter, signal } = this.plan;
+    if (this.plan.wantOwners && !(await this.scanOwnersFirst())) {
+      this.answered = 'netlink';
+      return;
+    }
+    const options = {
+      filter,
+      addresses: this.addresses,
+      nsPath: this.plan.nsPath,
+      tcpInfo: this.plan.tcpInfo,
+      memory: this.plan.memory,
+      keepIds: this.plan.internals.keepIds ?? false,
+      bytecode: this.plan.internals.kernelFilter ?? true,
+      attributes: !(this.plan.internals.tableOnly ?? false),
+      signal,
+      warn: (m: string) => this.warnings.push(m),
+      counted: (n: number) => {
+        this.recordsReceived += n;
+      },
+    };
+    let fromProc = false;
+    for (const table of tables) {
+      let chunks: SocketRows[];
+      try {
+        chunks = dumpTable(diag, table, options);
+      } catch (e) {
+        if (this.plan.backend === 'netlink' || !isSockDiagUnavailable(e) || isNetlinkOnly(table)) throw e;
+        // e.g. a kernel without raw_diag or unix_diag: this table from /proc, as ss does
+        fromProc = true;
+        yield* this.procTableRows([table]);
+        continue;
+      }
+      for (const rows of chunks) yield rows;
+      // let the loop breathe between tables
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    this.answered = fromProc ? 'proc' : 'netlink';
+  }
+
+  /** The /proc reader for a few tables (owners already scanned). */
+  private async *procTableRows(tables: ProcTable[]): AsyncGenerator<SocketRows> {
+    const chunks = readTables(tables.map((t) => `${this.plan.netDir}/${t.file}`), { signal: this.plan.signal });
+    try {
+      yield* this.parseChunks(chunks, tables);
+    } finally {
+      await chunks.return(undefined);
+    }
+  }
+
+  private async *parseChunks(chunks: AsyncGenerator<TableChunk>, tables: ProcTable[]): AsyncGenerator<SocketRows> {
+    const filter = this.plan.filter;
+    const contexts = tables.map((t): InetParseContext => ({ filter, addresses: this.addresses, v6: t.family === 'inet6' }));
+    for await (const chunk of chunks) {
+      const table = tables[chunk.table]!;
+      const rows = new SocketRows(table, Math.ceil((chunk.end - chunk.start) / LINE_BYTES));
+      if (table.family === 'unix') parseUnixLines(chunk.buf, chunk.start, chunk.end, filter, rows);
+      else parseInetLines(chunk.buf, chunk.start, chunk.end, contexts[chunk.table]!, rows);
+      if (rows.length > 0) yield rows;
+    }
+  }
+
+  private async *procRows(tables: ProcTable[]): AsyncGenerator<SocketRows> {
+    const { signal } = this.plan;
     const estimate = estimateTableLines(this.plan.netDir);
     const expectedLines = tables.reduce((n, t) => n + (estimate.get(t.file) ?? 0), 0);
     const offload = expectedLines >= OFFLOAD_LINES && idleCoreAvailable(this.plan.procRoot);
@@ -134,24 +318,8 @@ export class SocketScan implements AsyncIterable<SocketEntry[]> {
       { offload, handOverAtOnce: this.plan.wantOwners, signal },
     );
     try {
-      if (this.plan.wantOwners) {
-        const scan = await scanOwners({ procRoot: this.plan.procRoot, pids: filter.pids, commands: filter.commands, signal });
-        this.byInode = scan.byInode;
-        this.unreadable = scan.unreadable;
-        if (filter.pids !== null || filter.commands !== null) {
-          // those processes hold no socket: nothing in the tables can match
-          if (scan.byInode.size === 0) return;
-          filter.inodes = new Set(scan.byInode.keys());
-        }
-      }
-      const contexts = tables.map((t): InetParseContext => ({ filter, addresses: this.addresses, v6: t.family === 'inet6' }));
-      for await (const chunk of chunks) {
-        const table = tables[chunk.table]!;
-        const rows = new SocketRows(table, Math.ceil((chunk.end - chunk.start) / LINE_BYTES));
-        if (table.family === 'unix') parseUnixLines(chunk.buf, chunk.start, chunk.end, filter, rows);
-        else parseInetLines(chunk.buf, chunk.start, chunk.end, contexts[chunk.table]!, rows);
-        if (rows.length > 0) yield rows;
-      }
+      if (this.plan.wantOwners && !(await this.scanOwnersFirst())) return;
+      yield* this.parseChunks(chunks, tables);
     } finally {
       await chunks.return(undefined);
     }
@@ -164,6 +332,6 @@ export class SocketScan implements AsyncIterable<SocketEntry[]> {
  * an AbortError when the signal is aborted already); the tables are read as the scan is
  * iterated.
  */
-export function scanSockets(options: ListSocketsOptions = {}): SocketScan {
-  return new SocketScan(planScan(options));
+export function scanSockets(options: ListSocketsOptions = {}, internals: ScanInternals = {}): SocketScan {
+  return new SocketScan(planScan(options, internals));
 }

@@ -18,7 +18,11 @@ export function estimateTableLines(netDir: string): Map<string, number> {
     for (const m of text.matchAll(/^(\w+): (.*)$/gm)) {
       const fields = new Map<string, number>();
       const parts = m[2]!.trim().split(/\s+/);
-      for (let i = 0; i + 1 < parts.length; i += 2) fields.set(parts[i]!, Number(parts[i + 1]));
+      for (let i = 0; i + 1 < parts.length; i += 2) {
+        // a count that is not one (garbage, negative, inexact) is left out, as if not printed
+        const n = Number(parts[i + 1]);
+        if (Number.isSafeInteger(n) && n >= 0) fields.set(parts[i]!, n);
+      }
       const key = m[1]!.toLowerCase();
       if (key === 'sockets') {
         used = fields.get('used') ?? 0;

@@ -1,8 +1,9 @@
 // The `netdiag.sockets/1` document (contract.md) as TypeScript types, and the options of
 // listSockets().
 
-export type SocketProtocol = 'tcp' | 'udp' | 'udplite' | 'raw' | 'unix';
-export type SocketFamily = 'inet' | 'inet6' | 'unix';
+/** 'packet' (AF_PACKET) and 'netlink' are listed from sock_diag only, and only when asked for. */
+export type SocketProtocol = 'tcp' | 'udp' | 'udplite' | 'raw' | 'unix' | 'packet' | 'netlink';
+export type SocketFamily = 'inet' | 'inet6' | 'unix' | 'packet' | 'netlink';
 export type SocketType = 'stream' | 'dgram' | 'seqpacket' | 'raw';
 
 /** Kernel state names; `UNCONN` is an unconnected datagram, raw or unix socket. */
@@ -76,10 +77,101 @@ export interface SocketEntry {
   path: string | null;
   /** TCP timer; null when none is pending or for other protocols */
   timer: SocketTimer | null;
+  // Added by the netlink backend (each null where the kernel does not say):
+  /** the kernel's socket cookie */
+  cookie?: number | null;
+  /** the cgroup v2 id of the socket */
+  cgroup?: number | null;
+  /** IPv4 TOS or IPv6 traffic class */
+  tos?: number | null;
+  /** shutdown state: bit 0 receive shut down, bit 1 send shut down */
+  shutdown?: number | null;
+  /** unix: the inode of the connected peer */
+  peerInode?: number | null;
+  /** socket memory (skmeminfo); asked for with `memory: true` */
+  memory?: SocketMemory | null;
+  /** TCP internals (tcp_info, congestion control); asked for with `tcpInfo: true` */
+  tcpInfo?: TcpInfo | null;
 }
+
+/** sk_meminfo (SK_MEMINFO_*), in bytes except drops; ss -m prints it as skmem:(r,rb,t,tb,f,w,o,bl,d). */
+export interface SocketMemory {
+  rmemAlloc: number;
+  rcvbuf: number;
+  wmemAlloc: number;
+  sndbuf: number;
+  fwdAlloc: number;
+  wmemQueued: number;
+  optmem: number;
+  backlog: number;
+  drops: number;
+}
+
+/** What ss -i shows of struct tcp_info; times in milliseconds, rates in bytes per second. */
+export interface TcpInfo {
+  congestion: string | null;
+  caState: number;
+  retransmits: number;
+  probes: number;
+  backoff: number;
+  options: number;
+  sndWscale: number;
+  rcvWscale: number;
+  rto: number;
+  ato: number;
+  sndMss: number;
+  rcvMss: number;
+  unacked: number;
+  sacked: number;
+  lost: number;
+  retrans: number;
+  lastDataSent: number;
+  lastAckSent: number;
+  lastDataRecv: number;
+  lastAckRecv: number;
+  pmtu: number;
+  rcvSsthresh: number;
+  rtt: number;
+  rttvar: number;
+  ssthresh: number;
+  cwnd: number;
+  advmss: number;
+  reordering: number;
+  rcvRtt: number;
+  rcvSpace: number;
+  totalRetrans: number;
+  pacingRate: number | null;
+  maxPacingRate: number | null;
+  bytesAcked: number | null;
+  bytesReceived: number | null;
+  segsOut: number | null;
+  segsIn: number | null;
+  notsentBytes: number | null;
+  minRtt: number | null;
+  dataSegsIn: number | null;
+  dataSegsOut: number | null;
+  deliveryRate: number | null;
+  deliveryRateAppLimited: boolean;
+  busyTime: number | null;
+  rwndLimited: number | null;
+  sndbufLimited: number | null;
+  delivered: number | null;
+  deliveredCe: number | null;
+  bytesSent: number | null;
+  bytesRetrans: number | null;
+  dsackDups: number | null;
+  reordSeen: number | null;
+  rcvOoopack: number | null;
+  sndWnd: number | null;
+}
+
+/** Where the listing came from: sock_diag over netlink, or the /proc/net tables. */
+export type SocketsBackend = 'netlink' | 'proc';
 
 export interface SocketsDocument {
   schema: 'netdiag.sockets/1';
+  /** which backend answered */
+  backend: SocketsBackend;
   sockets: SocketEntry[];
   /** present when owners were asked for: processes whose descriptors could not be read */
   ownersUnreadable?: number[];
@@ -112,7 +204,7 @@ export type SocketStateSelector =
 export type PortSelector = number | { from: number; to: number };
 
 export interface ListSocketsOptions {
-  /** default: every protocol */
+  /** default: tcp, udp, udplite, raw and unix (packet and netlink sockets only when named) */
   protocols?: readonly SocketProtocol[];
   /** default: every family */
   families?: readonly SocketFamily[];
@@ -132,8 +224,17 @@ export interface ListSocketsOptions {
   commands?: readonly string[];
   /** find the processes holding each socket (a pass over /proc/PID/fd, like ss -p) */
   owners?: boolean;
-  /** list the network namespace of this process (/proc/PID/net/...) */
+  /** list the network namespace of this process (/proc/PID/net/..., or a netlink socket made in it) */
   netnsPid?: number;
+  /**
+   * 'netlink' (sock_diag), 'proc' (/proc/net) or 'auto' (default: netlink, and /proc where
+   * sock_diag is unavailable)
+   */
+  backend?: 'auto' | SocketsBackend;
+  /** netlink only: TCP internals (tcp_info, congestion control) of each TCP socket */
+  tcpInfo?: boolean;
+  /** netlink only: socket memory (skmeminfo) */
+  memory?: boolean;
   /** where procfs is mounted; default '/proc' */
   procRoot?: string;
   /** /etc/passwd to name uids; default '/etc/passwd' */

@@ -61,7 +61,8 @@ function parseUnixLine(buf: Buffer, p: number, eol: number, f: SocketFilter, row
     ino = ino * 10 + d;
     p++;
   }
-  if (p === inoStart) return;
+  // past 2^53 the inode is no longer exact: malformed, like a line without one
+  if (p === inoStart || !Number.isSafeInteger(ino)) return;
   if (p < eol && buf[p] !== SPACE) return;
   if (f.inodes !== null && !f.inodes.has(ino)) return;
   // " path" follows for bound sockets

@@ -41,14 +41,15 @@ describeWith(['tool:python3'], 'processes exiting during the scan', () => {
     );
   });
 
-  it('lists owners again and again while processes come and go', { timeout: 180_000 }, async () => {
+  for (const backend of ['netlink', 'proc'] as const) it(`lists owners again and again while processes come and go (${backend})`, { timeout: 180_000 }, async () => {
     // wait until the churn is under way
     while (churnPids.size < 50) await new Promise((r) => setTimeout(r, 10));
     const before = churnPids.size;
     let scans = 0;
     let sawChurnOwner = false;
     while (scans < 10 || churnPids.size - before < 50) {
-      const doc = await listSockets({ protocols: ['unix'], owners: true });
+      const doc = await listSockets({ backend, protocols: ['unix'], owners: true });
+      expect(doc.backend).toBe(backend);
       scans++;
       // let the churners' output in (a small listing never waits for I/O)
       await new Promise((r) => setImmediate(r));

@@ -24,52 +24,54 @@ function packageRoot(): string {
   return root;
 }
 
-describeWith(['root', 'tool:setpriv', 'tool:python3'], 'an unprivileged listing', () => {
-  let child: ChildProcess | undefined;
-  let holder: { pid: number; port: number; inode: number };
+for (const backend of ['netlink', 'proc'] as const) {
+  describeWith(['root', 'tool:setpriv', 'tool:python3'], `an unprivileged listing (${backend})`, () => {
+    let child: ChildProcess | undefined;
+    let holder: { pid: number; port: number; inode: number };
 
-  beforeAll(async () => {
-    child = spawn('python3', ['-c', HOLDER], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const line = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child!.stdout! }).once('line', resolve);
-      child!.once('exit', (code) => reject(new Error(`the holder exited with ${code}`)));
+    beforeAll(async () => {
+      child = spawn('python3', ['-c', HOLDER], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const line = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child!.stdout! }).once('line', resolve);
+        child!.once('exit', (code) => reject(new Error(`the holder exited with ${code}`)));
+      });
+      holder = JSON.parse(line) as typeof holder;
     });
-    holder = JSON.parse(line) as typeof holder;
-  });
 
-  afterAll(async () => {
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((r) => child!.once('exit', r));
-    child.stdin!.end();
-    child.kill('SIGTERM');
-    await exited;
-  });
+    afterAll(async () => {
+      if (!child || child.exitCode !== null) return;
+      const exited = new Promise((r) => child!.once('exit', r));
+      child.stdin!.end();
+      child.kill('SIGTERM');
+      await exited;
+    });
 
-  it('reports root’s processes as unreadable instead of giving their sockets no owner', () => {
-    const lib = join(packageRoot(), 'dist/sockets/index.js');
-    const script = `import(${JSON.stringify(lib)}).then(async (m) => {
-      const doc = await m.listSockets({ protocols: ['tcp'], localPort: ${holder.port}, owners: true });
-      process.stdout.write(JSON.stringify({ uid: process.getuid(), doc }));
-    }).catch((e) => { console.error(e); process.exit(3); });`;
-    const r = spawnSync('setpriv', [...NOBODY, process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8' });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const { uid, doc } = JSON.parse(r.stdout) as { uid: number; doc: { sockets: { inode: number; owners: unknown[]; uid: number }[]; ownersUnreadable: number[] } };
-    expect(uid).toBe(65534);
-    const listener = doc.sockets.find((s) => s.inode === holder.inode);
-    expect(listener).toMatchObject({ owners: [], uid: 0 });
-    expect(doc.ownersUnreadable).toContain(holder.pid);
-    expect(doc.ownersUnreadable).toContain(process.pid);
-    // and as root the same socket has its owner
-    expect(spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).stdout).toContain(`"owners":[{"pid":${holder.pid},"command":"python3"`);
-  });
+    it('reports root’s processes as unreadable instead of giving their sockets no owner', () => {
+      const lib = join(packageRoot(), 'dist/sockets/index.js');
+      const script = `import(${JSON.stringify(lib)}).then(async (m) => {
+        const doc = await m.listSockets({ backend: '${backend}', protocols: ['tcp'], localPort: ${holder.port}, owners: true });
+        process.stdout.write(JSON.stringify({ uid: process.getuid(), doc }));
+      }).catch((e) => { console.error(e); process.exit(3); });`;
+      const r = spawnSync('setpriv', [...NOBODY, process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const { uid, doc } = JSON.parse(r.stdout) as { uid: number; doc: { sockets: { inode: number; owners: unknown[]; uid: number }[]; ownersUnreadable: number[] } };
+      expect(uid).toBe(65534);
+      const listener = doc.sockets.find((s) => s.inode === holder.inode);
+      expect(listener).toMatchObject({ owners: [], uid: 0 });
+      expect(doc.ownersUnreadable).toContain(holder.pid);
+      expect(doc.ownersUnreadable).toContain(process.pid);
+      // and as root the same socket has its owner
+      expect(spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).stdout).toContain(`"owners":[{"pid":${holder.pid},"command":"python3"`);
+    });
 
-  it('makes netdiag ss -p say which processes it could not read', () => {
-    const cli = join(packageRoot(), 'bin/netdiag.js');
-    const r = spawnSync('setpriv', [...NOBODY, process.execPath, cli, 'ss', '-tlnp', '--sport', String(holder.port)], { encoding: 'utf8' });
-    expect(r.status).toBe(0);
-    expect(r.stdout).toContain(`127.0.0.1:${holder.port}`);
-    expect(r.stdout).not.toContain('users:(');
-    expect(r.stderr).toMatch(/^netdiag: could not read the descriptors of \d+ process(es)? \(pid [^)]*\); their sockets show no process \(run as root to see them\)\n$/);
+    it('makes netdiag ss -p say which processes it could not read', () => {
+      const cli = join(packageRoot(), 'bin/netdiag.js');
+      const r = spawnSync('setpriv', [...NOBODY, process.execPath, cli, 'ss', '-tlnp', '--sport', String(holder.port), '--backend', backend], { encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain(`127.0.0.1:${holder.port}`);
+      expect(r.stdout).not.toContain('users:(');
+      expect(r.stderr).toMatch(/^netdiag: could not read the descriptors of \d+ process(es)? \(pid [^)]*\); their sockets show no process \(run as root to see them\)\n$/);
+    });
   });
-});
+}

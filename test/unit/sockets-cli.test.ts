@@ -97,7 +97,7 @@ describe('--json', () => {
     const withOwners = JSON.parse((await netdiag(['ss', '-tlp', '--json'])).out) as { sockets: { owners: unknown[] }[]; ownersUnreadable: number[] };
     expect(withOwners.ownersUnreadable).toEqual([]);
     expect(withOwners.sockets.every((s) => Array.isArray(s.owners))).toBe(true);
-    expect(JSON.parse((await netdiag(['ss', '--udplite', '--json'])).out)).toEqual({ schema: 'netdiag.sockets/1', sockets: [] });
+    expect(JSON.parse((await netdiag(['ss', '--udplite', '--json'])).out)).toEqual({ schema: 'netdiag.sockets/1', sockets: [], backend: 'proc' });
   });
 });
 

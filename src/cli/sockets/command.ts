@@ -1,4 +1,4 @@
-// `netdiag sockets` (alias `ss`): lists sockets from /proc like ss. Parses the flags and the
+// `netdiag sockets` (alias `ss`): lists sockets from sock_diag (or /proc) like ss. Parses the flags and the
 // filter expression, then streams the listing as ss-style text or as one
 // netdiag.sockets/1 JSON document; --watch redraws every second until interrupted.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,13 +8,16 @@ import { outputDrained, type Output } from '../output.js';
 import { parseFilterExpression, parsePort } from './filter-expression.js';
 import { parseAddressPrefix } from '../../sockets/inet-address.js';
 import { NoSuchProcessError, scanSockets, type SocketScan } from '../../sockets/scan.js';
+import { loadCgroupPaths } from '../../sockets/cgroup-paths.js';
+import { destroyRows } from './kill.js';
+import { SockDiagError } from '../../sockets/netlink/sock-diag-reader.js';
 import { loadServices } from '../../sockets/services.js';
 import { SsTableWriter } from './ss-table.js';
 import { ALL_STATES, SS_DEFAULT_STATES, SS_LISTENING_STATES, stateName } from '../../sockets/states.js';
 import type { ListSocketsOptions, PortSelector, SocketFamily, SocketProtocol } from '../../sockets/types.js';
 
 const USAGE = 'netdiag sockets [options] [filter]';
-const SUMMARY = `List sockets from /proc, like ss: connected sockets by default, -l listening, -a both.
+const SUMMARY = `List sockets from sock_diag (netlink) or /proc, like ss: connected sockets by default, -l listening, -a both.
 filter: state NAME | exclude NAME | sport OP PORT | dport OP PORT | src ADDR[/LEN] | dst ADDR[/LEN],
 joined by 'and'. States: established, syn-sent, syn-recv, fin-wait-1, fin-wait-2, time-wait,
 closed, close-wait, last-ack, listening, closing, and the groups all, connected,
@@ -26,6 +29,8 @@ const specs: OptionSpec[] = [
   { key: 'udplite', names: ['--udplite'], kind: 'flag', help: 'UDP-Lite sockets' },
   { key: 'raw', names: ['-w', '--raw'], kind: 'flag', help: 'raw sockets' },
   { key: 'unix', names: ['-x', '--unix'], kind: 'flag', help: 'unix sockets' },
+  { key: 'packet', names: ['-0', '--packet'], kind: 'flag', help: 'packet sockets (AF_PACKET; netlink backend)' },
+  { key: 'netlink', names: ['--netlink'], kind: 'flag', help: 'netlink sockets (netlink backend)' },
   { key: 'ipv4', names: ['-4', '--ipv4'], kind: 'flag', help: 'IPv4 sockets only' },
   { key: 'ipv6', names: ['-6', '--ipv6'], kind: 'flag', help: 'IPv6 sockets only' },
   { key: 'listening', names: ['-l', '--listening'], kind: 'flag', help: 'listening and unconnected sockets only' },
@@ -43,6 +48,11 @@ const specs: OptionSpec[] = [
   { key: 'command', names: ['--command'], kind: 'list', value: 'NAME', example: '--command sshd', help: 'only sockets held by processes with this name' },
   { key: 'netnsPid', names: ['--netns-pid'], kind: 'integer', value: 'PID', min: 1, max: 4194304, example: '--netns-pid 4242', help: 'list the network namespace of this process' },
   { key: 'watch', names: ['--watch'], kind: 'flag', help: 'redraw every second until interrupted' },
+  { key: 'backend', names: ['--backend'], kind: 'string', value: 'netlink|proc|auto', choices: ['netlink', 'proc', 'auto'], example: '--backend proc', help: 'where to read sockets from (default auto: netlink, /proc where sock_diag is unavailable)' },
+  { key: 'info', names: ['-i', '--info'], kind: 'flag', help: 'TCP internals (rtt, cwnd, retransmits, rates; netlink)' },
+  { key: 'memory', names: ['-m', '--memory'], kind: 'flag', help: 'socket memory (skmem; netlink)' },
+  { key: 'cgroup', names: ['--cgroup'], kind: 'flag', help: 'the cgroup of each socket (netlink)' },
+  { key: 'kill', names: ['-K', '--kill'], kind: 'flag', help: 'close the TCP/UDP sockets the filter matches (SOCK_DESTROY; needs CAP_NET_ADMIN and a filter)' },
   ...commonOptions,
 ];
 
@@ -52,6 +62,8 @@ interface Flags {
   udplite?: true;
   raw?: true;
   unix?: true;
+  packet?: true;
+  netlink?: true;
   ipv4?: true;
   ipv6?: true;
   listening?: true;
@@ -69,6 +81,11 @@ interface Flags {
   command?: string[];
   netnsPid?: number;
   watch?: true;
+  backend?: 'netlink' | 'proc' | 'auto';
+  info?: true;
+  memory?: true;
+  cgroup?: true;
+  kill?: true;
   json?: true;
   help?: true;
 }
@@ -147,6 +164,8 @@ interface Listing {
   options: ListSocketsOptions;
   showNetid: boolean;
   showState: boolean;
+  /** -K: the filter narrows the listing (a state, port, address, process) */
+  filtered: boolean;
 }
 
 /** Turns flags and filter words into listSockets options, as ss reads its own. */
@@ -170,11 +189,16 @@ async function toListing(flags: Flags, positionals: string[], argv: string[]): P
   if (flags.udplite) protocols.push('udplite');
   if (flags.raw) protocols.push('raw');
   if (flags.unix) protocols.push('unix');
+  if (flags.packet) protocols.push('packet');
+  if (flags.netlink) protocols.push('netlink');
+  if ((flags.packet || flags.netlink) && flags.backend === 'proc') throw new UsageError(`${flags.packet ? '-0' : '--netlink'} needs the netlink backend`, 'drop --backend proc');
   const families: SocketFamily[] = [];
   if (flags.ipv4) families.push('inet');
   if (flags.ipv6) families.push('inet6');
   // ss -4/-6 mean -f inet/inet6: unix sockets only when -x asks for them too
   if (families.length > 0 && flags.unix) families.push('unix');
+  if (families.length > 0 && flags.packet) families.push('packet');
+  if (families.length > 0 && flags.netlink) families.push('netlink');
   const anyFamily = families.length === 0;
   const allProtocols: SocketProtocol[] = ['tcp', 'udp', 'udplite', 'raw', 'unix'];
   const shownProtocols = protocols.length > 0 ? protocols : anyFamily || families.includes('unix') ? allProtocols : allProtocols.filter((p) => p !== 'unix');
@@ -210,15 +234,30 @@ async function toListing(flags: Flags, positionals: string[], argv: string[]): P
   if (flags.netnsPid !== undefined) options.netnsPid = flags.netnsPid;
   // like ss: PROC_ROOT points at another procfs (a container's, or test fixtures)
   if (process.env.PROC_ROOT) options.procRoot = process.env.PROC_ROOT;
+  if (flags.backend !== undefined) options.backend = flags.backend;
+  if (flags.info) options.tcpInfo = true;
+  if (flags.memory) options.memory = true;
+  // -K closes what sock_diag lists (tables it cannot list come from /proc and are refused)
+  if (flags.kill) options.backend = netlinkFor('-K', flags.backend);
+  else if ((flags.info || flags.memory || flags.cgroup) && flags.backend === 'proc') {
+    throw new UsageError(`${flags.info ? '-i' : flags.memory ? '-m' : '--cgroup'} needs the netlink backend, /proc does not have it`, 'drop --backend proc');
+  }
+  const filtered = expr.stateMask !== null || localPort.length + remotePort.length + localAddress.length + remoteAddress.length + pids.length + commands.length > 0;
 
   // ss's Netid column counts its socket tables: tcp, udp, raw and three unix ones
-  const tables = shownProtocols.reduce((n, p) => n + (p === 'unix' ? 3 : 1), 0);
-  return { options, showNetid: tables > 1, showState: bitCount(stateMask) > 1 };
+  const tables = shownProtocols.reduce((n, p) => n + (p === 'unix' ? 3 : p === 'packet' ? 2 : 1), 0);
+  return { options, showNetid: tables > 1, showState: bitCount(stateMask) > 1, filtered };
 }
 
-function startScan(listing: Listing, signal: AbortSignal): SocketScan {
+/** -K works on netlink only. */
+function netlinkFor(flag: string, backend: Flags['backend']): 'netlink' | 'auto' {
+  if (backend === 'proc') throw new UsageError(`${flag} needs the netlink backend`, 'drop --backend proc');
+  return backend ?? 'auto';
+}
+
+function startScan(listing: Listing, signal: AbortSignal, kill = false, tableOnly = false): SocketScan {
   try {
-    return scanSockets({ ...listing.options, signal });
+    return scanSockets({ ...listing.options, signal }, { keepIds: kill, tableOnly });
   } catch (e) {
     if (e instanceof NoSuchProcessError) {
       throw new UsageError(`option --netns-pid: no process with pid ${e.pid}`, 'give the pid of a running process inside the namespace, e.g. from ip netns pids NAME');
@@ -234,7 +273,9 @@ function screenWidth(out: Output): number | null {
 }
 
 async function printText(listing: Listing, flags: Flags, out: Output, signal: AbortSignal): Promise<void> {
-  const scan = startScan(listing, signal);
+  // the table shows tos, shutdown and cgroup only with -e or --cgroup
+  const scan = startScan(listing, signal, Boolean(flags.kill), !flags.extended && !flags.cgroup);
+  let cgroups: Map<number, string> | null = null;
   const table = new SsTableWriter(
     {
       numeric: Boolean(flags.numeric),
@@ -246,15 +287,25 @@ async function printText(listing: Listing, flags: Flags, out: Output, signal: Ab
       showState: listing.showState,
       screenWidth: screenWidth(out),
       serviceName: (protocol, port) => scan.serviceName(protocol, port),
+      tcpInfo: Boolean(flags.info),
+      memory: Boolean(flags.memory),
+      cgroup: Boolean(flags.cgroup),
+      cgroupName: (id) => (cgroups ??= loadCgroupPaths()).get(id) ?? String(id),
     },
     scan,
     (text) => out.out(text),
   );
-  for await (const rows of scan.rows()) {
-    table.add(rows);
-    await outputDrained(out); // a slow reader paces the scan instead of stdout buffering it all
+  try {
+    for await (const rows of scan.rows()) {
+      // -K: only what was closed is printed, as ss does
+      table.add(flags.kill ? destroyRows(scan, rows) : rows);
+      await outputDrained(out); // a slow reader paces the scan instead of stdout buffering it all
+    }
+  } finally {
+    scan.closeDiag();
   }
   table.end();
+  for (const w of scan.warnings) out.err(`netdiag: ${w}\n`);
   const unreadable = scan.ownersUnreadable ?? [];
   if (flags.processes && unreadable.length > 0) {
     const fix = process.getuid?.() === 0 ? 'even root needs ptrace access to them: another user namespace or a security module denies it' : 'run as root to see them';
@@ -262,22 +313,30 @@ async function printText(listing: Listing, flags: Flags, out: Output, signal: Ab
   }
 }
 
-async function printJson(listing: Listing, out: Output, signal: AbortSignal): Promise<void> {
-  const scan = startScan(listing, signal);
+async function printJson(listing: Listing, flags: Flags, out: Output, signal: AbortSignal): Promise<void> {
+  const kill = Boolean(flags.kill);
+  const scan = startScan(listing, signal, kill);
   out.out('{\n  "schema": "netdiag.sockets/1",\n  "sockets": [');
   let first = true;
-  for await (const batch of scan) {
-    let text = '';
-    for (const s of batch) {
-      text += (first ? '\n    ' : ',\n    ') + JSON.stringify(s);
-      first = false;
+  try {
+    for await (const rows of scan.rows()) {
+      let text = '';
+      for (const s of scan.entriesOf(kill ? destroyRows(scan, rows) : rows)) {
+        text += (first ? '\n    ' : ',\n    ') + JSON.stringify(s);
+        first = false;
+      }
+      out.out(text);
+      await outputDrained(out);
     }
-    out.out(text);
-    await outputDrained(out);
+  } finally {
+    scan.closeDiag();
   }
   out.out(first ? ']' : '\n  ]');
   if (scan.withOwners) out.out(`,\n  "ownersUnreadable": ${JSON.stringify(scan.ownersUnreadable ?? [])}`);
+  // known once the tables were read; the order of members does not matter to JSON
+  out.out(`,\n  "backend": ${JSON.stringify(scan.backend ?? 'proc')}`);
   out.out('\n}\n');
+  for (const w of scan.warnings) out.err(`netdiag: ${w}\n`);
 }
 
 export async function run(argv: string[], out: Output, signal: AbortSignal): Promise<number> {
@@ -290,10 +349,14 @@ export async function run(argv: string[], out: Output, signal: AbortSignal): Pro
   }
   if (flags.watch && flags.json) throw new UsageError('--watch and --json cannot be combined', 'run netdiag sockets --json once per listing');
   const listing = await toListing(flags, positionals, expanded);
+  if (flags.kill && !listing.filtered) {
+    throw new UsageError('-K closes every socket the filter matches and no filter was given', "add one, e.g. netdiag sockets -K dport = :8080 or -K state established '( sport = :22 )'");
+  }
+  if (flags.kill && flags.watch) throw new UsageError('-K and --watch cannot be combined', 'run netdiag sockets -K once');
 
   try {
     if (!flags.watch) {
-      if (flags.json) await printJson(listing, out, signal);
+      if (flags.json) await printJson(listing, flags, out, signal);
       else await printText(listing, flags, out, signal);
       return 0;
     }
@@ -310,6 +373,7 @@ export async function run(argv: string[], out: Output, signal: AbortSignal): Pro
       out.err('netdiag: interrupted\n');
       return 2;
     }
+    if (e instanceof SockDiagError) throw new UsageError(e.problem, flags.backend === 'netlink' ? 'use --backend auto or --backend proc' : e.fix);
     throw e;
   }
 }

@@ -4,9 +4,10 @@
 // on a terminal. Rows are rendered in blocks straight into bytes, so 100k sockets stream
 // out without one giant string and without a string per field.
 import type { AddressBook } from '../../sockets/address-book.js';
-import { timerOf, type SocketRows } from '../../sockets/socket-rows.js';
+import { NETLINK_PROTOCOLS, timerOf, type SocketRows } from '../../sockets/socket-rows.js';
+import { TcpInfoView } from '../../sockets/netlink/tcp-info.js';
 import { ssStateName, stateName } from '../../sockets/states.js';
-import type { SocketOwner, SocketProtocol, SocketTimer } from '../../sockets/types.js';
+import type { SocketMemory, SocketOwner, SocketProtocol, SocketTimer, TcpInfo } from '../../sockets/types.js';
 
 export interface SsTableOptions {
   /** -n: port numbers instead of service names */
@@ -26,6 +27,14 @@ export interface SsTableOptions {
   screenWidth: number | null;
   /** the service name of a port, for non-numeric output */
   serviceName?: (protocol: SocketProtocol, port: number) => string | null;
+  /** -i: TCP internals on a second line (netlink rows) */
+  tcpInfo?: boolean;
+  /** -m: skmem:(...) (netlink rows) */
+  memory?: boolean;
+  /** --cgroup: cgroup:PATH (netlink rows; -e prints it too) */
+  cgroup?: boolean;
+  /** the path of a cgroup id; the id itself when unknown */
+  cgroupName?: (id: number) => string;
 }
 
 const enum Col {
@@ -75,6 +84,80 @@ export function formatTimer(timer: SocketTimer): string {
   return ` timer:(${timer.kind},${formatMsTimer(timer.expires)},${count})`;
 }
 
+/** ' skmem:(r0,rb131072,t0,tb2626560,f0,w0,o0,bl0,d0)' as ss -m prints it. */
+export function formatMemory(m: SocketMemory): string {
+  return ` skmem:(r${m.rmemAlloc},rb${m.rcvbuf},t${m.wmemAlloc},tb${m.sndbuf},f${m.fwdAlloc},w${m.wmemQueued},o${m.optmem},bl${m.backlog},d${m.drops})`;
+}
+
+const round3 = (ms: number): string => String(Math.round(ms * 1000) / 1000);
+const TCPI_OPT_TIMESTAMPS = 1;
+const TCPI_OPT_SACK = 2;
+const TCPI_OPT_WSCALE = 4;
+const TCPI_OPT_ECN = 8;
+const TCPI_OPT_ECN_SEEN = 16;
+
+/** tcp_info in the order and words of ss -i (tcp_show_info in misc/ss.c). */
+export function formatTcpInfo(t: TcpInfo, listening: boolean): string {
+  let s = '';
+  if (t.options & TCPI_OPT_TIMESTAMPS) s += ' ts';
+  if (t.options & TCPI_OPT_SACK) s += ' sack';
+  if (t.options & TCPI_OPT_ECN) s += ' ecn';
+  if (t.options & TCPI_OPT_ECN_SEEN) s += ' ecnseen';
+  if (t.congestion) s += ` ${t.congestion}`;
+  if (t.options & TCPI_OPT_WSCALE) s += ` wscale:${t.sndWscale},${t.rcvWscale}`;
+  if (t.rto) s += ` rto:${round3(t.rto)}`;
+  if (t.backoff) s += ` backoff:${t.backoff}`;
+  if (t.rtt) s += ` rtt:${round3(t.rtt)}/${round3(t.rttvar)}`;
+  if (t.ato) s += ` ato:${round3(t.ato)}`;
+  if (t.sndMss) s += ` mss:${t.sndMss}`;
+  if (t.pmtu) s += ` pmtu:${t.pmtu}`;
+  if (t.rcvMss) s += ` rcvmss:${t.rcvMss}`;
+  if (t.advmss) s += ` advmss:${t.advmss}`;
+  if (t.cwnd) s += ` cwnd:${t.cwnd}`;
+  if (t.ssthresh && t.ssthresh < 0xffff) s += ` ssthresh:${t.ssthresh}`;
+  if (t.bytesSent) s += ` bytes_sent:${t.bytesSent}`;
+  if (t.bytesRetrans) s += ` bytes_retrans:${t.bytesRetrans}`;
+  if (t.bytesAcked) s += ` bytes_acked:${t.bytesAcked}`;
+  if (t.bytesReceived) s += ` bytes_received:${t.bytesReceived}`;
+  if (t.segsOut) s += ` segs_out:${t.segsOut}`;
+  if (t.segsIn) s += ` segs_in:${t.segsIn}`;
+  if (t.dataSegsOut) s += ` data_segs_out:${t.dataSegsOut}`;
+  if (t.dataSegsIn) s += ` data_segs_in:${t.dataSegsIn}`;
+  if (t.rtt > 0 && t.sndMss && t.cwnd) s += ` send ${formatRate((t.cwnd * t.sndMss * 8 * 1000) / t.rtt)}`;
+  if (t.lastDataSent && !listening) s += ` lastsnd:${t.lastDataSent}`;
+  if (t.lastDataRecv && !listening) s += ` lastrcv:${t.lastDataRecv}`;
+  if (t.lastAckRecv && !listening) s += ` lastack:${t.lastAckRecv}`;
+  if (t.pacingRate) s += ` pacing_rate ${formatRate(t.pacingRate * 8)}`;
+  if (t.deliveryRate) s += ` delivery_rate ${formatRate(t.deliveryRate * 8)}`;
+  if (t.delivered) s += ` delivered:${t.delivered}`;
+  if (t.deliveryRateAppLimited) s += ' app_limited';
+  if (t.busyTime) {
+    s += ` busy:${Math.round(t.busyTime)}ms`;
+    if (t.rwndLimited) s += ` rwnd_limited:${Math.round(t.rwndLimited)}ms(${((t.rwndLimited / t.busyTime) * 100).toFixed(1)}%)`;
+    if (t.sndbufLimited) s += ` sndbuf_limited:${Math.round(t.sndbufLimited)}ms(${((t.sndbufLimited / t.busyTime) * 100).toFixed(1)}%)`;
+  }
+  if (t.unacked) s += ` unacked:${t.unacked}`;
+  if (t.retrans || t.totalRetrans) s += ` retrans:${t.retrans}/${t.totalRetrans}`;
+  if (t.lost) s += ` lost:${t.lost}`;
+  if (t.sacked && !listening) s += ` sacked:${t.sacked}`;
+  if (t.reordering !== 3) s += ` reordering:${t.reordering}`;
+  if (t.rcvRtt) s += ` rcv_rtt:${round3(t.rcvRtt)}`;
+  if (t.rcvSpace) s += ` rcv_space:${t.rcvSpace}`;
+  if (t.rcvSsthresh) s += ` rcv_ssthresh:${t.rcvSsthresh}`;
+  if (t.notsentBytes) s += ` notsent:${t.notsentBytes}`;
+  if (t.minRtt !== null) s += ` minrtt:${round3(t.minRtt)}`;
+  if (t.sndWnd) s += ` snd_wnd:${t.sndWnd}`;
+  return s;
+}
+
+/** ss's sprint_bps: bits per second with a k/M/G suffix past 1000. */
+function formatRate(bps: number): string {
+  if (bps > 1e9) return `${(bps / 1e9).toFixed(1)}Gbps`;
+  if (bps > 1e6) return `${(bps / 1e6).toFixed(1)}Mbps`;
+  if (bps > 1e3) return `${(bps / 1e3).toFixed(1)}Kbps`;
+  return `${Math.round(bps)}bps`;
+}
+
 /** What the rows refer to: the scan's addresses and, with -p, the owners (a SocketScan). */
 export interface RowSources {
   addresses: AddressBook;
@@ -106,6 +189,7 @@ export class SsTableWriter {
   private readonly portBytes: (Buffer | undefined)[][] = [[], [], [], []];
   private readonly queueBytes: (Buffer | undefined)[] = [];
   private readonly ownerBytes = new Map<number, Buffer>();
+  private readonly tcpInfoView = new TcpInfoView();
 
   constructor(
     private readonly options: SsTableOptions,
@@ -166,15 +250,23 @@ export class SsTableWriter {
     f[o + Col.State] = STATE_BYTES[rows.state[i]!]!;
     f[o + Col.RecvQ] = this.queue(rows.recvQueue[i]!);
     f[o + Col.SendQ] = this.queue(rows.sendQueue[i]!);
-    if (table.family === 'unix') {
+    if (table.family === 'packet' || table.family === 'netlink') {
+      this.otherFields(rows, i, f, o);
+    } else if (table.family === 'unix') {
       f[o + Col.Netid] = UNIX_NETIDS[rows.unixType[i]!]!;
       // sock_addr_print(name ?: "*", " ", inode): the inode is the unix "port"
       f[o + Col.LocalAddr] = this.bytes(`${rows.path[i] ?? '*'} `);
       f[o + Col.LocalPort] = null;
       nums[o + Col.LocalPort] = ino;
-      // /proc/net/unix does not name the peer
       f[o + Col.PeerAddr] = UNIX_NO_PEER;
-      f[o + Col.PeerPort] = STAR;
+      if (rows.netlink !== null) {
+        // sock_diag names the peer's inode (0: none), as ss prints it
+        f[o + Col.PeerPort] = null;
+        nums[o + Col.PeerPort] = rows.netlink.peerInode[i]!;
+      } else {
+        // /proc/net/unix does not name the peer
+        f[o + Col.PeerPort] = STAR;
+      }
     } else {
       const protocol = PROTOCOL_INDEX[table.protocol]!;
       f[o + Col.Netid] = INET_NETIDS[table.protocol]!;
@@ -196,19 +288,73 @@ export class SsTableWriter {
     } else {
       f[o + Col.Process] = EMPTY;
     }
-    if (this.options.timers || this.options.extended) {
+    const opts = this.options;
+    if (opts.timers || opts.extended || opts.cgroup || opts.memory || opts.tcpInfo) {
       let ext = '';
-      if (this.options.timers) {
+      const nl = rows.netlink;
+      if (opts.timers) {
         const timer = timerOf(rows, i);
         if (timer) ext += formatTimer(timer);
       }
-      if (this.options.extended && ino !== 0) {
+      if (opts.extended && ino !== 0) {
         const uid = rows.uid[i]!;
         ext += `${uid > 0 ? ` uid:${uid}` : ''} ino:${ino}`;
+        // ss -e: the socket cookie as sk:HEX
+        if (nl !== null && nl.cookie[i]! !== 0) ext += ` sk:${nl.cookie[i]!.toString(16)}`;
       }
-      f[o + Col.Ext] = ext === '' ? EMPTY : Buffer.from(ext);
+      if ((opts.extended || opts.cgroup) && nl !== null && nl.cgroup[i]! !== 0) {
+        const id = nl.cgroup[i]!;
+        ext += ` cgroup:${opts.cgroupName?.(id) ?? String(id)}`;
+      }
+      if (nl !== null && (opts.memory || opts.tcpInfo)) {
+        let more = '';
+        const memory = nl.memory[i];
+        if (opts.memory && memory) more += formatMemory(memory);
+        const info = opts.tcpInfo ? nl.tcpInfoThrough(this.tcpInfoView, i) : null;
+        if (info) more += formatTcpInfo(info, rows.state[i]! === 10);
+        // ss puts these on a second line, after a tab
+        if (more !== '') ext += `\n\t${more}`;
+      }
+      // only a cgroup path may bring UTF-8; the rest is ASCII
+      f[o + Col.Ext] = ext === '' ? EMPTY : opts.extended || opts.cgroup ? this.bytes(ext) : Buffer.from(ext, 'latin1');
     } else {
       f[o + Col.Ext] = EMPTY;
+    }
+  }
+
+  /**
+   * packet: 'p_raw' PROTOCOL:IFACE '*' (ETH_P_ALL and every interface print as '*');
+   * netlink: 'nl' PROTOCOL:PORTID and, when connected, GROUP:PORTID (packet_stats_print and
+   * netlink_show_one in misc/ss.c)
+   */
+  private otherFields(rows: SocketRows, i: number, f: (Buffer | null)[], o: number): void {
+    const nums = this.numbers;
+    const numeric = this.options.numeric;
+    if (rows.table.family === 'packet') {
+      f[o + Col.Netid] = rows.unixType[i]! === 0 ? P_DGR : P_RAW;
+      const protocol = rows.localPort[i]!;
+      f[o + Col.LocalAddr] = this.bytes(`${protocol === 3 ? '*' : numeric ? String(protocol) : (ETHERTYPES[protocol] ?? `0x${protocol.toString(16).padStart(4, '0')}`)}:`);
+      f[o + Col.LocalPort] = this.bytes(rows.path[i] ?? '*');
+      f[o + Col.PeerAddr] = EMPTY;
+      f[o + Col.PeerPort] = STAR;
+      return;
+    }
+    f[o + Col.Netid] = NL;
+    const protocol = rows.localAddress[i]!;
+    f[o + Col.LocalAddr] = this.bytes(`${numeric ? String(protocol) : (NETLINK_PROTOCOLS[protocol] ?? String(protocol))}:`);
+    const port = rows.localPort[i]!;
+    if (port === 0 && !numeric) f[o + Col.LocalPort] = KERNEL;
+    else {
+      f[o + Col.LocalPort] = null;
+      nums[o + Col.LocalPort] = port;
+    }
+    if (rows.state[i]! === 1) {
+      f[o + Col.PeerAddr] = this.bytes(`${rows.probes[i]!}:`);
+      f[o + Col.PeerPort] = null;
+      nums[o + Col.PeerPort] = rows.remotePort[i]!;
+    } else {
+      f[o + Col.PeerAddr] = EMPTY;
+      f[o + Col.PeerPort] = STAR;
     }
   }
 
@@ -397,6 +543,12 @@ const STAR = Buffer.from('*');
 /** marks a port without a service name in the name cache */
 const NUMERIC = Buffer.alloc(0);
 const UNIX_NO_PEER = Buffer.from('* ');
+const P_RAW = Buffer.from('p_raw');
+const P_DGR = Buffer.from('p_dgr');
+const NL = Buffer.from('nl');
+const KERNEL = Buffer.from('kernel');
+/** ll_proto_n2a's names of the usual ethertypes */
+const ETHERTYPES: Record<number, string> = { 0x0800: 'ip', 0x0806: 'arp', 0x86dd: 'ipv6', 0x8100: '802.1Q', 0x88cc: 'lldp', 0x888e: '802.1X', 0x8035: 'rarp', 0x8847: 'mpls_uc', 0x8848: 'mpls_mc', 0x88a8: '802.1ad' };
 const USERS_OPEN = Buffer.from(' users:(');
 
 /** The second pass of ss's render_calc_width: line breaks and spare space per line. */

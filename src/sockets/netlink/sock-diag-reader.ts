@@ -1,0 +1,243 @@
+// Reads socket tables over NETLINK_SOCK_DIAG: one dump per table (family and protocol), the
+// states in the request, ports and addresses as kernel bytecode, the records parsed straight
+// into SocketRows one receive buffer at a time. A dump the kernel marks NLM_F_DUMP_INTR (the
+// table changed while it was read) is read again, and the caller is told if that keeps
+// happening.
+import { native } from '../../native.js';
+import { throwIfAborted } from '../../abort.js';
+import type { AddressBook } from '../address-book.js';
+import type { ProcTable, SocketFilter } from '../filters.js';
+import { SocketRows } from '../socket-rows.js';
+import { compileInetBytecode } from './inet-diag-bytecode.js';
+import {
+  AF_INET,
+  AF_INET6,
+  destroyRequest,
+  extBit,
+  INET_DIAG_CONG,
+  INET_DIAG_INFO,
+  INET_DIAG_SKMEMINFO,
+  INET_DIAG_TCLASS,
+  INET_DIAG_TOS,
+  inetDumpRequest,
+  INET_DIAG_MSG_LEN,
+  IPPROTO_RAW,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  IPPROTO_UDPLITE,
+  UDIAG_SHOW_MEMINFO,
+  UDIAG_SHOW_NAME,
+  UDIAG_SHOW_PEER,
+  UDIAG_SHOW_RQLEN,
+  UDIAG_SHOW_UID,
+  unixDumpRequest,
+  netlinkDumpRequest,
+  packetDumpRequest,
+  PACKET_SHOW_INFO,
+  PACKET_SHOW_MEMINFO,
+  type InetSocketId,
+} from './sock-diag-messages.js';
+import { newDumpStatus, parseInetRecord, parseNetlinkRecord, parsePacketRecord, parseUnixRecord, walkReplies, type DumpStatus } from './sock-diag-records.js';
+
+/** Receive buffer: room for some 15 datagrams of a dump (each at most 32 KiB). */
+const RECEIVE_BUFFER = 1024 * 1024;
+/** Reads of one dump when the kernel keeps saying the table changed under it. */
+export const DUMP_ATTEMPTS = 3;
+/** Typical bytes per record, to size the rows of a receive buffer. */
+const RECORD_BYTES = 96;
+const TCP_INFO_RECORD_BYTES = 360;
+
+const PROTOCOL_NUMBERS: Record<string, number> = { tcp: IPPROTO_TCP, udp: IPPROTO_UDP, udplite: IPPROTO_UDPLITE, raw: IPPROTO_RAW };
+
+/** A system error of the netlink socket, with the errno name as `code`. */
+export class SockDiagError extends Error {
+  constructor(
+    readonly code: string,
+    readonly errno: number,
+    /** what failed, and how to get around it */
+    readonly problem: string,
+    readonly fix: string = 'use backend auto or proc',
+  ) {
+    super(`${problem} (${fix})`);
+    this.name = 'SockDiagError';
+  }
+}
+
+/** errno values that mean "sock_diag cannot answer this here", as opposed to a failure. */
+const UNAVAILABLE = new Set(['ENOENT', 'EOPNOTSUPP', 'EPROTONOSUPPORT', 'EAFNOSUPPORT', 'EPERM', 'EACCES', 'EINVAL', 'ENOSYS']);
+const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 13: 'EACCES', 22: 'EINVAL', 38: 'ENOSYS', 74: 'EBADMSG', 93: 'EPROTONOSUPPORT', 95: 'EOPNOTSUPP', 97: 'EAFNOSUPPORT', 16: 'EBUSY' };
+
+/** Does this error say sock_diag is unavailable (module missing, seccomp, no permission)? */
+export function isSockDiagUnavailable(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && UNAVAILABLE.has(code);
+}
+
+function errnoError(errno: number, what: string): SockDiagError {
+  const code = ERRNO_NAMES[errno] ?? `E${errno}`;
+  const why = code === 'ENOENT' ? ': this kernel has no sock_diag handler for them (its *_diag module is missing)' : '';
+  return new SockDiagError(code, errno, `sock_diag ${what} failed with ${code}${why}`);
+}
+
+export interface SockDiagReadOptions {
+  filter: SocketFilter;
+  addresses: AddressBook;
+  /** /proc/PID/ns/net of the namespace to read, or undefined for this one */
+  nsPath?: string;
+  tcpInfo: boolean;
+  memory: boolean;
+  /** keep each inet row's sockid (to destroy them afterwards) */
+  keepIds: boolean;
+  /** send the port and address filters as bytecode (false: user space alone filters) */
+  bytecode: boolean;
+  /** read tos, shutdown, cgroup (false: what an ss table without -e shows) */
+  attributes: boolean;
+  signal?: AbortSignal;
+  /** told about dumps that stayed inconsistent */
+  warn: (message: string) => void;
+  /** counts the records the kernel sent (what its filter let through) */
+  counted?: (records: number) => void;
+}
+
+/** One open NETLINK_SOCK_DIAG socket and its receive buffer. */
+export class SockDiagSocket {
+  private readonly fd: number;
+  private readonly buffer = Buffer.allocUnsafe(RECEIVE_BUFFER);
+  private seq = Math.floor(Math.random() * 0x7fffffff);
+
+  /** Throws a SockDiagError (isSockDiagUnavailable tells whether falling back makes sense). */
+  constructor(nsPath?: string) {
+    try {
+      this.fd = native().sockDiagOpen(nsPath);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (typeof code === 'string') throw new SockDiagError(code, (e as { errno?: number }).errno ?? 0, `cannot open a sock_diag socket (${code})`);
+      throw e;
+    }
+  }
+
+  close(): void {
+    native().close(this.fd);
+  }
+
+  /**
+   * Runs one dump: sends `request(seq)` and hands every record to `sink`, buffer by buffer
+   * (`flush` after each). Returns the final status; throws a SockDiagError when the kernel
+   * refused the dump.
+   */
+  dump(request: (seq: number) => Buffer, sink: (buf: Buffer, start: number, end: number) => void, begin: (bytes: number) => void, flush: () => void, what: string, status: DumpStatus, signal?: AbortSignal): void {
+    const seq = (this.seq = (this.seq + 1) & 0x7fffffff);
+    const b = native();
+    b.netlinkSend(this.fd, request(seq));
+    while (!status.done) {
+      throwIfAborted(signal);
+      const n = b.netlinkReceive(this.fd, this.buffer);
+      if (n === 0) throw errnoError(74, what);
+      begin(n);
+      walkReplies(this.buffer, n, seq, status, sink);
+      flush();
+    }
+    if (status.errno !== 0) throw errnoError(status.errno, what);
+  }
+
+  /** SOCK_DESTROY of one socket: 0 when closed, else the errno the kernel answered. */
+  destroy(socket: InetSocketId): number {
+    const seq = (this.seq = (this.seq + 1) & 0x7fffffff);
+    const b = native();
+    b.netlinkSend(this.fd, destroyRequest(socket, seq));
+    const status = newDumpStatus();
+    while (!status.done) {
+      const n = b.netlinkReceive(this.fd, this.buffer);
+      if (n === 0) return 74;
+      walkReplies(this.buffer, n, seq, status, () => {});
+    }
+    return status.errno;
+  }
+}
+
+/** The request of one table. */
+function requestOf(table: ProcTable, options: SockDiagReadOptions, bytecode: Buffer | null): (seq: number) => Buffer {
+  const states = options.filter.stateMask;
+  if (table.family === 'packet') return (seq) => packetDumpRequest(PACKET_SHOW_INFO | PACKET_SHOW_MEMINFO, seq);
+  if (table.family === 'netlink') return (seq) => netlinkDumpRequest(seq);
+  if (table.family === 'unix') {
+    const show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN | UDIAG_SHOW_UID | (options.memory ? UDIAG_SHOW_MEMINFO : 0);
+    return (seq) => unixDumpRequest(states, show, seq);
+  }
+  let extensions = options.attributes ? extBit(INET_DIAG_TOS) | extBit(INET_DIAG_TCLASS) : 0;
+  if (options.tcpInfo && table.protocol === 'tcp') extensions |= extBit(INET_DIAG_INFO) | extBit(INET_DIAG_CONG);
+  if (options.memory) extensions |= extBit(INET_DIAG_SKMEMINFO);
+  const family = table.family === 'inet' ? AF_INET : AF_INET6;
+  const protocol = PROTOCOL_NUMBERS[table.protocol]!;
+  return (seq) => inetDumpRequest({ family, protocol, states, extensions, bytecode, seq });
+}
+
+/**
+ * Dumps one table; returns its rows, one SocketRows per receive buffer. Throws a
+ * SockDiagError when the kernel cannot dump it.
+ */
+export function dumpTable(socket: SockDiagSocket, table: ProcTable, options: SockDiagReadOptions): SocketRows[] {
+  const bytecode = options.bytecode && table.family !== 'unix' ? compileInetBytecode(options.filter) : null;
+  const request = requestOf(table, options, bytecode);
+  const what = `dump of ${table.protocol}${table.family === 'inet6' ? '6' : ''} sockets`;
+  for (let attempt = 1; ; attempt++) {
+    const chunks: SocketRows[] = [];
+    const status = newDumpStatus();
+    // the rows of each receive buffer, sized by its bytes
+    let rows = newRows(table, 0, false);
+    const begin = (bytes: number): void => {
+      rows = newRows(table, bytes, options.tcpInfo);
+    };
+    const flush = (): void => {
+      if (rows.length > 0) chunks.push(rows);
+    };
+    let records = 0;
+    let sink: (buf: Buffer, start: number, end: number) => void;
+    if (table.family === 'unix') {
+      const ctx = { filter: options.filter, rows, status, memory: options.memory };
+      sink = (buf, start, end) => {
+        records++;
+        ctx.rows = rows;
+        parseUnixRecord(buf, start, end, ctx);
+      };
+    } else if (table.family === 'packet' || table.family === 'netlink') {
+      // interface names are this namespace's: inside another one, the index is shown
+      const interfaceName = options.nsPath === undefined ? (index: number) => native().interfaceName(index) : () => null;
+      const ctx = { filter: options.filter, rows, status, memory: options.memory, interfaceName };
+      const parse = table.family === 'packet' ? parsePacketRecord : parseNetlinkRecord;
+      sink = (buf, start, end) => {
+        records++;
+        ctx.rows = rows;
+        parse(buf, start, end, ctx);
+      };
+    } else {
+      const attributes = options.attributes || options.tcpInfo || options.memory;
+      const ctx = { filter: options.filter, addresses: options.addresses, rows, status, tcpInfo: options.tcpInfo, memory: options.memory, keepIds: options.keepIds, attributes };
+      sink = (buf, start, end) => {
+        records++;
+        ctx.rows = rows;
+        parseInetRecord(buf, start, end, ctx);
+      };
+    }
+    socket.dump(request, sink, begin, flush, what, status, options.signal);
+    options.counted?.(records);
+    if (!status.interrupted) return chunks;
+    if (attempt === DUMP_ATTEMPTS) {
+      options.warn(`the ${what} was interrupted by changes ${DUMP_ATTEMPTS} times in a row (NLM_F_DUMP_INTR): the last one is shown and may miss or repeat sockets`);
+      return chunks;
+    }
+  }
+}
+
+/**
+ * Rows for a receive buffer of `bytes`: room for every inet record it can hold, so the
+ * columns rarely grow (growing swaps typed arrays under optimized code); records with
+ * tcp_info are some 400 bytes; unix records are smaller but rarer.
+ */
+function newRows(table: ProcTable, bytes: number, tcpInfo: boolean): SocketRows {
+  const inet = table.family === 'inet' || table.family === 'inet6';
+  const size = !inet ? RECORD_BYTES : tcpInfo ? TCP_INFO_RECORD_BYTES : INET_DIAG_MSG_LEN;
+  const rows = new SocketRows(table, Math.ceil(bytes / size));
+  rows.withNetlink();
+  return rows;
+}
