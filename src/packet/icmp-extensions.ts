@@ -222,6 +222,7 @@ export function writeIcmpExtensions(
     buf.set(o.data, at + ICMP_EXTENSION_OBJECT_HEADER_LENGTH);
     at += objectLength;
   }
-  if (options?.checksum !== false) writeU16(buf, off + 2, internetChecksum(buf, off, len));
+  // a computed 0 goes out as 0xffff (equal in one's complement): 0 reads as "not computed"
+  if (options?.checksum !== false) writeU16(buf, off + 2, internetChecksum(buf, off, len) || 0xffff);
   return len;
 }

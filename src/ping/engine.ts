@@ -473,19 +473,27 @@ export class PingEngine implements PingRunStatus {
         }
         this.afterSettle(t);
         return;
-      case ProbeState.TimedOut:
       case ProbeState.Errored:
+        // the first reply after the error it was lost to: late; the error stays its result
+        t.late++;
+        p.state = ProbeState.ErroredThenAnswered;
+        this.emitReply('late', p, m, f, 0);
+        return;
+      case ProbeState.ErroredThenAnswered:
+        t.duplicates++;
+        p.flags |= FLAG_DUP;
+        this.emitReply('late', p, m, f, FLAG_DUP);
+        return;
+      case ProbeState.TimedOut:
         if (p.status === 'late') {
           t.duplicates++;
           p.flags |= FLAG_DUP;
           this.emitReply('late', p, m, f, FLAG_DUP);
         } else {
-          // the first reply after its timeout (or after an error the probe was lost to)
+          // the first reply after its timeout
           t.late++;
-          if (p.status === 'timeout') {
-            p.status = 'late';
-            this.record(p, m, f);
-          }
+          p.status = 'late';
+          this.record(p, m, f);
           this.emitReply('late', p, m, f, 0);
         }
         return;
@@ -544,6 +552,8 @@ export class PingEngine implements PingRunStatus {
       this.settleLost(p, 'error');
       p.state = ProbeState.Errored;
     } else if (p.state === ProbeState.TimedOut && p.status === 'timeout') {
+      // the error explains the loss: the probe counts as errored from now on
+      p.state = ProbeState.Errored;
       p.status = 'error';
       p.error = error;
       p.from = r.router ?? '';
@@ -563,7 +573,9 @@ export class PingEngine implements PingRunStatus {
     p.portState = -1;
     this.observer?.({ type: 'error', index: t.index, target: t.info, seq: p.seq, error: p.error!, from: null, rtt: null, receivedAt: null });
     this.release(this.channelOf.get(t.family)!, p);
-    this.afterSettle(t);
+    // not afterSettle(): a flood would send the next at once, and fail again, in a loop
+    this.scheduler.afterFailedSend(t, this.pumping ? this.turnNow : this.clock.now());
+    this.targetMayBeFinished(t);
   }
 
   private timeOut(p: Probe): void {

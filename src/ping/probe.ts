@@ -16,6 +16,8 @@ export const ProbeState = {
   TimedOut: 3,
   /** an ICMP error or a local error settled it */
   Errored: 4,
+  /** errored, and a reply came after all (counted late once: further ones are duplicates) */
+  ErroredThenAnswered: 5,
 } as const;
 export type ProbeState = (typeof ProbeState)[keyof typeof ProbeState];
 

@@ -154,6 +154,23 @@ export class Scheduler<T extends Schedulable> {
     if (!t.inReady && !(this.heap.timeOf(t) <= now)) this.schedule(t, now);
   }
 
+  /**
+   * Call when a send of t failed locally at `now` (no route, a firewall's EPERM): as iputils
+   * after a hard local error, the next probe waits at least FLOOD_GAP_MS, so a fast pace does
+   * not turn into a loop of failing sends.
+   */
+  afterFailedSend(t: T, now: number): void {
+    const { interval } = this.cfg;
+    if (interval >= FLOOD_GAP_MS || !this.wantsMore(t)) return;
+    const at = now + FLOOD_GAP_MS;
+    if (interval > 0) {
+      // the grid moves on from the wait, as if the probe went at its end
+      this.room(t.index);
+      this.slots[t.index] = Math.max(this.slots[t.index]!, at - interval);
+    }
+    this.schedule(t, at);
+  }
+
   /** Makes room in the per-target arrays for index i. */
   private room(i: number): void {
     if (i < this.slots.length) return;

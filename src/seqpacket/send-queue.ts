@@ -37,7 +37,8 @@ class Batch {
   }
   addFds(fds: readonly number[]): void {
     const need = this.fdCount + fds.length;
-    if (need > this.fds.length) {
+    // NO_FDS is shared by every batch: the first fds get an array of their own
+    if (need > this.fds.length || this.fds === NO_FDS) {
       const grown = new Int32Array(Math.max(need, this.fds.length * 2, 64));
       grown.set(this.fds.subarray(0, this.fdCount));
       this.fds = grown;
