@@ -11,3 +11,4 @@ export * from './ping/index.js';
 export * from './traceroute/index.js';
 export * from './sockets/index.js';
 export * from './seqpacket/index.js';
+export * from './serve/index.js';

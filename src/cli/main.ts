@@ -19,6 +19,7 @@ const commands: Record<string, CommandEntry> = {
   sockets: { summary: 'list sockets from /proc, like ss', load: () => import('./sockets/command.js') },
   ipc: { summary: 'talk SOCK_SEQPACKET to a Unix socket', load: () => import('./ipc/command.js') },
   doctor: { summary: 'what this machine allows and how to fix what is missing', load: () => import('./doctor.js') },
+  serve: { summary: 'a Prometheus prober: /metrics, blackbox-style /probe', load: () => import('./serve/command.js') },
 };
 const aliases: Record<string, string> = { trace: 'traceroute', ss: 'sockets' };
 

@@ -54,7 +54,7 @@ describe('netdiag entry point', () => {
   it('an unknown command is one line on stderr and exit 2', async () => {
     const o = capture();
     expect(await run(['pong'], o)).toBe(2);
-    expect(o.stderr).toBe("netdiag: unknown command 'pong' (commands are: ping, traceroute, sockets, ipc, doctor)\n");
+    expect(o.stderr).toBe("netdiag: unknown command 'pong' (commands are: ping, traceroute, sockets, ipc, doctor, serve)\n");
     expect(o.stdout).toBe('');
   });
   it('no command prints usage on stderr with exit 2; --help on stdout with exit 0', async () => {
