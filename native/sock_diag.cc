@@ -3,6 +3,7 @@
 // buffer, several datagrams per call. No protocol logic: JS builds the requests and parses
 // the nlmsghdr chain (src/sockets/netlink/).
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <sched.h>
@@ -12,9 +13,9 @@
 
 #include <cerrno>
 #include <string>
-#include <thread>
 
 #include "common.h"
+#include "glibc_compat.h"
 
 namespace netdiag {
 
@@ -37,25 +38,37 @@ static int OpenDiagSocket() {
 
 // The socket made inside the network namespace of nsPath (/proc/PID/ns/net): setns applies
 // to the calling thread, so a short-lived thread joins the namespace and makes the socket,
-// which keeps that namespace for its life.
-static int OpenDiagSocketIn(const std::string& nsPath) {
-  int result = -EINVAL;
-  std::thread t([&]() noexcept {
-    int ns = ::open(nsPath.c_str(), O_RDONLY | O_CLOEXEC);
-    if (ns < 0) {
-      result = -errno;
-      return;
-    }
-    if (::setns(ns, CLONE_NEWNET) < 0) {
-      result = -errno;
-      ::close(ns);
-      return;
-    }
+// which keeps that namespace for its life. A plain pthread, not std::thread: the static
+// libstdc++'s thread start would bind pthread_create to glibc 2.34 (glibc_compat.h).
+struct NamespaceOpen {
+  const std::string* path;
+  int result;
+};
+
+static void* OpenInNamespace(void* arg) noexcept {
+  auto* job = static_cast<NamespaceOpen*>(arg);
+  int ns = ::open(job->path->c_str(), O_RDONLY | O_CLOEXEC);
+  if (ns < 0) {
+    job->result = -errno;
+    return nullptr;
+  }
+  if (::setns(ns, CLONE_NEWNET) < 0) {
+    job->result = -errno;
     ::close(ns);
-    result = OpenDiagSocket();
-  });
-  t.join();
-  return result;
+    return nullptr;
+  }
+  ::close(ns);
+  job->result = OpenDiagSocket();
+  return nullptr;
+}
+
+static int OpenDiagSocketIn(const std::string& nsPath) {
+  NamespaceOpen job{&nsPath, -EINVAL};
+  pthread_t thread;
+  int err = ::pthread_create(&thread, nullptr, OpenInNamespace, &job);
+  if (err != 0) return -err;
+  ::pthread_join(thread, nullptr);
+  return job.result;
 }
 
 // sockDiagOpen(nsPath?): a blocking NETLINK_SOCK_DIAG socket owned by this environment.
