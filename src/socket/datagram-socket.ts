@@ -18,7 +18,7 @@ import { systemError } from '../runtime/system-error.js';
 /** messages handled per wakeup before yielding to the event loop */
 export const DRAIN_BUDGET = 1024;
 
-/** pending socket errors an ordinary read steps over in one call before giving up */
+/** pending socket errors an ordinary read steps over in one call before it stops looking */
 const PENDING_READS = 8;
 
 export interface DatagramSocketOptions extends SocketOptions {
@@ -195,8 +195,10 @@ export class DatagramSocket {
       try {
         got = this.n.recvBatch(this.fd, main.buf, SLOT, want, main.meta, main.addrs, errorQueue);
       } catch (e) {
-        // the pending error an ICMP error left: read on when this socket says so
-        if (errorQueue || !this.readPastPendingErrors || !isPendingSocketError(e) || ++pendingErrors > PENDING_READS) throw e;
+        // the pending error an ICMP error left: read on when this socket says so; a stream of
+        // them (errors arriving as fast as we read) ends this look, not the socket
+        if (errorQueue || !this.readPastPendingErrors || !isPendingSocketError(e)) throw e;
+        if (++pendingErrors > PENDING_READS) break;
         continue;
       }
       total += this.deliver(main, 0, got, errorQueue, onMessage, reused);
