@@ -110,7 +110,15 @@ function procChecks({ proc }: DoctorFacts): DoctorCheck[] {
   ];
 }
 
+/** netdiag/testing: can network namespaces be built here? Only tests need it, so a warning at most. */
+function testNetworksCheck({ testNetworks: t }: DoctorFacts): DoctorCheck {
+  const tun = t.tun ? 'TUN simulator available' : 'no TUN simulator: /dev/net/tun is not usable (docker run --device /dev/net/tun)';
+  return t.ok
+    ? { name: 'test networks', ok: true, detail: `netdiag/testing can build namespaces, veth links and nftables rules here; ${tun}`, fix: null }
+    : { name: 'test networks', ok: false, warning: true, detail: `netdiag/testing cannot build them here: ${t.reason}`, fix: t.fix };
+}
+
 /** The checks in the order they are printed. */
 export function deriveChecks(f: DoctorFacts): DoctorCheck[] {
-  return [nodeCheck(f), addonCheck(f), ...capabilityChecks(f), pingSocketsCheck(f), pingCheck(f), ipv6Check(f), ...procChecks(f)];
+  return [nodeCheck(f), addonCheck(f), ...capabilityChecks(f), pingSocketsCheck(f), pingCheck(f), ipv6Check(f), ...procChecks(f), testNetworksCheck(f)];
 }

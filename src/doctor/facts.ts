@@ -6,6 +6,7 @@ import { CAP_NET_ADMIN, CAP_NET_RAW, capabilityNames, currentCapabilities, has }
 import { isSystemError } from '../errors.js';
 import { addonInfo, native } from '../native.js';
 import { dgramAccess, processGroups, rawAccess, type DgramAccess, type IcmpMode, type RawAccess } from '../privileges.js';
+import { testNetworkSupport, type TestNetworkSupport } from '../testing/support.js';
 import { nodeLineStatus } from './node-lines.js';
 import type { DoctorReport, SocketProbe } from './types.js';
 
@@ -24,6 +25,8 @@ export interface DoctorFacts {
   dgram: { ipv4: SocketProbe; ipv6: SocketProbe };
   ipv6: DoctorReport['ipv6'];
   proc: DoctorReport['proc'];
+  /** whether netdiag/testing can build namespaces here (and has /dev/net/tun for its simulator) */
+  testNetworks: TestNetworkSupport;
 }
 
 function probeSocket(family: 4 | 6, mode: IcmpMode): SocketProbe {
@@ -121,6 +124,7 @@ export function collectFacts(): DoctorFacts {
     dgram: unknown,
     ipv6: { available: false, detail: '' },
     proc: { netReadable: false, otherProcessFds: 'none-to-check' },
+    testNetworks: testNetworkSupport(),
   };
   if (addon.loaded) {
     facts.capabilities = readCapabilities();

@@ -2,7 +2,7 @@
 // families, the nftables helpers with exact counters, route and MTU faults, teardown in every
 // way a run can end. Traffic stays inside the namespaces these tests create.
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -254,15 +254,16 @@ describeWith(['root', 'tool:ip'], 'topology: cleanup when the process ends witho
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'netdiag-topology-'));
-    for (const f of ['topology', 'process']) {
-      const src = readFileSync(join(repoRoot, 'test/helpers', `${f}.ts`), 'utf8');
+    // the namespace code is the public module netdiag/testing (src/testing)
+    for (const f of readdirSync(join(repoRoot, 'src/testing')).filter((n) => n.endsWith('.ts'))) {
+      const src = readFileSync(join(repoRoot, 'src/testing', f), 'utf8');
       const js = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
-      writeFileSync(join(dir, `${f}.js`), js.outputText);
+      writeFileSync(join(dir, f.replace(/\.ts$/, '.js')), js.outputText);
     }
     symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules')); // for its vitest import
     writeFileSync(
       join(dir, 'child.mjs'),
-      `import { createTopology } from './topology.js';
+      `import { createTopology } from './chain.js';
        const topo = await createTopology({ routers: 1 });
        process.stdout.write(JSON.stringify(topo.namespaces) + '\\n');
        if (process.argv[2] === 'exit') process.exit(0);
