@@ -67,14 +67,4 @@ export function describeFailure(e: unknown, command = ''): string {
   return `internal error: ${String(e)} (please report it with the command line; NETDIAG_DEBUG=1 shows the stack)`;
 }
 
-const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
-
-/** text with every control byte but newline and tab written as \xNN, so it cannot drive the terminal. */
-export function printable(text: string): string {
-  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
-/** One line: printable(), and newlines and tabs escaped too. */
-export function printableLine(text: string): string {
-  return printable(text).replace(/\n/g, '\\n').replace(/\t/g, '\\t');
-}
+export { printable, printableLine } from '../runtime/printable-text.js';

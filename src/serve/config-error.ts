@@ -1,5 +1,7 @@
 // A configuration that cannot be used: which file, which line (when the text had lines), what
-// is wrong and how to fix it. Reload keeps the running configuration and reports this.
+// is wrong and how to fix it, on one line (what the file held is quoted escaped). Reload keeps
+// the running configuration and reports this.
+import { printableLine } from '../runtime/printable-text.js';
 
 export class ConfigError extends Error {
   readonly code = 'ERR_NETDIAG_CONFIG';
@@ -9,7 +11,7 @@ export class ConfigError extends Error {
     readonly line: number | null = null,
     readonly file: string | null = null,
   ) {
-    super(`${file ?? 'config'}${line !== null ? `:${line}` : ''}: ${problem}`);
+    super(printableLine(`${file ?? 'config'}${line !== null ? `:${line}` : ''}: ${problem}`));
     this.name = 'ConfigError';
   }
 }

@@ -4,6 +4,7 @@
 // addresses, as fping -g does.
 
 import { isIP } from 'node:net';
+import { isLinkLocalIPv6, splitZone } from '../packet/address.js';
 import { readAddress, writeAddress } from '../socket/address-bytes.js';
 import { hostProblem } from '../target/index.js';
 
@@ -69,8 +70,16 @@ export function hostEntries(text: string): HostEntry[] | string {
   const problem = hostProblem(text);
   if (problem !== null) return `the host ${problem.problem} (${problem.fix})`;
   const family = isIP(text);
-  // the address as Node prints it (::0 is ::, 2001:DB8::1 is 2001:db8::1); the host as written
-  if (family === 6 && !text.includes('%')) return [{ kind: 'address', host: text, address: fromBigInt(toBigInt(text), 6), family: 6 }];
-  if (family !== 0) return [{ kind: 'address', host: text, address: text, family: family as 4 | 6 }];
-  return [{ kind: 'name', host: text }];
+  if (family === 0) return [{ kind: 'name', host: text }];
+  if (family === 4) return [{ kind: 'address', host: text, address: text, family: 4 }];
+  // the address as Node prints it (::0 is ::, 2001:DB8::1 is 2001:db8::1), a link-local one
+  // with its zone as written (the interface is checked when it is probed, as ping does); the
+  // host as written
+  const { address: plain, zone } = splitZone(text);
+  const bytes = Buffer.alloc(16);
+  writeAddress(plain, bytes, 0);
+  const printed = readAddress(bytes, 0, 6);
+  if (zone === null) return [{ kind: 'address', host: text, address: printed, family: 6 }];
+  if (!isLinkLocalIPv6(bytes)) return `${text}: a %zone only applies to link-local IPv6 addresses (fe80::/10) (drop the %${zone})`;
+  return [{ kind: 'address', host: text, address: `${printed}%${zone}`, family: 6 }];
 }

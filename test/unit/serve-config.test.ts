@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/serve/config-error.js';
 import { configOfHosts, parseConfigObject, parseConfigText } from '../../src/serve/config.js';
 import { parseDuration } from '../../src/serve/duration.js';
-import { expandCidr } from '../../src/serve/host-list.js';
+import { expandCidr, hostEntries } from '../../src/serve/host-list.js';
 
 function failure(text: string): ConfigError {
   try {
@@ -122,5 +122,29 @@ describe('serve config', () => {
     expect(expandCidr('2001:db8::/126')).toEqual(['2001:db8::', '2001:db8::1', '2001:db8::2', '2001:db8::3']);
     expect(expandCidr('127.1.0.0/16')).toHaveLength(65534);
     expect(expandCidr('::/64')).toMatch(/more than/);
+  });
+});
+
+describe('host addresses', () => {
+  it('are kept as Node prints them; a zone only on a link-local address, as ping takes it', () => {
+    expect(hostEntries('2001:DB8::0001')).toEqual([{ kind: 'address', host: '2001:DB8::0001', address: '2001:db8::1', family: 6 }]);
+    expect(hostEntries('FE80::0001%eth0')).toEqual([{ kind: 'address', host: 'FE80::0001%eth0', address: 'fe80::1%eth0', family: 6 }]);
+    // a fuzz finding: '::%0' was kept as written, a second spelling of '::' with a zone it cannot have
+    expect(hostEntries('::%0')).toMatch(/a %zone only applies to link-local IPv6 addresses .*drop the %0/);
+    expect(hostEntries('2001:db8::1%eth0')).toMatch(/link-local/);
+  });
+});
+
+describe('config errors', () => {
+  it('are one line even when the file put a newline inside a key (a fuzz finding)', () => {
+    let error: unknown;
+    try {
+      parseConfigText('{"tar\\ngets": []}', 'serve.json');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).not.toMatch(/[\x00-\x1f]/);
+    expect((error as Error).message).toMatch(/^serve\.json(:\d+)?: unknown key 'tar\\ngets'/);
   });
 });

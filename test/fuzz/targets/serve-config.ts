@@ -34,8 +34,11 @@ export function fuzz(data: Buffer): void {
     total += g.hosts.length;
     for (const h of g.hosts) {
       if (h.kind !== 'address') continue;
-      const family = isIP(h.address);
-      check(family !== 0 && new SocketAddress({ address: h.address, family: family === 6 ? 'ipv6' : 'ipv4' }).address === h.address, `targets[${i}]: address ${h.address} is not how Node prints it`);
+      // a zone stays only on a link-local address, after the address as Node prints it
+      const [plain, zone] = h.address.split('%') as [string, string | undefined];
+      const family = isIP(plain);
+      check(family !== 0 && new SocketAddress({ address: plain, family: family === 6 ? 'ipv6' : 'ipv4' }).address === plain, `targets[${i}]: address ${h.address} is not how Node prints it`);
+      check(zone === undefined || (family === 6 && /^fe[89ab]/.test(plain)), `targets[${i}]: a zone on ${h.address}, which is not link-local`);
     }
   });
   check(total <= MAX_SERVE_TARGETS, `${total} targets passed the cap of ${MAX_SERVE_TARGETS}`);
