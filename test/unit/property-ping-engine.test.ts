@@ -52,10 +52,17 @@ async function runScenario(s: Scenario): Promise<{ doc: ReturnType<PingEngine['d
     count: s.count, interval: s.interval, timeout: s.timeout, deadline: s.deadline, rate: null,
     preload: s.preload, size: 56, pattern: null, keepProbes: true,
   };
-  // a livelock (events without end at one instant) fails the property instead of eating memory
+  // a livelock (events without end at one instant) fails the property instead of eating memory;
+  // a long flood of failing sends (10 ms apart, as iputils) is no livelock
+  let instant = -1;
+  let atInstant = 0;
   const engine = new PingEngine(net.clock, pool.sockets, targets, cfg, (e) => {
     events.push(e);
-    if (events.length > 5000) throw new Error(`more than 5000 events by fake time ${net.clock.now()}: ${e.type} seq ${e.seq}`);
+    const now = net.clock.now();
+    atInstant = now === instant ? atInstant + 1 : 1;
+    instant = now;
+    if (atInstant > 5000) throw new Error(`more than 5000 events at fake time ${now}: ${e.type} seq ${e.seq}`);
+    if (events.length > 200_000) throw new Error(`more than 200,000 events by fake time ${now}`);
   });
   let ended = false;
   void engine.done.then(() => (ended = true));
@@ -140,6 +147,17 @@ describe('ping engine invariants (fast-check)', () => {
     const t = doc.targets[0]!;
     // it was late 2, duplicates 0: each reply to the errored probe counted as a new "first" late reply
     expect([t.late, t.duplicates]).toEqual([1, 1]);
+  });
+
+  it('a flood answered by errors and refused sends for seconds is no livelock and ends at its deadline (a counterexample the property found)', async () => {
+    const { doc, ended } = await runScenario({
+      targets: 3, count: 1, interval: 0, timeout: 20, preload: 1, deadline: 4741, stopAt: 6000, step: 53, mode: 'dgram',
+      plan: [[{ kind: 'error', after: 0, router: '127.0.0.9', type: 11, code: 0 }, { kind: 'reply', after: 1 }], [{ kind: 'reply', after: 79, corrupt: true }, { kind: 'reply', after: 373 }], [{ kind: 'send-error', errno: 113 }]],
+    });
+    expect(ended).toBe(true);
+    // no reply ever counts, so the deadline ends it (a flood answered by errors goes on as they come)
+    expect(doc.elapsed).toBeGreaterThanOrEqual(4741);
+    expect(doc.targets.every((t) => t.errors > 0)).toBe(true);
   });
 
   it("finding: flood pacing with every send refused waits iputils' 10 ms between sends instead of spinning", async () => {
