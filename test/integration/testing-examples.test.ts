@@ -96,7 +96,8 @@ describe.skipIf(why !== null && !requireAll)('examples/ against netdiag/testing 
 
   it('node --test examples/node-test: passes, the chain deleted', () => {
     const before = netnsNow();
-    const r = run(['--test', 'node-test/chain-loss.test.mjs']);
+    // TAP on every Node line (22+ print the spec reporter by default)
+    const r = run(['--test', '--test-reporter=tap', 'node-test/chain-loss.test.mjs']);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/# pass 1\b/);
     expect(r.stdout).toMatch(/# skip(ped)? 0\b/);

@@ -264,7 +264,7 @@ describeWith(['root', 'tool:ip'], 'topology: cleanup when the process ends witho
     writeFileSync(
       join(dir, 'child.mjs'),
       `import { createTopology } from './chain.js';
-       const topo = await createTopology({ routers: 1 });
+       const topo = await createTopology({ routers: 1, prefix: 'ndtkl' });
        process.stdout.write(JSON.stringify(topo.namespaces) + '\\n');
        if (process.argv[2] === 'exit') process.exit(0);
        setInterval(() => {}, 1000);`,
@@ -316,7 +316,9 @@ describeWith(['root', 'tool:ip'], 'topology: cleanup when the process ends witho
     expect(await stillThere(names)).toHaveLength(3);
     let topo: Topology | undefined;
     try {
-      topo = await createTopology({ routers: 0 });
+      // the children's own prefix: a parallel file's creation (which sweeps the default prefix)
+      // cannot sweep them before this looks
+      topo = await createTopology({ routers: 0, prefix: 'ndtkl' });
       expect(await stillThere(names)).toEqual([]);
     } finally {
       await topo?.destroy();
