@@ -6,17 +6,13 @@
 // object is reused.
 
 import type { IcmpMessage } from '../socket/icmp-socket.js';
+import { ORIGIN_ICMP, ORIGIN_ICMP6, ORIGIN_LOCAL } from '../socket/received-message.js';
 import { readU16 } from '../packet/bytes.js';
 import { verifyChecksum } from '../packet/checksum.js';
 import { ICMPV4_TYPE, ICMPV4_UNREACH, ICMPV6_TYPE } from '../packet/icmp.js';
 import { isIcmpErrorType, parseIcmpError } from '../packet/icmp-error-parse.js';
 import type { IcmpSocketKind } from './types.js';
 import { PAYLOAD_SEQ_BYTES, type PayloadLayout } from './payload.js';
-
-/** SO_EE_ORIGIN_* of sock_extended_err */
-const ORIGIN_LOCAL = 1;
-const ORIGIN_ICMP = 2;
-const ORIGIN_ICMP6 = 3;
 
 export interface MatchContext {
   family: 4 | 6;
@@ -121,6 +117,21 @@ export function errorDetail(family: 4 | 6, type: number, code: number, info: num
   }
 }
 
+/**
+ * An error-queue entry that is no ICMP error: the kernel's own refusal of a send (its errno and
+ * the MTU of a local EMSGSIZE), or something of another origin, ignored. Every probe kind reads
+ * its error queue through this.
+ */
+export function queuedNonIcmp(m: IcmpMessage, out: MatchResult): MatchResult {
+  const q = m.queued!;
+  if (q.origin !== ORIGIN_LOCAL) return ignore(out, 'error-queue entry of another origin');
+  out.kind = 'local-error';
+  out.errno = q.errno;
+  out.mtu = q.info > 0 ? q.info : null;
+  out.destination = m.from || null;
+  return out;
+}
+
 /** True for the ICMP errors that end a probe (not redirects or source quench, which iputils only reports). */
 export function isProbeError(family: 4 | 6, type: number): boolean {
   if (family === 4) return type === ICMPV4_TYPE.DEST_UNREACH || type === ICMPV4_TYPE.TIME_EXCEEDED || type === ICMPV4_TYPE.PARAMETER_PROBLEM;
@@ -135,14 +146,7 @@ export function classifyMessage(m: IcmpMessage, ctx: MatchContext, out: MatchRes
 
   if (m.queued !== null) {
     const q = m.queued;
-    if (q.origin === ORIGIN_LOCAL) {
-      out.kind = 'local-error';
-      out.errno = q.errno;
-      out.mtu = q.info > 0 ? q.info : null;
-      out.destination = m.from || null;
-      return out;
-    }
-    if (q.origin !== ORIGIN_ICMP && q.origin !== ORIGIN_ICMP6) return ignore(out, 'error-queue entry of another origin');
+    if (q.origin !== ORIGIN_ICMP && q.origin !== ORIGIN_ICMP6) return queuedNonIcmp(m, out);
     // raw sockets see the ICMP error packet itself, with the whole quote: use that copy
     if (ctx.mode === 'raw') return ignore(out, 'raw sockets take ICMP errors from the packet');
     if (!isProbeError(ctx.family, q.type)) return ignore(out, 'not an error that ends a probe');

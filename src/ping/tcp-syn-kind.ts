@@ -15,11 +15,11 @@ import { IP_PROTOCOL } from '../packet/ip-protocol.js';
 import { TCP_FLAG, TCP_HEADER_LENGTH, writeTcp } from '../packet/tcp.js';
 import { writeAddress } from '../socket/address-bytes.js';
 import type { IcmpMessage } from '../socket/icmp-socket.js';
-import { ORIGIN_ICMP, ORIGIN_ICMP6, ORIGIN_LOCAL } from '../socket/received-message.js';
+import { ORIGIN_ICMP, ORIGIN_ICMP6 } from '../socket/received-message.js';
 import { randomBytesSync } from '../socket/random.js';
 import type { PingSocket } from './backend.js';
 import type { ProbeKind } from './probe-kind.js';
-import { errorDetail, ignore, isProbeError, PORT_CLOSED, PORT_OPEN, reset, type MatchResult } from './reply-matcher.js';
+import { errorDetail, ignore, isProbeError, PORT_CLOSED, PORT_OPEN, queuedNonIcmp, reset, type MatchResult } from './reply-matcher.js';
 import type { TargetState } from './target-state.js';
 
 const WINDOW = 65535;
@@ -105,14 +105,7 @@ export class TcpSynKind implements ProbeKind {
     const buf = m.buf, off = m.offset, len = m.length;
     const q = m.queued;
     if (q !== null) {
-      if (q.origin === ORIGIN_LOCAL) {
-        out.kind = 'local-error';
-        out.errno = q.errno;
-        out.mtu = q.info > 0 ? q.info : null;
-        out.destination = m.from || null;
-        return out;
-      }
-      if (q.origin !== ORIGIN_ICMP && q.origin !== ORIGIN_ICMP6) return ignore(out, 'error-queue entry of another origin');
+      if (q.origin !== ORIGIN_ICMP && q.origin !== ORIGIN_ICMP6) return queuedNonIcmp(m, out);
       if (!isProbeError(this.family, q.type)) return ignore(out, 'not an error that ends a probe');
       // the quote starts at our SYN's TCP header: ports and sequence number are its first 8 bytes
       if (len < 8 || readU16(buf, off + 2) !== this.port) return ignore(out, 'error about a segment that is not ours');
