@@ -115,6 +115,10 @@ export class TcpConnectTransport implements ProbeTransport {
 
   private event(a: Attempt): void {
     if (a.done || this.closed) return;
+    // SO_ERROR before the error queue: the kernel queues a router's ICMP error before it sets
+    // the socket's error, so an error seen here has its cause in the queue read next (the other
+    // order loses an ICMP that lands between the two reads, taking it for a local failure)
+    const err = connectOutcome(a.sock.fd);
     let reply: ProbeReply | null = null;
     a.sock.drain(true, (m) => {
       const e = m.queued;
@@ -123,7 +127,6 @@ export class TcpConnectTransport implements ProbeTransport {
       reply = queuedErrorReply(this.config, a.id, m, e, e.offender ?? '', quote, []);
     });
     if (!reply) {
-      const err = connectOutcome(a.sock.fd);
       if (err === 0) reply = this.reached(a, kernelRttMs(a.sock.fd));
       else if (err === ERRNO.ECONNREFUSED) reply = this.reached(a, null);
       else if (err > 0) {
