@@ -1,8 +1,9 @@
 {
   "variables": {
-    # netdiag_test.node (native/testing/: TUN devices for the test simulator) is built next
-    # to netdiag.node unless npm_config_netdiag_test_addon=false (scripts/prebuild.sh: the
-    # prebuilds ship netdiag.node alone)
+    # netdiag_test.node (native/testing/: TUN devices for netdiag/testing's path simulator) is
+    # built next to netdiag.node, a separate addon so that netdiag.node holds no test code;
+    # npm_config_netdiag_test_addon=false leaves it out. scripts/prebuild.sh ships both
+    # (prebuilds/linux-<arch>/); src/testing/tun-addon.ts loads it, src/native.ts never does.
     "netdiag_test_addon%": "true"
   },
   "target_defaults": {

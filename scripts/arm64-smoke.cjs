@@ -3,7 +3,9 @@
 // scripts/test-arm64.sh). It requires the .node file directly, so it checks exactly the binary
 // that ships, and exercises the parts whose ABI differs between architectures: struct layouts
 // behind recvBatch/sendBatch (sockaddr, cmsg, timespec), uv_poll on the env loop, SCM_RIGHTS
-// and SCM_CREDENTIALS through sendMessages/recvMessages, errno mapping.
+// and SCM_CREDENTIALS through sendMessages/recvMessages, errno mapping. Then the test addon
+// beside it (netdiag_test.node, the TUN addon of netdiag/testing): it loads, and moves whole
+// packets through its readPackets/writePacket (on a SEQPACKET pair: no TUN device is made here).
 //
 //   qemu-aarch64-static -L SYSROOT SYSROOT/.../node scripts/arm64-smoke.cjs [path/to/netdiag.node]
 //
@@ -204,6 +206,35 @@ async function seqpacketRoundTrip(b) {
   }
 }
 
+// The test addon's packet I/O on any fd that keeps message boundaries: a SEQPACKET pair from
+// the main addon stands in for a TUN device (opening one would add an interface to this host).
+async function testAddonPackets(b, t) {
+  for (const f of ['openTun', 'readPackets', 'writePacket']) assert(typeof t[f] === 'function', `no ${f} export`);
+  const [a, z] = b.socketpair(b.constants.SOCK_SEQPACKET);
+  try {
+    const packets = [Buffer.alloc(60, 0x45), Buffer.alloc(1280, 0x60)];
+    const out = Buffer.concat(packets);
+    assert(t.writePacket(a, out, 0, 60) === true && t.writePacket(a, out, 60, 1280) === true, 'writePacket returned false');
+    await waitReadable(b, z);
+    const slot = 2048;
+    const buf = Buffer.alloc(slot * 4);
+    const lengths = new Int32Array(4);
+    const n = t.readPackets(z, buf, slot, 4, lengths);
+    assert(n === 2, `readPackets returned ${n}, expected 2`);
+    packets.forEach((p, i) => {
+      assert(lengths[i] === p.length && buf.subarray(i * slot, i * slot + p.length).equals(p), `packet ${i} differs`);
+    });
+    assert(t.readPackets(z, buf, slot, 4, lengths) === 0, 'readPackets on an empty fd did not return 0');
+    let err;
+    try { t.writePacket(a, out, 1300, 100); } catch (e) { err = e; }
+    assert(err instanceof RangeError, `out-of-buffer writePacket threw ${err}`);
+    return 'writePacket x2, readPackets 60 + 1280 bytes, 0 when empty, RangeError on bad bounds';
+  } finally {
+    b.close(a);
+    b.close(z);
+  }
+}
+
 async function main() {
   console.log(`arm64 smoke: node ${process.version} (${process.arch}), addon ${addonPath}`);
   await check('node runs as arm64', () => {
@@ -232,6 +263,13 @@ async function main() {
     });
     await check('raw ICMP ping 127.0.0.1', () => pingLoopback(b));
     await check('SEQPACKET socketpair round trip', () => seqpacketRoundTrip(b));
+    const testAddonPath = path.join(path.dirname(addonPath), 'netdiag_test.node');
+    let t;
+    const testLoaded = await check('load the test addon beside it (netdiag_test.node)', () => {
+      t = require(testAddonPath);
+      return `${testAddonPath}, ${Object.keys(t).length} exports`;
+    });
+    if (testLoaded) await check('test addon: packets through readPackets/writePacket', () => testAddonPackets(b, t));
   }
   console.log(`arm64: ${passed} passed, ${failed} failed`);
   process.exitCode = failed ? 1 : 0;

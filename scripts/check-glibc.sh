@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Checks that the prebuilt binaries load on old distributions: for each prebuilds/*/*.node
+# (netdiag.node, and netdiag_test.node: the TUN addon of netdiag/testing, which must be there too)
 # (or the files given), prints the highest GLIBC_ symbol version it needs, any GLIBCXX_/CXXABI_
 # requirement (a shared libstdc++) and its NEEDED libraries; lists each symbol above the floor.
 # Fails when a binary needs a GLIBC_ version above $GLIBC_FLOOR (default 2.28, e.g. RHEL 8,
@@ -28,6 +29,12 @@ newer() {  # is version $1 > $2 ?
 }
 
 passed=0 failed=0
+if [ $# -eq 0 ]; then
+  # every arch ships both addons
+  for d in "$root"/prebuilds/*/; do
+    [ -f "$d/netdiag_test.node" ] || { echo "FAIL ${d#"$root"/}netdiag_test.node missing (the TUN addon of netdiag/testing; npm run prebuild)"; failed=$((failed + 1)); }
+  done
+fi
 for f in "${files[@]}"; do
   rel=${f#"$root"/}
   if [ ! -f "$f" ]; then echo "FAIL $rel: no such file"; failed=$((failed + 1)); continue; fi

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # npm run prebuild: Node-API prebuilds for linux-x64 (native) and linux-arm64 (cross-compiled)
-#   -> prebuilds/linux-x64/netdiag.node, prebuilds/linux-arm64/netdiag.node
-# (the main addon only: the test addon netdiag_test.node is never prebuilt or shipped)
+#   -> prebuilds/linux-x64/netdiag.node, prebuilds/linux-arm64/netdiag.node      (the library)
+#      prebuilds/linux-x64/netdiag_test.node, prebuilds/linux-arm64/netdiag_test.node
+#         (the TUN addon that only netdiag/testing loads, src/testing/tun-addon.ts; native/testing/)
+# netdiag.node must hold no test code: a build whose netdiag.node mentions /dev/net/tun fails.
 # Stripped; libstdc++ is linked statically (binding.gyp's ldflags), so each binary needs only
 # libc, libm, libgcc_s and the dynamic loader. scripts/check-glibc.sh checks the glibc floor.
 # Installs nothing: the cross toolchain comes from apt (g++-aarch64-linux-gnu).
@@ -46,14 +48,21 @@ for t in gcc g++ ar strip; do need "aarch64-linux-gnu-$t" "g++-aarch64-linux-gnu
 prebuildify=node_modules/.bin/prebuildify   # not npx: npm would warn about npm_config_nodedir
 [ -x "$prebuildify" ] || die "$prebuildify missing: run npm ci first"
 export JOBS=${JOBS:-max}                     # node-gyp: make -j<cores>
-# The prebuilds ship netdiag.node alone: binding.gyp leaves out the test addon
-# (netdiag_test.node, native/testing/) with this gyp variable. prebuildify also moves the
-# first *.node it finds in build/Release, which must be the only one built.
-export npm_config_netdiag_test_addon=false
-only_main_addon() {
+# One node-gyp build per arch makes both addons (binding.gyp). prebuildify moves the first
+# *.node of build/Release (readdir order: netdiag.node before netdiag_test.node) to
+# prebuilds/linux-<arch>/netdiag.node and strips it; the test addon is stripped and moved here.
+export npm_config_netdiag_test_addon=true
+move_test_addon() {  # arch, strip binary
+  local dir=prebuilds/linux-$1 built=build/Release/netdiag_test.node
+  [ -f "$built" ] || die "$built was not built (binding.gyp's netdiag_test target)"
+  # what prebuildify moved must be the library: the test addon is the one that opens /dev/net/tun
+  grep -qaF /dev/net/tun "$dir/netdiag.node" && die "$dir/netdiag.node holds the TUN code (prebuildify moved the test addon?)"
+  grep -qaF /dev/net/tun "$built" || die "$built does not hold the TUN code"
+  "$2" --strip-all -o "$dir/netdiag_test.node" "$built" || die "$2 failed on $built"
+  rm -f "$built"
   local others
-  others=$(find build -name '*.node' ! -name netdiag.node)
-  [ -z "$others" ] || die "the build made other addons besides netdiag.node: $(echo $others)"
+  others=$(find build -name '*.node' ! -path '*/obj.target/*')
+  [ -z "$others" ] || die "the build made other addons besides netdiag.node and netdiag_test.node: $(echo $others)"
 }
 
 # Each binary may need only these (readelf -d NEEDED). libstdc++.so.6 means -static-libstdc++
@@ -83,16 +92,18 @@ rm -rf prebuilds/linux-x64 prebuilds/linux-arm64
 t0=$SECONDS
 log "linux-x64 (g++ $(g++ -dumpversion))"
 run "$prebuildify" --napi --strip
-only_main_addon
+move_test_addon x64 strip
 check_binary prebuilds/linux-x64/netdiag.node 'X86-64'
+check_binary prebuilds/linux-x64/netdiag_test.node 'X86-64'
 
 t1=$SECONDS
 log "linux-arm64 (aarch64-linux-gnu-g++ $(aarch64-linux-gnu-g++ -dumpversion), cross)"
 # --strip-bin: the host strip cannot handle aarch64 ELF files ("strip exited with 1")
 run env CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ LINK=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar \
   "$prebuildify" --napi --strip --arch arm64 --strip-bin aarch64-linux-gnu-strip
-only_main_addon
+move_test_addon arm64 aarch64-linux-gnu-strip
 check_binary prebuilds/linux-arm64/netdiag.node 'AArch64'
+check_binary prebuilds/linux-arm64/netdiag_test.node 'AArch64'
 
 # build/Release now holds the *arm64* netdiag.node, and node-gyp-build prefers build/ over
 # prebuilds/: on x64, loading the package from this checkout would then fail with a misleading
@@ -100,4 +111,4 @@ check_binary prebuilds/linux-arm64/netdiag.node 'AArch64'
 # on (npm run build:native makes a local build again, which then takes precedence).
 rm -rf build
 log "done in $((SECONDS - t0)) s (x64 $((t1 - t0)) s, arm64 $((SECONDS - t1)) s); removed build/ (it held the arm64 build)"
-ls -l prebuilds/*/netdiag.node
+ls -l prebuilds/*/*.node

@@ -35,7 +35,7 @@ case "$out" in /*) outdir=$out ;; *) outdir=$root/$out ;; esac
 addon=$(find "$outdir" -name netdiag.node -type f -print -quit)
 [ -n "$addon" ] || die "no netdiag.node under $out/"
 readelf -d "$addon" | grep -q 'NEEDED.*libasan' || die "$addon is not linked against libasan (stale build dir?)"
-# the test addon (TUN devices for the simulator tests): src/testing-addon.ts loads it from
+# the test addon (TUN devices for the simulator tests): src/testing/tun-addon.ts loads it from
 # the directory of NETDIAG_ADDON, so it is sanitized too
 test_addon=$(dirname "$addon")/netdiag_test.node
 [ -f "$test_addon" ] || die "no netdiag_test.node next to $addon (CMakeLists.txt builds both)"

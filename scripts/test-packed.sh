@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Packs netdiag as it would be published and installs the tarball into an empty folder with
 # PREBUILDS_ONLY=1 and no compiler reachable, then runs the installed package:
-#   - the tarball holds dist/, bin/, both prebuilds (netdiag.node only), and no build/ output;
+#   - the tarball holds dist/, bin/, both prebuilds (netdiag.node, and netdiag_test.node: the
+#     TUN addon that only netdiag/testing loads), and no build/ output; netdiag.node holds no
+#     TUN code;
 #   - npm install runs the package's install script (node-gyp-build), which must find the
 #     x64 prebuild: gcc/g++/cc/c++/make/cmake/ninja on PATH are traps that record any call,
 #     CC/CXX=false, and node-gyp-build with PREBUILDS_ONLY=1 never falls back to a build;
 #   - `npx netdiag doctor --json` reports the addon loaded from
-#     node_modules/netdiag/prebuilds/linux-x64, and so does the library import.
+#     node_modules/netdiag/prebuilds/linux-x64, and so does the library import (which maps
+#     netdiag.node alone);
+#   - netdiag/testing's TUN path simulator runs on the installed x64 test addon prebuild (root
+#     and /dev/net/tun needed: without them the check says SKIP and counts nothing).
 # Needs the prebuilds (npm run prebuild) and the npm registry (for netdiag's dependencies).
 # Last line: `packed: N passed, N failed`.
 set -uo pipefail
@@ -23,7 +28,9 @@ export npm_config_nodedir=${npm_config_nodedir:-/usr}
 export npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 
 for a in x64 arm64; do
-  [ -f "$root/prebuilds/linux-$a/netdiag.node" ] || { fail "prebuilds/linux-$a/netdiag.node missing (run npm run prebuild first)"; finish; }
+  for f in netdiag.node netdiag_test.node; do
+    [ -f "$root/prebuilds/linux-$a/$f" ] || { fail "prebuilds/linux-$a/$f missing (run npm run prebuild first)"; finish; }
+  done
 done
 
 # ---- pack (prepack compiles dist/ with tsc)
@@ -43,16 +50,29 @@ listing=$(tar -tzf "$tgz")
 missing=()
 for f in package/package.json package/bin/netdiag.js package/dist/index.js package/dist/index.d.ts \
          package/dist/bin/cli.js package/prebuilds/linux-x64/netdiag.node \
-         package/prebuilds/linux-arm64/netdiag.node package/binding.gyp package/native/addon.cc; do
+         package/prebuilds/linux-arm64/netdiag.node package/prebuilds/linux-x64/netdiag_test.node \
+         package/prebuilds/linux-arm64/netdiag_test.node package/dist/testing/index.js \
+         package/binding.gyp package/native/addon.cc package/native/testing/tun.cc; do
   grep -qxF "$f" <<<"$listing" || missing+=("${f#package/}")
 done
-# no build output, and no test addon anywhere (netdiag_test.node is never shipped)
-stray=$(grep -E '^package/(build|build-[^/]*|node_modules|\.sysroot)/|netdiag_test\.node$' <<<"$listing" | head -n 5)
-if [ ${#missing[@]} -eq 0 ] && [ -z "$stray" ]; then
-  pass "tarball holds dist/, bin/, prebuilds/linux-x64 and linux-arm64 ($(wc -l <<<"$listing") files, no build output, no test addon)"
+# no build output; the test addon only as the two prebuilds
+stray=$(grep -E '^package/(build|build-[^/]*|node_modules|\.sysroot)/' <<<"$listing" | head -n 5)
+stray_test=$(grep -E 'netdiag_test\.node$' <<<"$listing" | grep -vxE 'package/prebuilds/linux-(x64|arm64)/netdiag_test\.node' | head -n 5)
+if [ ${#missing[@]} -eq 0 ] && [ -z "$stray$stray_test" ]; then
+  pass "tarball holds dist/, bin/, prebuilds/linux-x64 and linux-arm64 with both addons ($(wc -l <<<"$listing") files, no build output)"
 else
-  fail "tarball: missing ${missing[*]:-nothing}; stray: ${stray:-none}"
+  fail "tarball: missing ${missing[*]:-nothing}; stray: ${stray:-none} ${stray_test}"
 fi
+# the library's binary carries no test code: the TUN open lives in netdiag_test.node only
+for a in x64 arm64; do
+  if grep -qaF /dev/net/tun "$root/prebuilds/linux-$a/netdiag.node"; then
+    fail "prebuilds/linux-$a/netdiag.node holds TUN code (/dev/net/tun)"
+  elif ! grep -qaF /dev/net/tun "$root/prebuilds/linux-$a/netdiag_test.node"; then
+    fail "prebuilds/linux-$a/netdiag_test.node holds no TUN code"
+  else
+    pass "prebuilds/linux-$a: the TUN code is in netdiag_test.node, not in netdiag.node"
+  fi
+done
 
 # ---- install into an empty folder, no compiler
 app=$tmp/app
@@ -134,5 +154,40 @@ verdict=$(node -e '
 ' "$lib" "$want" 2>&1)
 vrc=$?
 if [ $rc -eq 0 ] && [ $vrc -eq 0 ]; then pass "import('netdiag') + addonInfo(): $verdict"; else fail "import('netdiag') (exit $rc): $verdict"; fi
+
+# ---- netdiag/testing: the TUN simulator on the installed test addon prebuild
+want_test="$app/node_modules/netdiag/prebuilds/linux-x64/netdiag_test.node"
+sim=$(cd "$app" && PATH="$traps:$PATH" PREBUILDS_ONLY=1 node --input-type=module -e '
+  const t = await import("netdiag/testing");
+  const support = t.testNetworkSupport({ tun: true });
+  if (!support.ok) { console.log(JSON.stringify({ skip: support.reason })); process.exit(0); }
+  const { readFileSync } = await import("node:fs");
+  const sim = await t.createSimulatedPath();
+  try {
+    sim.setScenario(sim.scenario(3));
+    const ping = await sim.ns.run(sim.ns.ns, "ping", ["-c1", "-W2", sim.destination.v4]);
+    const mapped = [...new Set(readFileSync("/proc/self/maps", "utf8").split("\n")
+      .map((l) => l.split(/\s+/)[5]).filter((p) => p && p.endsWith(".node")))];
+    console.log(JSON.stringify({ mapped, ping: ping.code, seen: sim.responder.seen.length }));
+  } finally { await sim.close(); }
+' 2>&1)
+rc=$?
+verdict=$(node -e '
+  const fs = require("fs");
+  const [out, want, wantTest] = process.argv.slice(1);
+  let r;
+  try { r = JSON.parse(out.trim().split("\n").pop()); } catch { console.log("FAIL netdiag/testing failed: " + out.slice(0, 500)); process.exit(1); }
+  if (r.skip) { console.log("SKIP " + r.skip); process.exit(0); }
+  const real = [fs.realpathSync(want), fs.realpathSync(wantTest)].sort();
+  const got = [...r.mapped].sort();
+  if (JSON.stringify(got) !== JSON.stringify(real)) { console.log(`FAIL mapped .node files: ${got.join(", ")}; expected ${real.join(", ")}`); process.exit(1); }
+  if (r.ping !== 0 || r.seen < 1) { console.log(`FAIL ping through the simulated path exited ${r.ping}, the responder saw ${r.seen} packets`); process.exit(1); }
+  console.log(`PASS mapped ${got.map((p) => p.replace(/.*\/node_modules\//, "node_modules/")).join(" and ")}; ping through the path answered`);
+' "$sim" "$want" "$want_test" 2>&1)
+case "$verdict" in
+  PASS*) pass "netdiag/testing createSimulatedPath() on the test addon prebuild: ${verdict#PASS }" ;;
+  SKIP*) echo "SKIP netdiag/testing createSimulatedPath(): ${verdict#SKIP } (needs root and /dev/net/tun)" ;;
+  *) fail "netdiag/testing createSimulatedPath() (exit $rc): ${verdict#FAIL }" ;;
+esac
 
 finish

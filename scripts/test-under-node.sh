@@ -2,8 +2,9 @@
 # Runs the whole vitest suite under an official Node build of another release line, loading
 # the x64 prebuild (never a build for that version: one Node-API binary serves them all).
 #   scripts/test-under-node.sh 24 [vitest args]
-# Needs npm run prebuild (prebuilds/linux-x64/netdiag.node) and a local build for the test
-# addon (build/Release/netdiag_test.node: TUN devices for the simulator tests, never shipped).
+# Needs npm run prebuild (prebuilds/linux-x64/netdiag.node, and netdiag_test.node beside it:
+# the TUN addon of netdiag/testing, which src/testing/tun-addon.ts loads from NETDIAG_ADDON's
+# directory, so the simulator tests run on the shipped test addon too).
 # The Node build comes from scripts/official-node.sh (npm registry, cached, integrity-checked).
 # NETDIAG_JSON_REPORT=FILE also writes vitest's JSON report (CI counts tests from it).
 set -euo pipefail
@@ -18,7 +19,7 @@ line=${1:-}
 shift
 addon=$root/prebuilds/linux-x64/netdiag.node
 [ -f "$addon" ] || die "$addon not found (run npm run prebuild first)"
-[ -f build/Release/netdiag_test.node ] || die "build/Release/netdiag_test.node not found (run npm run build:native)"
+[ -f "$(dirname "$addon")/netdiag_test.node" ] || die "$(dirname "$addon")/netdiag_test.node not found (run npm run prebuild first)"
 [ -d dist ] || die "dist/ not found (run npm run build:ts)"
 node=$(bash "$root/scripts/official-node.sh" "$line") || die "no official Node $line build"
 

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /** Poll event bits passed to and reported by Poller. */
 export const POLL_READABLE = 1;
@@ -52,6 +52,11 @@ export interface CapabilityMasks {
   inheritable: string;
   ambient: string;
   bounding: string;
+}
+
+/** An opaque handle of typed arrays registered with the addon (NativeBinding.ioArea). */
+export interface IoArea {
+  readonly __ioArea: unique symbol;
 }
 
 export interface Poller {
@@ -192,6 +197,19 @@ export interface NativeBinding extends StreamIo {
     fd: number, data: Buffer, desc: Int32Array, addrs: Buffer, count: number, out: Float64Array,
     buf: Buffer, slotSize: number, max: number, meta: Float64Array, recvAddrs: Buffer, counts: Int32Array,
   ): number;
+  /**
+   * Registers typed arrays once, for the calls below that take them as an area: a send batch's
+   * (data, desc: Int32Array, addrs, out: Float64Array) or a receive area's (buf, meta:
+   * Float64Array, addrs, counts: Int32Array of 2). A call then skips reading each array again;
+   * it throws when the memory was detached (transferred) since.
+   */
+  ioArea(a: ArrayBufferView, b: ArrayBufferView, c: ArrayBufferView, d: ArrayBufferView): IoArea;
+  /** sendBatch over a registered send batch area */
+  sendBatchIn(fd: number, sendArea: IoArea, count: number): number;
+  /** recvBatch into a registered receive area */
+  recvBatchIn(fd: number, recvArea: IoArea, slotSize: number, max: number, errqueue: boolean): number;
+  /** sendRecvBatch over registered areas: the receive area's counts get [processed, received] */
+  sendRecvBatchIn(fd: number, sendArea: IoArea, count: number, recvArea: IoArea, slotSize: number, max: number): number;
   /** [sec, nsec] of CLOCK_REALTIME, the clock of kernel receive and send timestamps (native/clock.cc) */
   clockRealtime(out: Float64Array): void;
   Poller: PollerConstructor;
@@ -254,6 +272,9 @@ function load(): { binding: NativeBinding; info: AddonInfo } {
   } else {
     const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
     path = nodeGypBuild.resolve(packageRoot());
+    // node-gyp-build takes the first .node file of build/Release or prebuilds/<platform>-<arch>/,
+    // and netdiag_test.node (the TUN addon of netdiag/testing) lives there too: never that one
+    if (basename(path) === 'netdiag_test.node') path = join(dirname(path), 'netdiag.node');
   }
   const binding = require(path) as NativeBinding;
   const source = override ? 'override' : path.includes(`${'/'}prebuilds${'/'}`) ? 'prebuild' : 'local-build';

@@ -1,5 +1,6 @@
 // netdiag_test.node: native helpers that only tests need (TUN devices for the network
-// simulator), kept out of the shipped netdiag.node. Loaded by src/testing-addon.ts.
+// simulator), kept out of the shipped netdiag.node. Loaded by src/testing/tun-addon.ts
+// (netdiag/testing only), from build/Release or prebuilds/<platform>-<arch>/.
 // It has no per-environment data: every fd it makes is handed to the main addon's registry
 // before it returns (tun.cc), so ownership and closing stay in one place.
 #include "../common.h"

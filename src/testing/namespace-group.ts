@@ -1,6 +1,7 @@
 // A set of network namespaces this process owns, and the process-wide machinery that makes sure
 // they are deleted: destroy()/close()/`await using`, a synchronous cleanup on process exit and
-// SIGINT/SIGTERM/SIGHUP, and a sweep at creation of namespaces left by dead processes (SIGKILL,
+// SIGINT/SIGTERM/SIGHUP (under Jest, whose `process` never fires those, a guard process:
+// exit-guard.ts), and a sweep at creation of namespaces left by dead processes (SIGKILL,
 // OOM, power loss). Names are `<prefix>-<pid>-<id>-<role>`: unique per process and instance, so
 // parallel test files never collide, and the pid is what the stale sweep checks.
 //
@@ -19,6 +20,7 @@ import {
   type ProcessResult,
   type RunningProcess,
 } from './process.js';
+import { exitGuard } from './exit-guard.js';
 import { functionScript } from './function-script.js';
 
 export type Family = 'ipv4' | 'ipv6';
@@ -136,11 +138,13 @@ function uninstallHandlers(): void {
 function register(group: NamespaceGroup): void {
   live.add(group);
   installHandlers();
+  exitGuard()?.add(group.namespaces); // where the handlers above never run (Jest)
 }
 
 function unregister(group: NamespaceGroup): void {
   live.delete(group);
   if (live.size === 0) uninstallHandlers();
+  exitGuard()?.remove(group.namespaces);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,6 +252,8 @@ export abstract class NamespaceGroup {
   /** The per-instance number behind the addresses (10.X…, fdXX…). */
   readonly octet: number;
 
+  /** link-local addresses of interfaces taken down, put back when they come up (`ns ifname` → addresses) */
+  private readonly linkLocals = new Map<string, string[]>();
   private destroyed = false;
   private destroying: Promise<void> | null = null;
   private readonly running = new Set<RunningProcess>();
@@ -486,9 +492,22 @@ export abstract class NamespaceGroup {
 
   /** Sets interface `ifname` in `ns` down or up (both ends of a veth see the carrier drop). */
   async setInterfaceState(ns: string, ifname: string, state: 'up' | 'down'): Promise<void> {
-    // the kernel otherwise deletes an interface's IPv6 addresses when it goes down
-    if (state === 'down') await this.sysctl(ns, `net.ipv6.conf.${ifname}.keep_addr_on_down`, 1);
+    const key = `${ns} ${ifname}`;
+    if (state === 'down') {
+      // the kernel otherwise deletes an interface's IPv6 addresses when it goes down
+      await this.sysctl(ns, `net.ipv6.conf.${ifname}.keep_addr_on_down`, 1);
+      // link-local ones go even so, and with addrgenmode none nothing makes them again on up:
+      // without one, neighbour discovery on the link fails and IPv6 stays cut
+      if (!this.linkLocals.has(key)) {
+        const out = await this.ip(ns, ['-6', '-o', 'addr', 'show', 'dev', ifname, 'scope', 'link']);
+        this.linkLocals.set(key, [...out.matchAll(/inet6 (\S+)/g)].map((m) => m[1]));
+      }
+    }
     await this.ip(ns, ['link', 'set', 'dev', ifname, state]);
+    if (state === 'up') {
+      for (const addr of this.linkLocals.get(key) ?? []) await this.ip(ns, ['addr', 'replace', addr, 'dev', ifname, 'nodad']);
+      this.linkLocals.delete(key);
+    }
   }
 
   /**

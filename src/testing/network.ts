@@ -117,6 +117,8 @@ export class Network extends NamespaceGroup {
 
   private readonly lens: Array<{ v4: number; v6: number; mtu: number }> = [];
   private readonly downLinks = new Set<number>();
+  /** links whose MTU differs from the one they were built with (reset() restores it) */
+  private readonly changedMtu = new Set<number>();
   private readonly keepRateLimits: boolean;
 
   private constructor(prefix: string, id: string, octet: number, desc: NetworkDescription) {
@@ -299,13 +301,45 @@ export class Network extends NamespaceGroup {
   async setMtu(which: number | readonly [string, string], mtu: number): Promise<void> {
     const l = this.link(which);
     if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new RangeError(`mtu must be 68–65535, got ${mtu}`);
+    await this.setLinkMtu(l, mtu);
+    if (mtu === this.lens[l.index - 1].mtu) this.changedMtu.delete(l.index);
+    else this.changedMtu.add(l.index);
+    await this.flushRouteCaches();
+  }
+
+  private async setLinkMtu(l: NetworkLink, mtu: number): Promise<void> {
     await Promise.all([
       this.ip(l.a.ns, ['link', 'set', 'dev', l.a.ifname, 'mtu', String(mtu)]),
       this.ip(l.b.ns, ['link', 'set', 'dev', l.b.ifname, 'mtu', String(mtu)]),
     ]);
+  }
+
+  /** Forgets cached path MTUs and redirects (IPv4 and IPv6) in every namespace. */
+  async flushRouteCaches(): Promise<void> {
     await Promise.all(
       this.namespaces.flatMap((ns) => [this.ip(ns, ['-4', 'route', 'flush', 'cache']), this.ip(ns, ['-6', 'route', 'flush', 'cache'])]),
     );
+  }
+
+  /**
+   * Back to the network as built, for one network shared by several tests: removes every
+   * nftables rule (loss, rejects, silent hops, rules loaded with nft()), brings links that are
+   * down back up with their routes, restores each changed link's MTU and forgets learned path
+   * MTUs. Sysctls changed with sysctl()/setPingGroupRange() are left as they are.
+   */
+  async reset(): Promise<void> {
+    await this.resetRules();
+    const down = [...this.downLinks].map((k) => this.link(k));
+    if (down.length) {
+      await Promise.all(down.flatMap((l) => [this.setInterfaceState(l.a.ns, l.a.ifname, 'up'), this.setInterfaceState(l.b.ns, l.b.ifname, 'up')]));
+      this.downLinks.clear();
+      await Promise.all(Object.values(this.nodes).map((n) => this.applyRoutes(n)));
+    }
+    const changed = [...this.changedMtu].map((k) => this.link(k));
+    if (!changed.length) return;
+    await Promise.all(changed.map((l) => this.setLinkMtu(l, this.lens[l.index - 1].mtu)));
+    this.changedMtu.clear();
+    await this.flushRouteCaches(); // path MTUs learned while a link was smaller
   }
 }
 

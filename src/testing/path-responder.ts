@@ -4,7 +4,7 @@
 // loss, reordering, duplicates, RFC 4884/4950 extensions, NAT-rewritten quotes, malformed
 // packets and unreachable codes, things kernels in namespaces cannot be made to do.
 import { native, type Poller } from '../native.js';
-import { testingAddon } from '../testing-addon.js';
+import { testingAddon } from './tun-addon.js';
 import { readU16, readU32 } from '../packet/bytes.js';
 import { internetChecksum, pseudoHeaderSum } from '../packet/checksum.js';
 import { writeIcmpError } from '../packet/icmp-error-build.js';

@@ -1,12 +1,12 @@
 // A simulated path behind a TUN device: what kernels in namespaces cannot be made to do (per-hop
 // delay and jitter without netem, MPLS labels, NAT-rewritten quotes, duplicates, late and
 // malformed answers, unreachable codes). The TUN is opened by this process with the test addon
-// (netdiag_test.node, src/testing-addon.ts) and moved into a fresh loopback namespace where
+// (netdiag_test.node, src/testing/tun-addon.ts) and moved into a fresh loopback namespace where
 // 10.X.1.0/24 and fdXX:1::/64 are routed into it; the PathResponder answers from our end of it.
 // Code under test runs inside the namespace (runFunction, run, start): a process cannot change
 // its own namespace. Nothing leaves the namespace.
 import { native } from '../native.js';
-import { testingAddon } from '../testing-addon.js';
+import { testingAddon } from './tun-addon.js';
 import { LoopbackNamespace, loopbackNamespace } from './loopback.js';
 import { PathResponder, type SimHop, type SimScenario } from './path-responder.js';
 import { runChecked } from './process.js';

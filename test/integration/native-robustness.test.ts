@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { native, addonInfo } from '../../src/native.js';
-import { testAddonPath } from '../../src/testing-addon.js';
+import { testAddonPath } from '../../src/testing/tun-addon.js';
 import { repoRoot } from '../helpers/built-package.js';
 
 const fixture = (name: string) => join(repoRoot, 'test/fixtures/native', name);

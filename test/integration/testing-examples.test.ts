@@ -2,6 +2,9 @@
 // checkout is left alone) and packed with npm pack, the tarball unpacked into a fresh project's
 // node_modules, and the examples importing 'netdiag/testing' through the package's "exports". Then the same vitest
 // example with an assertion broken: it must fail and leave no namespace behind.
+// examples/jest is a project of its own (package.json with jest): `npm install <tarball>` there
+// installs netdiag and jest (from the npm registry, or npm's cache when it has them), then its
+// `npm test` runs, and a copy with a broken assertion.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +39,7 @@ const netnsNow = () => new Set(existsSync('/run/netns') ? readdirSync('/run/netn
 describe.skipIf(why !== null && !requireAll)('examples/ against netdiag/testing from a fresh project', () => {
   let tmp: string;
   let project: string;
+  let tarball: string;
 
   beforeAll(() => {
     tmp = mkdtempSync(join(tmpdir(), 'netdiag-examples-'));
@@ -54,7 +58,7 @@ describe.skipIf(why !== null && !requireAll)('examples/ against netdiag/testing 
     // packed as published (its "files" and "exports"), unpacked where npm install would put it
     const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: pkg, encoding: 'utf8', timeout: 60_000 });
     if (pack.status !== 0) throw new Error(`npm pack failed: ${pack.stderr}`);
-    const tarball = join(tmp, (JSON.parse(pack.stdout) as Array<{ filename: string }>)[0].filename);
+    tarball = join(tmp, (JSON.parse(pack.stdout) as Array<{ filename: string }>)[0].filename);
     project = join(tmp, 'project');
     mkdirSync(join(project, 'node_modules'), { recursive: true });
     writeFileSync(join(project, 'package.json'), '{ "name": "user-project", "private": true, "type": "module" }\n');
@@ -123,4 +127,77 @@ describe.skipIf(why !== null && !requireAll)('examples/ against netdiag/testing 
     expect(r.stdout + r.stderr).toMatch(/expected 200 to be 201/);
     expect(leaked(before)).toEqual([]);
   }, 130_000);
+
+  describe('examples/jest, installed with npm from the tarball', () => {
+    let jestProject: string;
+    beforeAll(() => {
+      jestProject = join(tmp, 'jest-project');
+      cpSync(join(repoRoot, 'examples/jest'), jestProject, { recursive: true });
+      // the user's `npm install`: netdiag from the tarball (its package.json asks for netdiag
+      // ^0.1.0, which the tarball satisfies) and jest from the registry or the cache. Scripts
+      // off: the tarball has no prebuilds, and its addon would be compiled; the local build is
+      // put where the install script would have found a prebuild.
+      const install = spawnSync('npm', ['install', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', tarball], {
+        cwd: jestProject,
+        encoding: 'utf8',
+        timeout: 400_000,
+        env: { ...process.env, npm_config_update_notifier: 'false' },
+      });
+      if (install.status !== 0) throw new Error(`npm install in examples/jest failed (it needs the npm registry or npm's cache): ${install.stderr.slice(-2000)}`);
+      const installed = join(jestProject, 'node_modules/netdiag');
+      mkdirSync(join(installed, 'build/Release'), { recursive: true });
+      copyFileSync(addon, join(installed, 'build/Release/netdiag.node'));
+    }, 420_000);
+
+    const npmTest = (args: string[] = []) =>
+      spawnSync('npm', ['test', '--', ...args], { cwd: jestProject, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1', CI: '1' } });
+
+    it('npm test (jest, native ES modules): passes, the chain deleted', () => {
+      const before = netnsNow();
+      const r = npmTest();
+      const out = r.stdout + r.stderr;
+      expect(r.status, out).toBe(0);
+      expect(out).toMatch(/Tests:\s+1 passed, 1 total/);
+      expect(out).not.toMatch(/skipped/);
+      expect(leaked(before)).toEqual([]);
+    }, 130_000);
+
+    it('jest with a failing assertion: fails, and afterAll still deletes the chain', () => {
+      const src = readFileSync(join(jestProject, 'chain-loss.test.js'), 'utf8');
+      const broken = src.replace('expect(seen.sent).toBe(200);', 'expect(seen.sent).toBe(201);');
+      expect(broken).not.toBe(src);
+      writeFileSync(join(jestProject, 'broken-chain-loss.test.js'), broken);
+      const before = netnsNow();
+      const r = npmTest(['broken-chain-loss.test.js']);
+      const out = r.stdout + r.stderr;
+      expect(r.status).not.toBe(0);
+      expect(out).toMatch(/Expected: 201\s+Received: 200/);
+      expect(out).toMatch(/Tests:\s+1 failed, 1 total/);
+      expect(leaked(before)).toEqual([]);
+    }, 130_000);
+
+    it('a jest test that never closes its chain: the namespaces go when jest exits (its `process` fires no exit event)', async () => {
+      writeFileSync(
+        join(jestProject, 'forgotten-close.test.js'),
+        "import { createTopology } from 'netdiag/testing';\n" +
+          "it('makes a chain and forgets it', async () => {\n" +
+          "  const net = await createTopology({ routers: 1 });\n" +
+          "  console.log(`namespaces: ${net.namespaces.join(' ')} :end`);\n" +
+          '}, 30_000);\n',
+      );
+      const r = npmTest(['forgotten-close.test.js']);
+      const out = r.stdout + r.stderr;
+      expect(r.status, out).toBe(0);
+      const names = /namespaces: (.*?) :end/.exec(out)?.[1].split(' ') ?? [];
+      expect(names, out).toHaveLength(3);
+      // the guard deletes them once the pipe from the ended process closes: give it a moment
+      let left = names;
+      for (let i = 0; i < 50 && left.length; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const now = netnsNow();
+        left = names.filter((n) => now.has(n));
+      }
+      expect(left).toEqual([]);
+    }, 130_000);
+  });
 });

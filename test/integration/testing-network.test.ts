@@ -147,6 +147,46 @@ describe.skipIf(!support.ok && !requireAll)('createNetwork: a diamond h1 - r1 - 
   });
 });
 
+describe.skipIf(!support.ok && !requireAll)('createNetwork: reset() restores the network as built', () => {
+  it('after loss, a reject, a smaller MTU and a link down, reset() gives back every path, rule-free, at the built MTUs', async () => {
+    await using net = await createNetwork({
+      hosts: ['a', 'b'],
+      routers: ['r1', 'r2'],
+      links: [['a', 'r1'], ['r1', 'r2'], { between: ['r2', 'b'], mtu: 1400 }],
+    });
+    const a = net.node('a').ns;
+    const b = net.node('b');
+    const ping = (dst: string, extra: string[] = []) => net.run(a, 'ping', ['-c1', '-W1', ...extra, dst]);
+    const mtuOf = async (ns: string, ifname: string) => Number(/ mtu (\d+) /.exec(await net.ip(ns, ['link', 'show', 'dev', ifname]))![1]);
+    const built = net.link(['r2', 'b']);
+    // DF pings that just fit the link as built: 1400 - 20 (IPv4) - 8 (ICMP)
+    expect((await ping(b.v4, ['-M', 'do', '-s', '1372'])).code).toBe(0);
+
+    await net.addLoss(net.node('r1').ns, 100);
+    await net.reject(net.node('r2').ns, 'admin-prohibited', { match: 'udp dport 9' });
+    expect((await ping(b.v4)).code).not.toBe(0);
+    await net.setMtu(['r2', 'b'], 1300);
+    expect(await mtuOf(built.a.ns, built.a.ifname)).toBe(1300);
+    await net.setLinkState(['r1', 'r2'], 'down');
+    const cut = await ping(b.v6);
+    expect(cut.stdout + cut.stderr).toMatch(/unreachable/i);
+
+    await net.reset();
+    for (const ns of [net.node('r1').ns, net.node('r2').ns]) expect((await net.exec(ns, 'nft', ['list', 'ruleset'])).trim()).toBe('');
+    expect(await mtuOf(built.a.ns, built.a.ifname)).toBe(1400);
+    expect(await mtuOf(built.b.ns, built.b.ifname)).toBe(1400);
+    for (const dst of [b.v4, b.v6]) {
+      const r = await ping(dst);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+    }
+    expect((await ping(b.v4, ['-M', 'do', '-s', '1372'])).code).toBe(0);
+    const big = await ping(b.v4, ['-M', 'do', '-s', '1373']);
+    expect(big.code).not.toBe(0);
+    expect(big.stdout + big.stderr).toMatch(/mtu ?= ?1400/);
+    await net.reset(); // nothing changed since: a no-op, not an error
+  });
+});
+
 describe.skipIf(!support.ok && !requireAll)('chain topology through the public module', () => {
   it('loss: exactly the counted packets are missing; tcp reset is counted and refuses connect()', async () => {
     await using net = await createTopology({ routers: 3 });
@@ -180,8 +220,10 @@ describe.skipIf(!support.ok && !requireAll)('chain topology through the public m
     const down = await net.run(net.source, 'ping', ['-c1', '-W2', net.target.v4]);
     expect(down.code).not.toBe(0);
     await net.setLinkState(2, 'up');
-    const up = await net.run(net.source, 'ping', ['-c1', '-W2', net.target.v4]);
-    expect(up.code, up.stdout).toBe(0);
+    for (const dst of [net.target.v4, net.target.v6]) {
+      const up = await net.run(net.source, 'ping', ['-c1', '-W2', dst]);
+      expect(up.code, up.stdout).toBe(0); // IPv6 too: the link's link-local addresses are back
+    }
   });
 
   it('`await using` deletes the namespaces when the block throws', async () => {

@@ -2,17 +2,16 @@
 // a scenario gives them (this kernel has no netem), seen by real tools inside the namespace,
 // and gone after `await using`.
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createSimulatedPath, testNetworkSupport } from '../../src/testing/index.js';
-import { repoRoot } from '../helpers/built-package.js';
+import { testAddonPath } from '../../src/testing/tun-addon.js';
 import { unmet } from '../helpers/requirements.js';
 
 const support = testNetworkSupport({ tun: true });
 const why = !support.ok
   ? support.reason
-  : !existsSync(join(repoRoot, 'build/Release/netdiag_test.node'))
-    ? 'the test addon is not built (npm run build:native)'
+  : !existsSync(testAddonPath())
+    ? `no test addon at ${testAddonPath()} (npm run build:native, or npm run prebuild)`
     : unmet(['tool:traceroute']);
 const requireAll = process.env.NETDIAG_REQUIRE_ALL === '1';
 if (why && !requireAll) process.stderr.write(`[skipped] simulated path: ${why}\n`);
@@ -38,7 +37,9 @@ describe.skipIf(why !== null && !requireAll)('createSimulatedPath()', () => {
       const hops = tr.stdout.split('\n').filter((l) => /^\s*\d+\s/.test(l));
       expect(hops.map((l) => l.trim().split(/\s+/)[1])).toEqual([sim.hop(1).v4, sim.hop(2).v4, sim.hop(3).v4, sim.destination.v4]);
       const ms = hops.map((l) => Number(/([\d.]+) ms/.exec(l)![1]));
-      expect(ms[0]).toBeLessThan(60);
+      // hop 1 has no delay: well under hop 2's 120 ms (a loaded or sanitized run adds tens of ms,
+      // so a tighter bound would be about the machine, not the simulator)
+      expect(ms[0]).toBeLessThan(120);
       expect(ms[1]).toBeGreaterThanOrEqual(120);
       expect(ms[3]).toBeGreaterThanOrEqual(60);
       expect(sim.responder.seen.length).toBeGreaterThanOrEqual(7); // 3 pings + 4 probes
