@@ -8,6 +8,8 @@ interface Cause {
   problem: string;
   /** the fix; `flags` names the options of the command that set the failing value */
   fix: (command: string) => string;
+  /** only for these commands (all when absent) */
+  commands?: string[];
 }
 
 const flag = (byCommand: Record<string, string>, command: string): string => byCommand[command] ?? '';
@@ -22,6 +24,13 @@ const CAUSES: Record<string, Cause> = {
   'setsockopt ENODEV': {
     problem: 'no such network interface',
     fix: (c) => `check the name given to ${flag({ ping: '-I', traceroute: '-i' }, c) || 'the interface option'}: ip link lists the interfaces`,
+  },
+  // ping --tcp and traceroute -T hold their TCP source ports with bound sockets (seqpacket's
+  // bind errors name their path themselves)
+  'bind EADDRINUSE': {
+    problem: 'no run of free local TCP ports is left for the probes',
+    fix: () => 'wait for connections to close or widen net.ipv4.ip_local_port_range',
+    commands: ['ping', 'traceroute'],
   },
   'connect ENETUNREACH': { problem: 'no route to the target', fix: () => 'check the address; ip route get ADDRESS shows the route' },
   'connect EHOSTUNREACH': { problem: 'no route to the target', fix: () => 'check the address; ip route get ADDRESS shows the route' },
@@ -46,7 +55,7 @@ function describeSystemError(e: SystemError, command: string): string {
   if (e.syscall === 'getaddrinfo' || e.syscall === 'getnameinfo' || e.syscall === 'queryA') {
     return ResolveError.fromLookup(String((e as { hostname?: unknown }).hostname ?? ''), e).message;
   }
-  const cause = CAUSES[`${e.syscall} ${e.code}`] ?? CAUSES[e.code];
+  const cause = [CAUSES[`${e.syscall} ${e.code}`], CAUSES[e.code]].find((c) => c && (!c.commands || c.commands.includes(command)));
   if (cause) return `${e.syscall} failed with ${e.code}: ${cause.problem} (${cause.fix(command)})`;
   return `${e.syscall} failed with ${e.code}: ${strerror(e)} (set NETDIAG_DEBUG=1 for details)`;
 }

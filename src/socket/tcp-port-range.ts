@@ -1,6 +1,7 @@
 // Consecutive local TCP ports held for raw SYN probes: each port is a TCP socket bound to it and
 // never listening, so the kernel gives it to no one else and answers a SYN-ACK to it with a RST.
 // Consecutive, so one BPF range test (probe-filters.ts tcpToPorts) admits them all.
+import { isSystemError } from '../errors.js';
 import { native } from '../native.js';
 import { IP_PROTOCOL } from '../packet/ip-protocol.js';
 import { DatagramSocket } from './datagram-socket.js';
@@ -24,14 +25,14 @@ export class TcpPortRange {
 
   /**
    * Reserves up to `count` consecutive ports on `address` (the wildcard address holds them on
-   * every address): fewer when a busy host has no such run free (halving down to one port).
+   * every address): fewer when a busy host has no such run free (halving down to `min` ports).
    */
-  static reserve(family: 4 | 6, address: string, count: number): TcpPortRange {
+  static reserve(family: 4 | 6, address: string, count: number, min = 1): TcpPortRange {
     for (let n = count; ; n = Math.floor(n / 2)) {
       try {
         return TcpPortRange.reserveExactly(family, address, n);
       } catch (e) {
-        if (n <= 1) throw e;
+        if (n <= min) throw e;
       }
     }
   }
@@ -53,6 +54,8 @@ export class TcpPortRange {
         for (const h of held) h.close();
       }
     }
+    // bind's own error (EADDRINUSE) tells the user what ran out; the CLI explains it
+    if (isSystemError(lastError)) throw lastError;
     throw new Error(`could not reserve ${count} consecutive TCP ports on ${address}: ${(lastError as Error)?.message ?? 'unknown'}`);
   }
 

@@ -21,6 +21,8 @@ export interface TransportRequest {
   target: string;
   port: number;
   flow: TracerouteFlow;
+  /** multipath discovery: the transport must carry per-probe flows (ProbeRequest.flow) */
+  multipath?: boolean;
   tos?: number;
   device?: string;
   source?: string;
@@ -44,7 +46,7 @@ function transportConfig(request: TransportRequest, clock: TraceClock): Transpor
   return {
     family: request.family, target: request.target, scopeId: scopeIdOf(request.target),
     source: sourceAddressFor(request.family, request.target, { device: request.device, source: request.source }),
-    port: request.port, flow: request.flow, tos: request.tos, device: request.device, pmtu: request.pmtu,
+    port: request.port, flow: request.flow, multipath: request.multipath, tos: request.tos, device: request.device, pmtu: request.pmtu,
     extensions: request.extensions, clock,
   };
 }

@@ -70,3 +70,5 @@ export function tracerouteReportStream(target: string, options: TracerouteReport
     await withSession(target, opts, (s) => runReport(s, opts, emit, anySignal(opts.signal, stop)));
   }, 'traceroute failed');
 }
+export { tracerouteMultipath } from './mda/run.js';
+export type * from './mda/types.js';

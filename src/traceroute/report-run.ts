@@ -1,9 +1,11 @@
 // Report mode (mtr -r, --watch): cycles of one probe per hop, cycle k starting k × interval
 // after the first, so N cycles take about N × interval. Each cycle is a trace of its own on the
 // shared transport (answers are routed by probe id); the first finds the destination's TTL and
-// later cycles send every hop up to it at once. After the last cycle only its own probes are
+// later cycles send every hop up to it at once (up to the maximum again once a router answers
+// at that TTL: the route got longer). After the last cycle only its own probes are
 // waited for, with the adaptive wait — no fixed grace period. The lifecycle (ids, start, abort,
-// settle, names) is TraceRun's.
+// settle, names) is TraceRun's. Each cycle's hop addresses name the route it took (path id);
+// a cycle on another route than the one before is recorded as a route change, with its time.
 import type { ResolvedReportOptions } from './options.js';
 import { ReportRecords, type DecidedProbe } from './report-records.js';
 import { TraceRun } from './run-lifecycle.js';
@@ -17,7 +19,9 @@ const ENDLESS_PROBES_KEPT = 100;
 
 export function runReport(s: Session, opts: ResolvedReportOptions, emit: (e: TracerouteEvent) => void, signal: AbortSignal | undefined): Promise<TracerouteResult> {
   const { clock } = s;
-  const records = new ReportRecords(Number.isFinite(opts.cycles) ? Infinity : ENDLESS_PROBES_KEPT);
+  const records = new ReportRecords(Number.isFinite(opts.cycles) ? Infinity : ENDLESS_PROBES_KEPT, opts.firstTtl);
+  /** Unix ms at which each running cycle's probes went out */
+  const launchedAt = new Map<number, number>();
   /** which cycle's scheduler sent each probe in flight */
   const route = new Map<number, TraceScheduler>();
   const running = new Set<TraceScheduler>();
@@ -31,20 +35,27 @@ export function runReport(s: Session, opts: ResolvedReportOptions, emit: (e: Tra
       for (const sch of running) sch.abort();
       running.clear();
     },
-    outcome: () => ({ reached: records.destTtl !== null, hops: records.hops(), cycles: completed }),
+    outcome: () => {
+      records.close();
+      return { reached: records.destTtl !== null, hops: records.hops(), cycles: completed, paths: records.paths(), routeChanges: records.routeChanges() };
+    },
   });
+  // the monotonic clock paces the cycles; wall-clock time only stamps them, from this anchor
+  const wallStart = Date.now();
 
   const cycleDone = (sch: TraceScheduler, cycle: number, decided: readonly DecidedProbe[]): void => {
     running.delete(sch);
     completed++;
-    records.add(decided);
-    emit({ type: 'cycle', cycle, hops: records.hops(), reached: records.destTtl !== null });
+    records.add(cycle, launchedAt.get(cycle)!, decided);
+    launchedAt.delete(cycle);
+    emit({ type: 'cycle', cycle, hops: records.hops(), reached: records.destTtl !== null, paths: records.paths(), routeChanges: records.routeChanges() });
     if (launched >= opts.cycles && running.size === 0) run.end();
   };
 
   const launch = (cycle: number): void => {
     launched++;
-    const sch = cycleScheduler(run, opts, records.destTtl, route, cycle, cycleDone);
+    launchedAt.set(cycle, wallStart + (clock.now() - run.started));
+    const sch = cycleScheduler(run, opts, records.probeUpTo, route, cycle, cycleDone);
     running.add(sch);
     sch.begin();
     if (launched < opts.cycles) {
@@ -65,6 +76,7 @@ export function runReport(s: Session, opts: ResolvedReportOptions, emit: (e: Tra
 function cycleScheduler(
   run: TraceRun,
   opts: ResolvedReportOptions,
+  /** the destination's TTL; null: not known (yet, or any more) */
   destTtl: number | null,
   route: Map<number, TraceScheduler>,
   cycle: number,

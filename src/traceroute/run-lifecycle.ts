@@ -7,13 +7,13 @@ import type { ProbeSlot } from './probe-slot.js';
 import type { SchedulerHooks } from './scheduler.js';
 import { baseResult, fillNames, probeOf, startEvent, type Session } from './session.js';
 import type { ProbeReply } from './transport.js';
-import type { TracerouteEvent, TracerouteHop, TracerouteProbe, TracerouteResult } from './types.js';
+import type { TracerouteEvent, TracerouteHop, TracerouteProbe, TracerouteResult, TraceroutePath, TracerouteRouteChange } from './types.js';
 
 export interface RunParts {
   /** stops whatever still probes (schedulers, timers); called once, when the run settles */
   stop(): void;
   /** the run's own part of the document, read when it ends without an error */
-  outcome(): { reached: boolean; hops: TracerouteHop[]; cycles?: number };
+  outcome(): { reached: boolean; hops: TracerouteHop[]; cycles?: number; paths?: TraceroutePath[]; routeChanges?: TracerouteRouteChange[] };
 }
 
 export class TraceRun {
@@ -92,12 +92,12 @@ export class TraceRun {
       this.reject(error);
       return;
     }
-    const { reached, hops, cycles } = this.parts.outcome();
+    const { reached, hops, cycles, paths, routeChanges } = this.parts.outcome();
     const elapsed = this.session.clock.now() - this.started;
-    // key order is the document's: cycles (reports only) before elapsed
+    // key order is the document's: cycles, paths and routeChanges (reports only) before elapsed
     const result: TracerouteResult = cycles === undefined
       ? { ...baseResult(this.session), reached, aborted, hops, elapsed }
-      : { ...baseResult(this.session), reached, aborted, hops, cycles, elapsed };
+      : { ...baseResult(this.session), reached, aborted, hops, cycles, paths: paths ?? [], routeChanges: routeChanges ?? [], elapsed };
     fillNames(result, this.session.names).then(() => {
       this.emit({ type: 'end', result });
       this.resolve(result);

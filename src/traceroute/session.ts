@@ -22,7 +22,8 @@ export interface Session {
   opts: ResolvedOptions;
 }
 
-export async function openSession(target: unknown, opts: ResolvedOptions, backend: TracerouteBackend): Promise<Session> {
+/** `multipath`: the transport must carry per-probe flows (multipath discovery). */
+export async function openSession(target: unknown, opts: ResolvedOptions, backend: TracerouteBackend, multipath = false): Promise<Session> {
   if (typeof target !== 'string') throw optionTypeError('target', 'a host name or address', target);
   const problem = hostProblem(target);
   if (problem !== null) throw optionRangeError('target', `a host name or address (this one ${problem.problem}: ${problem.fix})`, target);
@@ -34,7 +35,7 @@ export async function openSession(target: unknown, opts: ResolvedOptions, backen
   // where probes really go: a link-local target on its interface, "this host" as the kernel reads it
   const address = destinationOf(target, resolved.address, family, { device: opts.device, source: opts.source }).address;
   const transport = backend.openTransport({
-    method: opts.method, socket: opts.socket, family, target: address, port: opts.port, flow: opts.flow,
+    method: opts.method, socket: opts.socket, family, target: address, port: opts.port, flow: opts.flow, multipath,
     tos: opts.tos, device: opts.device, source: opts.source, pmtu: opts.discoverMtu ? 'probe' : 'dont', extensions: opts.extensions,
   });
   // the first answers must carry arrival timestamps, not the time JS read them

@@ -9,6 +9,12 @@ export interface ProbeRequest {
   ttl: number;
   /** total IP packet length, headers included */
   length: number;
+  /**
+   * Multipath discovery: the flow identifier, 0 … flowIds - 1. Probes with the same value carry
+   * the same fields a per-flow load balancer hashes (ports, ICMP checksum); different values
+   * differ. Left out: the transport's own flow (Paris or classic).
+   */
+  flow?: number;
 }
 
 export type SendOutcome =
@@ -47,6 +53,8 @@ export interface ProbeTransport {
   readonly minLength: number;
   /** whether the packet length can be chosen per probe (path MTU discovery needs it) */
   readonly sizable: boolean;
+  /** how many distinct ProbeRequest.flow values this transport can put on the wire; 0 or absent: it cannot choose (tcp-connect) */
+  readonly flowIds?: number;
   /**
    * Starts delivering answers (never from inside send()); onFailure gets errors the transport
    * cannot recover from.

@@ -68,6 +68,37 @@ export interface TracerouteHop {
   probes: TracerouteProbe[];
   /** report mode only */
   stats?: HopStats;
+  /**
+   * report mode only: this hop loses probes that a later hop answers (its loss does not carry
+   * on), so the router is most likely rate-limiting the ICMP it sends, not dropping traffic
+   */
+  rateLimited?: boolean;
+}
+
+/** report mode: one route the cycles took, named by a hash of its hop sequence */
+export interface TraceroutePath {
+  /** first 16 hex digits of SHA-256 over the hop addresses from the first TTL, '*' for unknown, joined by ',' */
+  pathId: string;
+  /** the address at each TTL from firstTtl on; null for a hop never seen answering on this route */
+  hops: Array<string | null>;
+  firstCycle: number;
+  lastCycle: number;
+  /** cycles that took this route */
+  cycles: number;
+}
+
+/** report mode: a cycle whose route differs from the one before it */
+export interface TracerouteRouteChange {
+  cycle: number;
+  /** when that cycle's probes went out: Unix time in ms */
+  time: number;
+  /** the first TTL whose answer differs */
+  ttl: number;
+  /** the address seen there before, and now ('*' where that side had no answer) */
+  from: string;
+  to: string;
+  /** the route taken from this cycle on */
+  pathId: string;
 }
 
 export interface TracerouteResult {
@@ -90,6 +121,10 @@ export interface TracerouteResult {
   hops: TracerouteHop[];
   /** report mode: cycles completed */
   cycles?: number;
+  /** report mode: the distinct routes the cycles took, in the order first seen */
+  paths?: TraceroutePath[];
+  /** report mode: where and when the route changed, in cycle order */
+  routeChanges?: TracerouteRouteChange[];
   /** ms from the first probe to the end */
   elapsed: number;
 }
@@ -154,5 +189,5 @@ export type TracerouteEvent =
   /** a hop whose probes are all known (trace mode) */
   | { type: 'hop'; hop: TracerouteHop }
   /** report mode: a cycle ended; hops carry the statistics so far */
-  | { type: 'cycle'; cycle: number; hops: TracerouteHop[]; reached: boolean }
+  | { type: 'cycle'; cycle: number; hops: TracerouteHop[]; reached: boolean; paths: TraceroutePath[]; routeChanges: TracerouteRouteChange[] }
   | { type: 'end'; result: TracerouteResult };

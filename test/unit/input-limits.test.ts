@@ -165,6 +165,9 @@ describe('failure lines', () => {
     expect(describeFailure(system('setsockopt', 'ENODEV', 19), 'traceroute')).toMatch(/given to -i:/);
     expect(describeFailure(system('bind', 'EADDRNOTAVAIL', 99), 'traceroute')).toBe('bind failed with EADDRNOTAVAIL: the source address is not an address of this host (give -s an address that ip addr lists, or leave it out)');
     expect(describeFailure(system('socket', 'EPERM', 1), 'ping')).toMatch(/run netdiag doctor/);
+    // TCP probes' source ports ran out; elsewhere (seqpacket) the error's own text stands
+    expect(describeFailure(system('bind', 'EADDRINUSE', 98), 'traceroute')).toMatch(/no run of free local TCP ports .*ip_local_port_range\)$/);
+    expect(describeFailure(system('bind', 'EADDRINUSE', 98), 'seqpacket')).toBe('bind failed with EADDRINUSE: strerror text (set NETDIAG_DEBUG=1 for details)');
     expect(describeFailure(system('recvmsg', 'EIO', 5), 'ping')).toBe('recvmsg failed with EIO: strerror text (set NETDIAG_DEBUG=1 for details)');
     const lookup = Object.assign(new Error('getaddrinfo ENOTFOUND x.invalid'), { code: 'ENOTFOUND', errno: -3008, syscall: 'getaddrinfo', hostname: 'x.invalid' });
     expect(describeFailure(lookup, 'traceroute')).toBe('cannot resolve x.invalid: Name or service not known (check the name, or give an address)');

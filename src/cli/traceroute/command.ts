@@ -8,12 +8,17 @@ import { TargetScopeError } from '../../target/destination.js';
 import { capabilityDropLine } from '../capability-line.js';
 import type { ReverseDnsCache } from '../../runtime/reverse-dns.js';
 import { preparedBackend } from '../../traceroute/backend.js';
-import { tracerouteReportStream, tracerouteStream, type TracerouteEvent, type TracerouteHop, type TracerouteResult } from '../../traceroute/index.js';
+import { tracerouteMultipath, tracerouteReportStream, tracerouteStream, type TracerouteBackend, type TracerouteEvent, type TracerouteHop, type TracerouteOptions, type TracerouteResult } from '../../traceroute/index.js';
 import { formatHelp } from '../args.js';
 import { printJson, type Output } from '../output.js';
 import { parseInvocation, specs, SUMMARY, USAGE, type Invocation } from './args.js';
 import { intermediateLossNote, reportTable } from './report-text.js';
+import { rateLimitLegend, routeText } from './route-text.js';
 import { hopLine, traceHeader } from './text.js';
+import { multipathText } from './multipath-text.js';
+
+/** What one table of a report shows: a cycle event's or the final document's. */
+type ReportSnapshot = Pick<TracerouteResult, 'hops' | 'paths' | 'routeChanges'>;
 
 export async function run(argv: string[], out: Output, signal: AbortSignal): Promise<number> {
   const inv = parseInvocation(argv);
@@ -30,6 +35,7 @@ export async function run(argv: string[], out: Output, signal: AbortSignal): Pro
   if (inv.verbose) out.err(capabilityDropLine(dropped));
   try {
     const options = { ...o, signal, backend };
+    if (inv.mda) return await runMultipath(inv, options, out);
     const events = inv.report
       ? tracerouteReportStream(inv.host, { ...options, cycles: inv.cycles ?? (inv.watch ? Infinity : undefined), intervalMs: inv.intervalMs })
       : tracerouteStream(inv.host, options);
@@ -42,6 +48,15 @@ export async function run(argv: string[], out: Output, signal: AbortSignal): Pro
   } finally {
     backend.close();
   }
+}
+
+/** --mda: the graph when discovery ends (text or JSON); exit 0 when the destination answered. */
+async function runMultipath(inv: Invocation, options: TracerouteOptions & { signal: AbortSignal; backend: TracerouteBackend }, out: Output): Promise<number> {
+  const { flow: _flow, queries: _queries, discoverMtu: _mtu, method, ...rest } = options;
+  const doc = await tracerouteMultipath(inv.host, { ...rest, method: method as 'icmp' | 'udp' | 'tcp', confidence: inv.confidence });
+  if (inv.json) printJson(out, doc);
+  else out.out(multipathText(doc, { names: !inv.numeric }));
+  return doc.reached ? 0 : 1;
 }
 
 async function printTrace(events: AsyncIterable<TracerouteEvent>, inv: Invocation, out: Output, names: ReverseDnsCache | null): Promise<TracerouteResult> {
@@ -79,16 +94,17 @@ export async function printReport(events: AsyncIterable<TracerouteEvent>, inv: I
   const started = new Date();
   const textOpts = { names: !inv.numeric, localHost: hostname(), started };
   const redraw = inv.watch && out.isTTY && !inv.json;
-  const table = (hops: TracerouteHop[]): string => (redraw ? '\x1b[H\x1b[2J' : '') + reportTable(hops, textOpts) + (redraw ? '' : '\n');
+  const body = (s: ReportSnapshot): string => reportTable(s.hops, textOpts) + (rateLimitLegend(s.hops) ?? '') + routeText(s.paths ?? [], s.routeChanges ?? []);
+  const table = (s: ReportSnapshot): string => (redraw ? '\x1b[H\x1b[2J' : '') + body(s) + (redraw ? '' : '\n');
   let result: TracerouteResult | null = null;
   // a table is a snapshot the next cycle supersedes: while stdout is backlogged (a stalled pipe
   // or terminal) it is held, not queued, and only the newest held one is printed at the end
-  let held: TracerouteHop[] | null = null;
+  let held: ReportSnapshot | null = null;
   for await (const e of events) {
     if (e.type === 'cycle' && inv.watch && !inv.json) {
-      if (out.backlogged === true) held = e.hops;
+      if (out.backlogged === true) held = e;
       else {
-        out.out(table(e.hops));
+        out.out(table(e));
         held = null;
       }
     } else if (e.type === 'end') result = e.result;
@@ -96,7 +112,7 @@ export async function printReport(events: AsyncIterable<TracerouteEvent>, inv: I
   if (held) out.out(table(held));
   if (!result) throw new Error('the report ended without a result');
   if (!inv.json && !inv.watch) {
-    out.out(reportTable(result.hops, textOpts));
+    out.out(body(result));
   }
   if (!inv.json) {
     const note = intermediateLossNote(result.hops, result.reached);

@@ -1,6 +1,10 @@
 // Text of `netdiag traceroute --report` / `--watch`, laid out like `mtr -r` (same columns and
-// widths, plus mtr's Javg jitter column), and the note on loss seen only at intermediate hops.
+// widths, plus mtr's Javg jitter column; a hop whose loss looks like ICMP rate limiting carries
+// a marker, route-text.ts has its legend), and the note on loss seen only at intermediate hops.
 import type { TracerouteHop } from '../../traceroute/types.js';
+
+/** Marker after the host of a hop whose loss later hops do not show (legend: route-text.ts). */
+export const RATE_LIMIT_MARKER = '[RL]';
 
 export interface ReportTextOptions {
   names: boolean;
@@ -51,7 +55,8 @@ export function reportTable(hops: readonly TracerouteHop[], opts: ReportTextOpti
     const values = [
       `${(s?.loss ?? 100).toFixed(1)}%`, String(s?.sent ?? 0), ms(s?.last), ms(s?.avg), ms(s?.best), ms(s?.worst), ms(s?.stddev), ms(s?.jitter),
     ];
-    out += ` ${String(hop.ttl).padStart(2)}.|-- ${label(addrs[0]).padEnd(HOST_WIDTH)}` + values.map((v, i) => v.padStart(COLUMNS[i]!.width)).join('') + '\n';
+    const host = label(addrs[0]) + (hop.rateLimited ? ` ${RATE_LIMIT_MARKER}` : '');
+    out += ` ${String(hop.ttl).padStart(2)}.|-- ${host.padEnd(HOST_WIDTH)}` + values.map((v, i) => v.padStart(COLUMNS[i]!.width)).join('') + '\n';
     for (const other of addrs.slice(1)) out += `    |   ${label(other)}\n`;
   }
   return out;

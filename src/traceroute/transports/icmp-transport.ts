@@ -1,6 +1,7 @@
 // ICMP echo probes on the shared ICMP socket (raw, or a ping socket without privileges). The
 // echo sequence identifies the probe; with Paris flows every probe carries the same ICMP
-// checksum (per-flow load balancers hash on it, like on ports) by compensating in the payload.
+// checksum (per-flow load balancers hash on it, like on ports) by compensating in the payload;
+// a multipath flow (ProbeRequest.flow) gets a checksum of its own the same way.
 // Raw sockets read whole errors (quoted IP header: NAT detection; RFC 4884 extensions); ping
 // sockets get errors from the error queue (offender, type, code, the quoted echo).
 import { randomInt } from 'node:crypto';
@@ -24,12 +25,16 @@ import { DrainingTransport } from './draining-transport.js';
 import { icmpErrorReply, natFlags, queuedErrorReply } from './error-replies.js';
 
 const ICMP_HEADER = 8;
+/** multipath flows are checksums 1 … 0xfffe (0 and 0xffff are the same sum in ones' complement) */
+const ICMP_FLOW_IDS = 0xfffe;
 
 export class IcmpTransport extends DrainingTransport implements ProbeTransport {
   readonly method = 'icmp' as const;
   readonly socket: 'raw' | 'dgram';
   readonly minLength: number;
   readonly sizable = true;
+  /** a flow is the echo checksum (the identifier is the socket's, fixed by the kernel for ping sockets) */
+  readonly flowIds = ICMP_FLOW_IDS;
   /** per wire sequence: the checksum and payload length sent */
   private readonly ids = new WireIds<{ checksum: number; payload: number }>(1, 0xffff);
   private readonly cookie = randomInt(0, 0x100000000);
@@ -69,13 +74,18 @@ export class IcmpTransport extends DrainingTransport implements ProbeTransport {
         family, id: this.sock.identifier, seq, payloadLength: payload,
         ...(family === 6 ? { src: this.srcBytes, dst: this.dstBytes } : {}),
       };
-      const len = this.flow === 'paris'
-        ? writeEchoWithChecksum(batch.data, off, fields, this.flowChecksum, 0)
-        : writeEcho(batch.data, off, fields);
+      const checksum = this.checksumFor(p.flow);
+      const len = checksum !== null ? writeEchoWithChecksum(batch.data, off, fields, checksum, 0) : writeEcho(batch.data, off, fields);
       this.ids.noteSent(seq, { checksum: readU16(batch.data, off + 2), payload });
       batch.push(len, family, this.dest, 0, 0, p.ttl, -1, this.config.scopeId);
     }
     return this.sendProbes(this.sock, batch, (m) => this.queued(m, true));
+  }
+
+  /** The checksum a probe must carry: Paris one for all, a multipath flow its own, classic none (null). */
+  private checksumFor(flow: number | undefined): number | null {
+    if (flow !== undefined) return 1 + ((this.flowChecksum - 1 + flow) % ICMP_FLOW_IDS);
+    return this.flow === 'paris' ? this.flowChecksum : null;
   }
 
   release(id: number): void {

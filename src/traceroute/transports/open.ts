@@ -15,7 +15,7 @@ import type { ProbeTransport } from '../transport.js';
 import type { TracerouteMethod, TracerouteSocketKind, TracerouteSocketRequest } from '../types.js';
 import { IcmpTransport } from './icmp-transport.js';
 import type { TransportConfig } from './transport-config.js';
-import { CLASSIC_TCP_PORTS, TcpSynTransport } from './tcp-syn-transport.js';
+import { CLASSIC_TCP_PORTS, MULTIPATH_TCP_PORTS, TcpSynTransport } from './tcp-syn-transport.js';
 import { TcpConnectTransport } from './tcp-connect-transport.js';
 import { UdpDgramTransport } from './udp-dgram-transport.js';
 import { UdpRawTransport } from './udp-raw-transport.js';
@@ -113,6 +113,11 @@ function boundPort(s: ProbeSocket): number {
   return native().getsockname(s.fd).port ?? 0;
 }
 
+/** Multipath TCP flows are source ports: as many consecutive ones as a busy host still has free. */
+function reserveFlowPorts(family: 4 | 6, source: string): TcpPortRange {
+  return TcpPortRange.reserve(family, source, MULTIPATH_TCP_PORTS, MULTIPATH_TCP_PORTS >> 3);
+}
+
 /** Builds the transport on opened sockets for a destination (no privilege needed any more). */
 export function createTransport(sockets: MethodSockets, config: TransportConfig): ProbeTransport {
   const { parts, method, kind, family } = sockets;
@@ -134,13 +139,14 @@ export function createTransport(sockets: MethodSockets, config: TransportConfig)
       icmp.attachFilter(family === 4 ? icmpV4ErrorQuotingPorts(C.IPPROTO_UDP, port, port) : icmpV6ErrorQuotingPorts(C.IPPROTO_UDP, port, port));
       return new UdpRawTransport(probe, icmp, port, config, () => holder.close());
     }
-    // Paris keeps one source port; classic counts up through a range
-    const ports = TcpPortRange.reserveExactly(family, source, config.flow === 'paris' ? 1 : CLASSIC_TCP_PORTS);
+    // Paris keeps one source port; classic counts up through a range; multipath flows are source ports
+    const ports = config.flow === 'classic' ? TcpPortRange.reserveExactly(family, source, CLASSIC_TCP_PORTS)
+      : config.multipath ? reserveFlowPorts(family, source) : TcpPortRange.reserveExactly(family, source, 1);
     const lo = ports.first;
     const hi = ports.last;
     probe.attachFilter(tcpToPorts(family, lo, hi));
     icmp.attachFilter(family === 4 ? icmpV4ErrorQuotingPorts(C.IPPROTO_TCP, lo, hi) : icmpV6ErrorQuotingPorts(C.IPPROTO_TCP, lo, hi));
-    return new TcpSynTransport(probe, icmp, lo, config, () => ports.close());
+    return new TcpSynTransport(probe, icmp, lo, config, () => ports.close(), config.multipath ? hi - lo + 1 : 0);
   } catch (e) {
     sockets.close();
     throw e;

@@ -36,6 +36,8 @@ export class TcpConnectTransport implements ProbeTransport {
   readonly family: 4 | 6;
   readonly minLength: number;
   readonly sizable = false;
+  /** the kernel picks each connect()'s source port: no flow can be chosen */
+  readonly flowIds = 0;
   private readonly attempts = new Map<number, Attempt>();
   private onReply: (r: ProbeReply) => void = () => {};
   private onFailure: (e: Error) => void = () => {};

@@ -2,10 +2,11 @@
 // sequence in the low 16 bits of the TCP sequence number (a session cookie in the high 16), so
 // both ICMP quotes (ports + sequence are in the first 8 bytes) and answers (ack = seq + 1) name
 // it. SYN-ACK or RST from the destination means reached; errors come whole from a raw ICMP
-// socket filtered to quotes of our source ports. Paris keeps one source port; classic counts up.
+// socket filtered to quotes of our source ports. Paris keeps one source port; classic counts up;
+// multipath flows (ProbeRequest.flow) are source ports of a held range.
 import { randomInt } from 'node:crypto';
-import type { IcmpMessage } from '../../socket/icmp-socket.js';
-import type { ReceivedDatagram } from '../../socket/probe-socket.js';
+import type { IcmpMessage, IcmpSocket } from '../../socket/icmp-socket.js';
+import type { ProbeSocket, ReceivedDatagram } from '../../socket/probe-socket.js';
 import { parseIcmpError } from '../../packet/icmp-error-parse.js';
 import { parseTcpHeader, TCP_FLAG, TCP_HEADER_LENGTH, writeTcp } from '../../packet/tcp.js';
 import { NO_EXTENSIONS } from '../reply-decoding.js';
@@ -15,9 +16,12 @@ import { ipHeaderLength, probeBatch } from './probe-batch.js';
 import { receiveStamp } from './receive-stamp.js';
 import { icmpErrorReply, natFlags } from './error-replies.js';
 import { RawPairTransport } from './raw-pair-transport.js';
+import type { TransportConfig } from './transport-config.js';
 
 /** classic: source ports sourcePort … sourcePort + CLASSIC_TCP_PORTS - 1 */
 export const CLASSIC_TCP_PORTS = 16;
+/** multipath: flow f leaves from source port sourcePort + f (each port held by a bound socket) */
+export const MULTIPATH_TCP_PORTS = 128;
 
 /**
  * sender: raw TCP socket bound to the source address, filtered to segments for our ports;
@@ -30,9 +34,17 @@ export class TcpSynTransport extends RawPairTransport implements ProbeTransport 
   readonly minLength = ipHeaderLength(this.family) + TCP_HEADER_LENGTH;
   /** SYNs carry no data: an answer's ack would then depend on its length */
   readonly sizable = false;
+  /** multipath: one flow per held source port */
+  readonly flowIds: number;
   /** per wire value: the source port sent from */
   private readonly ids = new WireIds<number>(0, 0xffff, randomInt(0, 0x10000));
   private readonly cookie = randomInt(0, 0x10000);
+
+  /** flowPorts: source ports held from sourcePort on for multipath flows (0: none) */
+  constructor(sender: ProbeSocket, errors: IcmpSocket, sourcePort: number, config: TransportConfig, onClose: () => void, flowPorts = 0) {
+    super(sender, errors, sourcePort, config, onClose);
+    this.flowIds = flowPorts;
+  }
 
   protected override startSockets(): void {
     this.sender.start((readable, errorQueue) => this.onSocketEvent(readable, errorQueue));
@@ -47,7 +59,8 @@ export class TcpSynTransport extends RawPairTransport implements ProbeTransport 
     }
   }
 
-  private portFor(wire: number): number {
+  private portFor(wire: number, flow: number | undefined): number {
+    if (flow !== undefined && this.flowIds > 0) return this.sourcePort + (flow % this.flowIds);
     return this.flow === 'paris' ? this.sourcePort : this.sourcePort + (wire % CLASSIC_TCP_PORTS);
   }
 
@@ -55,7 +68,7 @@ export class TcpSynTransport extends RawPairTransport implements ProbeTransport 
     const batch = probeBatch(probes);
     for (const p of probes) {
       const wire = this.ids.allocate(p.id);
-      const srcPort = this.portFor(wire);
+      const srcPort = this.portFor(wire, p.flow);
       this.ids.noteSent(wire, srcPort);
       const len = writeTcp(batch.data, batch.nextOffset(), {
         srcPort, dstPort: this.config.port, seq: ((this.cookie << 16) | wire) >>> 0, flags: TCP_FLAG.SYN, window: 5840,

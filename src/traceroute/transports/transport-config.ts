@@ -14,6 +14,8 @@ export interface TransportConfig {
   /** destination port (udp, tcp, tcp-connect) */
   port: number;
   flow: TracerouteFlow;
+  /** multipath discovery: hold what per-probe flows need (TCP SYN: a range of source ports) */
+  multipath?: boolean;
   tos?: number;
   device?: string;
   /** DF and path MTU discovery probing (traceroute --mtu) */

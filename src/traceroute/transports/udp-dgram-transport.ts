@@ -4,6 +4,8 @@
 // Paris: one source port (the socket's) and one destination port, the probe identified by the
 // sequence its payload carries — so routers that quote only 8 bytes stay anonymous (`*`).
 // Classic: the destination port counts up per probe and identifies it, like traceroute.
+// Multipath flows (ProbeRequest.flow) are destination ports port + flow, the probe still
+// identified by its payload.
 import { randomInt } from 'node:crypto';
 import type { ProbeSocket, ReceivedDatagram } from '../../socket/probe-socket.js';
 import { ORIGIN_ICMP, ORIGIN_ICMP6 } from '../../socket/received-message.js';
@@ -18,19 +20,29 @@ import { queuedErrorReply } from './error-replies.js';
 const UDP_HEADER = 8;
 /** classic: destination ports port … port + CLASSIC_PORTS - 1 */
 export const CLASSIC_PORTS = 1024;
+/** multipath flows: destination ports port … port + UDP_FLOW_IDS - 1 (fewer when that passes 65535) */
+export const UDP_FLOW_IDS = 4096;
+
+/** How many flow ids (destination ports from `port` on) fit below 65536. */
+export function udpFlowIds(port: number): number {
+  return Math.min(UDP_FLOW_IDS, 0x10000 - port);
+}
 
 export class UdpDgramTransport extends DrainingTransport implements ProbeTransport {
   readonly method = 'udp' as const;
   readonly socket = 'dgram' as const;
   readonly minLength: number;
   readonly sizable = true;
-  /** per wire value: the payload length sent */
-  private readonly ids: WireIds<number>;
+  readonly flowIds: number;
+  /** per wire value: the payload length and destination port sent */
+  private readonly ids: WireIds<{ payload: number; port: number }>;
   private readonly cookie = randomInt(0, 0x100000000);
 
   constructor(private readonly sock: ProbeSocket, config: TransportConfig) {
     super(config);
     this.minLength = ipHeaderLength(config.family) + UDP_HEADER + PAYLOAD_MIN;
+    // classic probes are told apart by their port, so only Paris ones can carry a flow
+    this.flowIds = config.flow === 'paris' ? udpFlowIds(config.port) : 0;
     this.ids = config.flow === 'paris' ? new WireIds(1, 0xffff) : new WireIds(config.port, Math.min(0xffff, config.port + CLASSIC_PORTS - 1));
   }
 
@@ -50,8 +62,8 @@ export class UdpDgramTransport extends DrainingTransport implements ProbeTranspo
       const wire = this.ids.allocate(p.id);
       const payload = p.length - ipHeaderLength(this.family) - UDP_HEADER;
       writeProbePayload(batch.data, batch.nextOffset(), payload, wire, this.cookie);
-      this.ids.noteSent(wire, payload);
-      const port = this.flow === 'paris' ? this.config.port : wire;
+      const port = p.flow !== undefined && this.flowIds > 0 ? this.config.port + (p.flow % this.flowIds) : this.flow === 'paris' ? this.config.port : wire;
+      this.ids.noteSent(wire, { payload, port });
       batch.push(payload, this.family, this.dest, 0, port, p.ttl, -1, this.config.scopeId);
     }
     return this.sendProbes(this.sock, batch, (m) => this.queued(m, true));
@@ -72,15 +84,16 @@ export class UdpDgramTransport extends DrainingTransport implements ProbeTranspo
     const fromPayload = m.length >= PAYLOAD_MIN ? readProbePayload(m.buf, m.offset, m.length, this.cookie) : null;
     let wire: number | null;
     if (this.flow === 'paris') {
-      if (m.port !== this.config.port) return;
+      // the port must be the one this probe went to (Paris: the fixed port; multipath: its flow's)
       wire = fromPayload;
+      if (wire === null || m.port !== this.ids.sentOn(wire)?.port) return;
     } else {
       wire = m.port;
       if (m.length >= PAYLOAD_MIN && fromPayload !== wire) return;
     }
     const id = wire === null ? undefined : this.ids.probeOf(wire);
     if (id === undefined || wire === null || !e.offender) return;
-    const quote = { offset: m.offset, length: m.length, headerLength: ipHeaderLength(this.family) + UDP_HEADER, sentPayload: this.ids.sentOn(wire) ?? PAYLOAD_MIN };
+    const quote = { offset: m.offset, length: m.length, headerLength: ipHeaderLength(this.family) + UDP_HEADER, sentPayload: this.ids.sentOn(wire)?.payload ?? PAYLOAD_MIN };
     const reply = queuedErrorReply(this.config, id, m, e, e.offender, quote, []);
     this.deliver(reply, whileSending);
   }

@@ -2,7 +2,8 @@
 // raw ICMP socket filtered to errors quoting our source port. Paris (default): both ports fixed,
 // the probe's sequence is the UDP checksum (within the 8 quoted bytes every router returns),
 // made to come out right by a compensation word in the payload. Classic: the destination port
-// counts up. NAT: a quote whose addresses, ports or checksum differ from what was sent.
+// counts up. Multipath flows (ProbeRequest.flow, Paris only) are destination ports port + flow.
+// NAT: a quote whose addresses, ports or checksum differ from what was sent.
 import { randomInt } from 'node:crypto';
 import type { IcmpMessage } from '../../socket/icmp-socket.js';
 import { readU16 } from '../../packet/bytes.js';
@@ -14,7 +15,7 @@ import { WireIds } from '../wire-ids.js';
 import { ipHeaderLength, probeBatch } from './probe-batch.js';
 import { icmpErrorReply, natFlags } from './error-replies.js';
 import { RawPairTransport } from './raw-pair-transport.js';
-import { CLASSIC_PORTS } from './udp-dgram-transport.js';
+import { CLASSIC_PORTS, udpFlowIds } from './udp-dgram-transport.js';
 
 const UDP_HEADER = 8;
 
@@ -27,8 +28,10 @@ export class UdpRawTransport extends RawPairTransport implements ProbeTransport 
   readonly socket = 'raw' as const;
   readonly minLength = ipHeaderLength(this.family) + UDP_HEADER + PAYLOAD_MIN;
   readonly sizable = true;
-  /** per wire value: the checksum sent (Paris: 0xffff is avoided, a checksum that comes out 0 is sent as 0xffff) */
-  private readonly ids: WireIds<number> = this.flow === 'paris'
+  /** classic probes are told apart by their port, so only Paris ones can carry a flow */
+  readonly flowIds = this.flow === 'paris' ? udpFlowIds(this.config.port) : 0;
+  /** per wire value: the checksum and destination port sent (Paris: 0xffff is avoided, a checksum that comes out 0 is sent as 0xffff) */
+  private readonly ids: WireIds<{ checksum: number; port: number }> = this.flow === 'paris'
     ? new WireIds(1, 0xfffe)
     : new WireIds(this.config.port, Math.min(0xffff, this.config.port + CLASSIC_PORTS - 1));
   private readonly cookie = randomInt(0, 0x100000000);
@@ -52,9 +55,10 @@ export class UdpRawTransport extends RawPairTransport implements ProbeTransport 
       const off = batch.nextOffset();
       const payload = p.length - ipHeaderLength(this.family) - UDP_HEADER;
       writeProbePayload(batch.data, off + UDP_HEADER, payload, wire, this.cookie);
-      const fields = { srcPort: this.sourcePort, dstPort: this.flow === 'paris' ? this.config.port : wire, payloadLength: payload, src: source, dst: target };
+      const dstPort = this.flow !== 'paris' ? wire : p.flow !== undefined && this.flowIds > 0 ? this.config.port + (p.flow % this.flowIds) : this.config.port;
+      const fields = { srcPort: this.sourcePort, dstPort, payloadLength: payload, src: source, dst: target };
       const len = this.flow === 'paris' ? writeUdpWithChecksum(batch.data, off, fields, wire, COMPENSATION_OFFSET) : writeUdp(batch.data, off, fields);
-      this.ids.noteSent(wire, readU16(batch.data, off + 6));
+      this.ids.noteSent(wire, { checksum: readU16(batch.data, off + 6), port: dstPort });
       batch.push(len, this.family, this.dest, 0, 0, p.ttl, -1, this.config.scopeId);
     }
     return this.sendProbes(this.sender, batch);
@@ -82,10 +86,8 @@ export class UdpRawTransport extends RawPairTransport implements ProbeTransport 
     }
     const id = this.ids.probeOf(wire);
     if (id === undefined) return;
-    const flags = natFlags(q, {
-      src: this.config.source, dst: this.config.target, srcPort: this.sourcePort,
-      dstPort: this.flow === 'paris' ? this.config.port : wire, udpChecksum: this.ids.sentOn(wire),
-    });
+    const sent = this.ids.sentOn(wire);
+    const flags = natFlags(q, { src: this.config.source, dst: this.config.target, srcPort: this.sourcePort, dstPort: sent?.port, udpChecksum: sent?.checksum });
     this.onReply(icmpErrorReply(this.config, id, m, err, flags));
   }
 }
