@@ -6,6 +6,8 @@
 //              time is taken right before each sendmsg, so RTTs never depend on JS timing.
 //   sendRecvBatch: sendBatch, then recvBatch of what is queued, in one crossing (on loopback
 //              and fast links the answers to a batch are queued before its last sendmsg returns).
+//   ioArea, sendBatchIn, recvBatchIn, sendRecvBatchIn: the same over typed arrays registered
+//              once (a send batch's, a receive area's), so a crossing does not read them again.
 // These run once per batch, often once per packet in a flood, so they take their Args
 // directly (Entry: no CallbackInfo object) and the recvmmsg headers are set up once and only
 // refreshed where the kernel wrote to them.
@@ -17,6 +19,7 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -252,6 +255,8 @@ struct SendArgs {
   size_t outCount;
 };
 
+static void CheckSendDescriptors(napi_env env, const SendArgs& s);
+
 // Reads data, descriptors, addresses, count, out from argument 1 on and checks every
 // descriptor, so that an error never leaves a batch half sent.
 static SendArgs ReadSendArgs(const Args& a) {
@@ -262,6 +267,14 @@ static SendArgs ReadSendArgs(const Args& a) {
   a.Bytes(3, "addresses", &s.addrs, &s.addrsBytes);
   s.count = a.Uint(4, "count");
   a.Typed(5, "out", napi_float64_array, "a Float64Array", &s.out, &s.outCount);
+  CheckSendDescriptors(env, s);
+  return s;
+}
+
+// Checks count and every descriptor against the arrays, so that an error never leaves a batch
+// half sent.
+static void CheckSendDescriptors(napi_env napiEnv, const SendArgs& s) {
+  Napi::Env env(napiEnv);
   if (s.count > s.descCount / kSendDescStride || s.count > s.outCount / kSendOutStride) {
     throw Napi::RangeError::New(env, "argument count exceeds the descriptor or output arrays");
   }
@@ -276,7 +289,6 @@ static SendArgs ReadSendArgs(const Args& a) {
     if (d[3] < 0 || d[3] > 65535) throw Napi::RangeError::New(env, which() + " has a port outside 0-65535");
     if (d[4] > 255 || d[5] > 255) throw Napi::RangeError::New(env, which() + ": ttl and tos must be from 0 to 255");
   }
-  return s;
 }
 
 // Writes an int control message into c; the space it takes.
@@ -372,10 +384,191 @@ static napi_value SendRecvBatch(const Args& a) {
   return Int(a.env(), sent);
 }
 
+// ---------------------------------------------------------------------------------------------
+// registered areas: the typed arrays of a send batch or a receive area, read once
+//
+// A flood crosses into C once per probe, and reading eight typed arrays' type, length and
+// memory on every crossing costs more than the rest of the call's user-space work. An IoArea
+// reads them once and keeps references to their ArrayBuffers, so that they outlive it; each
+// call then checks only that no ArrayBuffer was detached (transferred) meanwhile, which would
+// free or move the memory the cached pointers point into.
+
+struct IoArea {
+  static constexpr size_t kMaxViews = 4;
+  napi_env env = nullptr;
+  size_t views = 0;
+  void* data[kMaxViews] = {};
+  size_t length[kMaxViews] = {};  // elements
+  napi_typedarray_type type[kMaxViews] = {};
+  // the distinct ArrayBuffers behind the views
+  size_t buffers = 0;
+  napi_ref buffer[kMaxViews] = {};
+  void* bufferData[kMaxViews] = {};
+};
+
+// Tells an IoArea's external from any other (another addon's, or a JS value).
+static const napi_type_tag kIoAreaTag = {0x6e65746469616721ULL, 0x696f2d6172656131ULL};
+
+static void FinalizeIoArea(napi_env env, void* data, void*) {
+  auto* area = static_cast<IoArea*>(data);
+  for (size_t i = 0; i < area->buffers; i++) napi_delete_reference(env, area->buffer[i]);
+  delete area;
+}
+
+// ioArea(view0, view1, ...): registers up to four typed arrays (a send batch: data, desc,
+// addrs, out; a receive area: buf, meta, addrs, counts) -> an opaque handle.
+static napi_value IoAreaNew(const Args& a) {
+  napi_env env = a.env();
+  size_t n = a.Length();
+  if (n == 0 || n > IoArea::kMaxViews) throw Napi::RangeError::New(env, "ioArea takes one to four typed arrays");
+  auto area = std::make_unique<IoArea>();
+  area->env = env;
+  for (size_t i = 0; i < n; i++) {
+    napi_value view = a.At(i);
+    napi_value ab;
+    size_t offset;
+    if (napi_get_typedarray_info(env, view, &area->type[i], &area->length[i], &area->data[i], &ab, &offset) != napi_ok) {
+      a.ThrowType("view", "a typed array");
+    }
+    void* abData = nullptr;
+    size_t abBytes = 0;
+    if (napi_get_arraybuffer_info(env, ab, &abData, &abBytes) != napi_ok) a.ThrowType("view", "a typed array");
+    area->views++;
+    bool known = false;
+    for (size_t k = 0; k < area->buffers; k++) known = known || area->bufferData[k] == abData;
+    if (known) continue;
+    if (napi_create_reference(env, ab, 1, &area->buffer[area->buffers]) != napi_ok) {
+      for (size_t k = 0; k < area->buffers; k++) napi_delete_reference(env, area->buffer[k]);
+      throw Napi::Error::New(env, "cannot keep a reference to the area's memory");
+    }
+    area->bufferData[area->buffers++] = abData;
+  }
+  napi_value external;
+  if (napi_create_external(env, area.get(), FinalizeIoArea, nullptr, &external) != napi_ok) {
+    for (size_t k = 0; k < area->buffers; k++) napi_delete_reference(env, area->buffer[k]);
+    throw Napi::Error::New(env, "cannot make the area's handle");
+  }
+  area.release();
+  napi_type_tag_object(env, external, &kIoAreaTag);
+  return external;
+}
+
+// The IoArea of argument i, its memory checked to be still attached; `views` views wanted.
+static const IoArea& AreaArg(const Args& a, size_t i, const char* name, size_t views) {
+  napi_env env = a.env();
+  napi_value v = a.At(i);
+  bool tagged = false;
+  void* p = nullptr;
+  if (napi_check_object_type_tag(env, v, &kIoAreaTag, &tagged) != napi_ok || !tagged ||
+      napi_get_value_external(env, v, &p) != napi_ok || p == nullptr) {
+    a.ThrowType(name, "an area made by ioArea()");
+  }
+  const auto* area = static_cast<const IoArea*>(p);
+  if (area->env != env || area->views != views) a.ThrowType(name, "an area of the right kind made by ioArea()");
+  for (size_t k = 0; k < area->buffers; k++) {
+    napi_value ab;
+    bool detached = true;
+    if (napi_get_reference_value(env, area->buffer[k], &ab) != napi_ok || ab == nullptr ||
+        napi_is_detached_arraybuffer(env, ab, &detached) != napi_ok || detached) {
+      throw Napi::TypeError::New(env, std::string("argument ") + name + ": its memory was detached (transferred)");
+    }
+  }
+  return *area;
+}
+
+static size_t ElementBytes(napi_typedarray_type t) {
+  switch (t) {
+    case napi_int16_array: case napi_uint16_array: return 2;
+    case napi_int32_array: case napi_uint32_array: case napi_float32_array: return 4;
+    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: return 8;
+    default: return 1;
+  }
+}
+
+// A send batch's area (data, desc: Int32Array, addrs, out: Float64Array) and a count.
+static SendArgs SendArea(const Args& a, size_t i, uint32_t count) {
+  const IoArea& area = AreaArg(a, i, "sendArea", 4);
+  if (area.type[1] != napi_int32_array || area.type[3] != napi_float64_array) a.ThrowType("sendArea", "a send batch's area");
+  SendArgs s;
+  s.data = static_cast<uint8_t*>(area.data[0]);
+  s.dataBytes = area.length[0] * ElementBytes(area.type[0]);
+  s.desc = static_cast<int32_t*>(area.data[1]);
+  s.descCount = area.length[1];
+  s.addrs = static_cast<uint8_t*>(area.data[2]);
+  s.addrsBytes = area.length[2] * ElementBytes(area.type[2]);
+  s.count = count;
+  s.out = static_cast<double*>(area.data[3]);
+  s.outCount = area.length[3];
+  CheckSendDescriptors(a.env(), s);
+  return s;
+}
+
+// A receive area (buf, meta: Float64Array, addrs, counts: Int32Array) read as slotSize-byte
+// slots, at most max messages; its counts.
+static RecvArgs RecvArea(const Args& a, size_t i, uint32_t slot, uint32_t max, int32_t** counts) {
+  const IoArea& area = AreaArg(a, i, "recvArea", 4);
+  if (area.type[1] != napi_float64_array || area.type[3] != napi_int32_array || area.length[3] < 2) {
+    a.ThrowType("recvArea", "a receive area's area");
+  }
+  if (slot == 0) throw Napi::RangeError::New(a.env(), "argument slotSize must be positive");
+  RecvArgs r;
+  r.buf = static_cast<uint8_t*>(area.data[0]);
+  r.bufBytes = area.length[0] * ElementBytes(area.type[0]);
+  r.slot = slot;
+  r.max = max;
+  r.meta = static_cast<double*>(area.data[1]);
+  r.metaCount = area.length[1];
+  r.addrs = static_cast<uint8_t*>(area.data[2]);
+  r.addrsBytes = area.length[2] * ElementBytes(area.type[2]);
+  *counts = static_cast<int32_t*>(area.data[3]);
+  return r;
+}
+
+// sendBatchIn(fd, sendArea, count) -> processed: sendBatch over a registered area.
+static napi_value SendBatchIn(const Args& a) {
+  int fd = a.Fd(0);
+  SendArgs s = SendArea(a, 1, a.Uint(2, "count"));
+  return Int(a.env(), Send(fd, s));
+}
+
+// recvBatchIn(fd, recvArea, slotSize, max, errqueue) -> count: recvBatch into a registered area.
+static napi_value RecvBatchIn(const Args& a) {
+  int fd = a.Fd(0);
+  int32_t* counts;
+  RecvArgs r = RecvArea(a, 1, a.Uint(2, "slotSize"), a.Uint(3, "maxMessages"), &counts);
+  bool errqueue = a.Bool(4, "errqueue");
+  size_t n = RecvCapacity(r);
+  if (n == 0) throw Napi::RangeError::New(a.env(), "buffers hold no message slot (check slotSize, meta and addresses sizes)");
+  int got = Receive(fd, r, n, errqueue);
+  if (got < 0) throw ErrnoError(a.env(), -got, errqueue ? "recvmmsg(MSG_ERRQUEUE)" : "recvmmsg");
+  return Int(a.env(), got);
+}
+
+// sendRecvBatchIn(fd, sendArea, count, recvArea, slotSize, max) -> processed: sendRecvBatch
+// over registered areas; the receive area's counts get [processed, received].
+static napi_value SendRecvBatchIn(const Args& a) {
+  int fd = a.Fd(0);
+  SendArgs s = SendArea(a, 1, a.Uint(2, "count"));
+  int32_t* counts;
+  RecvArgs r = RecvArea(a, 3, a.Uint(4, "slotSize"), a.Uint(5, "maxMessages"), &counts);
+  size_t n = RecvCapacity(r);
+  if (n == 0 && r.max > 0) {
+    throw Napi::RangeError::New(a.env(), "buffers hold no message slot (check slotSize, meta and addresses sizes)");
+  }
+  uint32_t sent = Send(fd, s);
+  counts[0] = static_cast<int32_t>(sent);
+  counts[1] = n > 0 ? Receive(fd, r, n, false) : 0;
+  return Int(a.env(), sent);
+}
+
 void InitDatagramIo(Napi::Env env, Napi::Object exports) {
   ExportFunction(env, exports, "recvBatch", Entry<RecvBatch>);
   ExportFunction(env, exports, "sendBatch", Entry<SendBatch>);
   ExportFunction(env, exports, "sendRecvBatch", Entry<SendRecvBatch>);
+  ExportFunction(env, exports, "ioArea", Entry<IoAreaNew>);
+  ExportFunction(env, exports, "sendBatchIn", Entry<SendBatchIn>);
+  ExportFunction(env, exports, "recvBatchIn", Entry<RecvBatchIn>);
+  ExportFunction(env, exports, "sendRecvBatchIn", Entry<SendRecvBatchIn>);
 }
 
 }  // namespace netdiag

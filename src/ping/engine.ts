@@ -87,7 +87,8 @@ export class PingEngine implements PingRunStatus {
 
   private observer: PingObserver | null;
   private readonly channels: Channel[] = [];
-  private readonly channelOf = new Map<4 | 6, Channel>();
+  /** the channel of each family, indexed by 4 and 6 (an array: looked up for every probe) */
+  private readonly channelOf: Array<Channel | undefined> = new Array<Channel | undefined>(7).fill(undefined);
   private readonly deliver: Array<(m: IcmpMessage) => void> = [];
   private readonly scheduler: Scheduler<TargetState>;
   private readonly timeouts = new TimeoutQueue<Probe>();
@@ -121,7 +122,7 @@ export class PingEngine implements PingRunStatus {
     for (const [family, socket] of sockets) {
       const ch = new Channel(socket, payload);
       this.channels.push(ch);
-      this.channelOf.set(family, ch);
+      this.channelOf[family] = ch;
       this.deliver.push((m) => this.onMessage(ch, m));
       first ??= ch;
     }
@@ -131,7 +132,7 @@ export class PingEngine implements PingRunStatus {
     const tcp = this.method !== 'icmp';
     const dests = Buffer.alloc(16 * Math.max(2, targets.length));
     this.targets = targets.map((t, i) => {
-      if (!this.channelOf.has(t.family)) throw new Error(`no IPv${t.family} socket for ${t.target}`);
+      if (this.channelOf[t.family] === undefined) throw new Error(`no IPv${t.family} socket for ${t.target}`);
       return new TargetState(i, t, cfg.keepProbes, dests, tcp);
     });
     this.untilReplies = cfg.deadline !== null && Number.isFinite(cfg.count);
@@ -233,7 +234,10 @@ export class PingEngine implements PingRunStatus {
     // after the kernel refused a send, nothing goes before the retry time
     if (sendAt !== Infinity) sendAt = Math.max(sendAt, this.retryAt);
     const at = Math.min(this.timeouts.peekTime(), sendAt, this.deadlineAt);
-    if (at === this.timerAt && this.timer !== null) return;
+    // a timer already set for that time or earlier stays: when it fires early the pump does
+    // nothing and arms again (a flood moves its earliest timeout on with every probe, and a
+    // clearTimeout plus setTimeout per turn would cost more than the rare early wake-up)
+    if (this.timer !== null && this.timerAt <= at) return;
     if (this.timer !== null) this.clock.clearTimer(this.timer);
     this.timer = null;
     this.timerAt = at;
@@ -306,7 +310,7 @@ export class PingEngine implements PingRunStatus {
     for (;;) {
       const t = this.scheduler.takeDue(now);
       if (t === null) break;
-      const ch = this.channelOf.get(t.family)!;
+      const ch = this.channelOf[t.family]!;
       this.issue(t, ch, now);
       issued++;
       // one full batch per turn, so replies are read between batches
@@ -524,7 +528,7 @@ export class PingEngine implements PingRunStatus {
         rtt: f.rtt, ttl: m.ttl, tos: m.tos, bytes: f.bytes < 0 ? 0 : f.bytes, from: f.from, flags: flagNames(f.flags | extra),
         receivedAt: f.receivedAt,
         mismatch: f.badByte >= 0 && f.badByte < f.payloadLength
-          ? { offset: f.badByte, expected: this.channelOf.get(t.family)!.payload.expectedByte(f.badByte, p.seq32), actual: m.buf[f.payloadOffset + f.badByte]! }
+          ? { offset: f.badByte, expected: this.channelOf[t.family]!.payload.expectedByte(f.badByte, p.seq32), actual: m.buf[f.payloadOffset + f.badByte]! }
           : null,
       },
     };
@@ -572,7 +576,7 @@ export class PingEngine implements PingRunStatus {
     // it never left: no port state to tell
     p.portState = -1;
     this.observer?.({ type: 'error', index: t.index, target: t.info, seq: p.seq, error: p.error!, from: null, rtt: null, receivedAt: null });
-    this.release(this.channelOf.get(t.family)!, p);
+    this.release(this.channelOf[t.family]!, p);
     // not afterSettle(): a flood would send the next at once, and fail again, in a loop
     this.scheduler.afterFailedSend(t, this.pumping ? this.turnNow : this.clock.now());
     this.targetMayBeFinished(t);
@@ -581,7 +585,7 @@ export class PingEngine implements PingRunStatus {
   private timeOut(p: Probe): void {
     this.settleLost(p, 'timeout');
     const t = p.target;
-    const ch = this.channelOf.get(t.family)!;
+    const ch = this.channelOf[t.family]!;
     ch.kind.forget(p.seq32);
     this.observer?.({ type: 'timeout', index: t.index, target: t.info, seq: p.seq });
     this.release(ch, p);
@@ -625,7 +629,7 @@ export class PingEngine implements PingRunStatus {
     if (t.inFlight > 0) {
       // with a deadline, `count` replies end the target: what is still out is given up
       if (!this.untilReplies) return;
-      const ch = this.channelOf.get(t.family)!;
+      const ch = this.channelOf[t.family]!;
       for (const p of t.pendingProbes()) {
         this.settleLost(p, 'timeout');
         ch.kind.forget(p.seq32);
@@ -655,7 +659,7 @@ export class PingEngine implements PingRunStatus {
     for (let i = 0; i < targets.length; i++) {
       const t = targets[i]!;
       if (t.pendingHead === null) continue;
-      const kind = this.channelOf.get(t.family)!.kind;
+      const kind = this.channelOf[t.family]!.kind;
       for (const p of t.pendingProbes()) {
         this.settleLost(p, 'timeout');
         kind.forget(p.seq32);

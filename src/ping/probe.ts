@@ -35,6 +35,13 @@ export function flagNames(bits: number): ProbeFlag[] {
   return out;
 }
 
+/**
+ * The rtt of a probe not answered: negative, and a double, so the field holds doubles from the
+ * start (a small integer there would have the first measured rtt change the layout of every
+ * probe, throwing away the engine's optimized code in the middle of a run).
+ */
+const NO_RTT = -Infinity;
+
 export class Probe implements QueueEntry {
   state: ProbeState = ProbeState.Queued;
   // waiting in the engine's timeout queue, and where
@@ -49,7 +56,7 @@ export class Probe implements QueueEntry {
   sentNsec = -0;
   // numbers stay numbers (-1: not known) and strings strings ('' : none), so every probe keeps
   // one object shape; the result turns them into null
-  rtt = -1;
+  rtt = NO_RTT;
   ttl = -1;
   bytes = -1;
   from = '';
@@ -83,7 +90,7 @@ export class Probe implements QueueEntry {
     this.status = 'timeout';
     this.sentSec = -0;
     this.sentNsec = -0;
-    this.rtt = -1;
+    this.rtt = NO_RTT;
     this.ttl = -1;
     this.bytes = -1;
     this.from = '';

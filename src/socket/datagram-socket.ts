@@ -5,7 +5,7 @@
 // are variants of it (icmp-socket.ts, probe-socket.ts).
 import {
   native, POLL_ERROR, POLL_READABLE, POLL_WRITABLE, RECV_ADDR_STRIDE, RECV_FLAG_TRUNC, RECV_META_STRIDE, RecvMeta,
-  type NativeBinding, type Poller,
+  type IoArea, type NativeBinding, type Poller,
 } from '../native.js';
 import { readAddress } from './address-bytes.js';
 import { isPendingSocketError } from './pending-errors.js';
@@ -50,7 +50,6 @@ export class DatagramSocket {
   private main: ReceiveArea | null = null;
   /** what sendAndReceive read: messages [next, count), or the errno of its failed read */
   private stash: ReceiveArea | null = null;
-  private readonly counts = new Int32Array(2);
   /** messages of the sendAndReceive area are being handed out */
   private handingOut = false;
   private closed = false;
@@ -120,7 +119,17 @@ export class DatagramSocket {
   send(batch: SendBatch): number {
     // after close() the fd number may already be another socket's
     if (this.closed) throw new Error('the socket is closed');
-    return this.n.sendBatch(this.fd, batch.data, batch.desc, batch.addrs, batch.count, batch.out);
+    return this.n.sendBatchIn(this.fd, this.sendArea(batch), batch.count);
+  }
+
+  /** The batch's arrays, registered with the addon once. */
+  private sendArea(batch: SendBatch): IoArea {
+    return (batch.area ??= this.n.ioArea(batch.data, batch.desc, batch.addrs, batch.out));
+  }
+
+  /** The receive area's arrays, registered with the addon once. */
+  private recvArea(area: ReceiveArea): IoArea {
+    return (area.area ??= this.n.ioArea(area.buf, area.meta, area.addrs, area.counts));
   }
 
   /**
@@ -134,9 +143,8 @@ export class DatagramSocket {
     // what the last call read must be handed out (and not be being handed out: a callback may
     // send) before the next call overwrites it
     if (st.next < st.count || st.errno !== 0 || this.handingOut || this.closed) return this.send(batch);
-    const counts = this.counts;
-    const sent = this.n.sendRecvBatch(this.fd, batch.data, batch.desc, batch.addrs, batch.count, batch.out, st.buf, SLOT, BATCH, st.meta, st.addrs, counts);
-    const got = counts[1]!;
+    const sent = this.n.sendRecvBatchIn(this.fd, this.sendArea(batch), batch.count, this.recvArea(st), SLOT, BATCH);
+    const got = st.counts[1]!;
     st.next = 0;
     st.count = got > 0 ? got : 0;
     st.errno = got < 0 ? -got : 0;
@@ -193,7 +201,7 @@ export class DatagramSocket {
       const want = Math.min(BATCH, budget - total);
       let got: number;
       try {
-        got = this.n.recvBatch(this.fd, main.buf, SLOT, want, main.meta, main.addrs, errorQueue);
+        got = this.n.recvBatchIn(this.fd, this.recvArea(main), SLOT, want, errorQueue);
       } catch (e) {
         // the pending error an ICMP error left: read on when this socket says so; a stream of
         // them (errors arriving as fast as we read) ends this look, not the socket
@@ -236,7 +244,9 @@ export class DatagramSocket {
       // ee_data belongs to sock_extended_err: error-queue entries only
       const eeData = errorQueue ? meta[m + RecvMeta.eeData]! : 0;
       // link-local sources get their %ifname (as Node prints them), so they equal a scoped target
-      const scopeId = meta[m + RecvMeta.scopeId]!;
+      // (an integer, not the double the array holds: a double here would change
+      // ReceivedMessage's layout in the middle of a run)
+      const scopeId = meta[m + RecvMeta.scopeId]! >>> 0;
       if (reused !== null) {
         reused.set(buf, offset, length, truncated, fam, addrs, i * RECV_ADDR_STRIDE, scopeId, port, ttl, tos, meta[m + RecvMeta.tsSec]!, meta[m + RecvMeta.tsNsec]!, queued, eeData);
         onMessage(reused);

@@ -1,7 +1,7 @@
 // Where one native recvBatch puts its messages: SLOT bytes per datagram, the per-message
 // metadata (RecvMeta) and the source/offender addresses, for up to BATCH messages. Also the
 // decoding of an error-queue entry's metadata into a QueuedError.
-import { RECV_ADDR_STRIDE, RECV_META_STRIDE, RecvMeta } from '../native.js';
+import { RECV_ADDR_STRIDE, RECV_META_STRIDE, RecvMeta, type IoArea } from '../native.js';
 import { readAddress } from './address-bytes.js';
 import type { QueuedError } from './received-message.js';
 
@@ -10,10 +10,20 @@ export const SLOT = 2048;
 /** datagrams per native read */
 export const BATCH = 64;
 
+const META_BYTES = RECV_META_STRIDE * BATCH * 8;
+const COUNTS_BYTES = 8;
+const ADDRS_BYTES = RECV_ADDR_STRIDE * BATCH;
+
+/** The arrays share one ArrayBuffer (see SendBatch), registered with the addon as `area`. */
 export class ReceiveArea {
-  readonly buf = Buffer.alloc(SLOT * BATCH);
-  readonly meta = new Float64Array(RECV_META_STRIDE * BATCH);
-  readonly addrs = Buffer.alloc(RECV_ADDR_STRIDE * BATCH);
+  private readonly memory = new ArrayBuffer(META_BYTES + COUNTS_BYTES + ADDRS_BYTES + SLOT * BATCH);
+  readonly meta = new Float64Array(this.memory, 0, RECV_META_STRIDE * BATCH);
+  /** what a sendRecvBatchIn did: [processed, received or -errno] */
+  readonly counts = new Int32Array(this.memory, META_BYTES, 2);
+  readonly addrs = Buffer.from(this.memory, META_BYTES + COUNTS_BYTES, ADDRS_BYTES);
+  readonly buf = Buffer.from(this.memory, META_BYTES + COUNTS_BYTES + ADDRS_BYTES, SLOT * BATCH);
+  /** the addon's registration of buf, meta, addrs and counts (made by the socket that reads into it) */
+  area: IoArea | null = null;
   /** for a read kept for later: messages [next, count) not handed out yet; errno of a failed read */
   next = 0;
   count = 0;

@@ -1,6 +1,8 @@
 // A reusable batch of outgoing datagrams for the native sendBatch: fixed slots in one
-// Buffer, a descriptor per message, and the send time the addon records for each.
-import { SEND_DESC_STRIDE, SEND_OUT_STRIDE } from '../native.js';
+// Buffer, a descriptor per message, and the send time the addon records for each. The four
+// arrays share one ArrayBuffer, so the addon's registered area of them (ioArea, kept in
+// `area` by the socket that first sends the batch) has one piece of memory to watch.
+import { SEND_DESC_STRIDE, SEND_OUT_STRIDE, type IoArea } from '../native.js';
 
 export class SendBatch {
   readonly data: Buffer;
@@ -8,12 +10,17 @@ export class SendBatch {
   readonly addrs: Buffer;
   readonly out: Float64Array;
   count = 0;
+  /** the addon's registration of the four arrays (made by the first socket that sends it) */
+  area: IoArea | null = null;
 
   constructor(readonly capacity: number, readonly slotSize: number) {
-    this.data = Buffer.alloc(capacity * slotSize);
-    this.desc = new Int32Array(capacity * SEND_DESC_STRIDE);
-    this.addrs = Buffer.alloc(capacity * 16);
-    this.out = new Float64Array(capacity * SEND_OUT_STRIDE);
+    // out (8-byte elements) first, then desc (4-byte), then the byte arrays
+    const outBytes = capacity * SEND_OUT_STRIDE * 8, descBytes = capacity * SEND_DESC_STRIDE * 4, addrBytes = capacity * 16;
+    const memory = new ArrayBuffer(outBytes + descBytes + addrBytes + capacity * slotSize);
+    this.out = new Float64Array(memory, 0, capacity * SEND_OUT_STRIDE);
+    this.desc = new Int32Array(memory, outBytes, capacity * SEND_DESC_STRIDE);
+    this.addrs = Buffer.from(memory, outBytes + descBytes, addrBytes);
+    this.data = Buffer.from(memory, outBytes + descBytes + addrBytes, capacity * slotSize);
   }
 
   get full(): boolean {

@@ -40,6 +40,17 @@ describe('--file', () => {
     expect(parseTargetList('a\n\n  b  trailing words\n# comment\n#c\n\tc\r\n')).toEqual(['a', 'b', 'c']);
   });
 
+  it('reads ASCII and other text alike: first words, white space, comments, line numbers', () => {
+    const lines = ['\v\f127.0.0.1\x0bx', ' #127.0.0.2', '\u00e9t\u00e9.example\u3000y', 'host-\u00e9 z', '\u3000', '::1\r'];
+    // the general path (trim, split on \s) decides what a word is for text that is not ASCII
+    const expected = ['127.0.0.1', 'été.example\u3000y'.trim().split(/\s+/)[0], 'host-é', '::1'];
+    expect(parseTargetList(lines.join('\n') + '\n')).toEqual(expected);
+    const ascii = ['10.0.0.1', '', '# x', '  10.0.0.2\tfoo', 'name.example'];
+    expect(parseTargetList(ascii.join('\n'))).toEqual(['10.0.0.1', '10.0.0.2', 'name.example']);
+    // an ASCII chunk reports the line a bad host is on
+    expect(() => parseTargetList('10.0.0.1\n\n10.0.0.2\n\x01bad\n')).toThrow(/^line 4: the host holds white space or control characters/);
+  });
+
   it('reads stdin for -', async () => {
     expect(await readTargetFile('-', Readable.from(['127.0.0.1\n127.', '0.0.2\n']))).toEqual(['127.0.0.1', '127.0.0.2']);
   });

@@ -4,9 +4,11 @@
 // and an abort signal (Ctrl-C, SIGTERM) stops the read between chunks — an endless stdin or
 // /dev/zero ends with an error, never with the memory of the machine.
 
+import { isAscii } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { InputError, InterruptedError } from '../../errors.js';
+import { isDottedQuad } from '../../ping/dotted-quad.js';
 import { hostProblem } from '../../target/host-text.js';
 import { MAX_TARGETS, MAX_TARGET_FILE_LINES, MAX_TARGET_LINE_BYTES } from '../../target/limits.js';
 
@@ -27,6 +29,23 @@ export class TargetListParser {
 
   push(chunk: Buffer): void {
     let start = 0;
+    // a line begun in an earlier chunk ends the general way
+    if (this.partial.length > 0) {
+      const nl = chunk.indexOf(NEWLINE);
+      if (nl >= 0) {
+        this.grow(nl);
+        this.partial.push(chunk.subarray(0, nl));
+        this.line();
+        start = nl + 1;
+      }
+    }
+    // the complete lines after it: ASCII (nearly every target list) is decoded once and cut into
+    // lines as text, anything else line by line
+    const last = chunk.lastIndexOf(NEWLINE);
+    if (last >= start && isAscii(chunk.subarray(start, last))) {
+      this.asciiLines(chunk.toString('latin1', start, last + 1));
+      start = last + 1;
+    }
     for (let nl = chunk.indexOf(NEWLINE, start); nl >= 0; nl = chunk.indexOf(NEWLINE, start)) {
       this.grow(nl - start);
       this.partial.push(chunk.subarray(start, nl));
@@ -59,13 +78,39 @@ export class TargetListParser {
     this.partialBytes = 0;
     this.lines++;
     if (this.lines > this.caps.lines) throw new InputError(`more than ${this.caps.lines} lines`, SPLIT_HINT);
-    const word = text.trim().split(/\s+/)[0];
+    this.word(text.trim().split(/\s+/)[0]);
+  }
+
+  /** Newline-terminated ASCII lines (one byte per character, so lengths are byte counts). */
+  private asciiLines(text: string): void {
+    for (let at = 0, nl = text.indexOf('\n'); nl >= 0; at = nl + 1, nl = text.indexOf('\n', at)) {
+      if (nl - at > this.caps.lineBytes) {
+        throw new InputError(`line ${this.lines + 1} is longer than ${this.caps.lineBytes} bytes`, 'give one host per line; is this a target list?');
+      }
+      this.lines++;
+      if (this.lines > this.caps.lines) throw new InputError(`more than ${this.caps.lines} lines`, SPLIT_HINT);
+      // the first word: what trim() and split(/\s+/) give, for ASCII white space (tab to CR, space)
+      let from = at;
+      while (from < nl && isSpace(text.charCodeAt(from))) from++;
+      let to = from;
+      while (to < nl && !isSpace(text.charCodeAt(to))) to++;
+      this.word(from < to ? text.slice(from, to) : undefined);
+    }
+  }
+
+  /** The first word of a line (undefined: the line had none). */
+  private word(word: string | undefined): void {
     if (!word || word.startsWith('#')) return;
-    const problem = hostProblem(word);
+    // a plain dotted quad (most of a sweep) is a host as it stands
+    const problem = isDottedQuad(word) ? null : hostProblem(word);
     if (problem !== null) throw new InputError(`line ${this.lines}: the host ${problem.problem}`, `${problem.fix}, one per line`);
     if (this.targets.length === this.caps.targets) throw new InputError(`more than ${this.caps.targets} targets`, SPLIT_HINT);
     this.targets.push(word);
   }
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
 }
 
 export function parseTargetList(text: string): string[] {
