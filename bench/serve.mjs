@@ -3,11 +3,12 @@
 // other in one run: the same 1,000 and 10,000 loopback targets (127.1.0.0/...) probed once a
 // second for --duration seconds (default 30). Per process: CPU seconds over the window (start-up
 // excluded), peak RSS (VmHWM), /metrics scrape latency (Prometheus's request headers, one scrape
-// every 5 s, median and max), and loss (netdiag: its timeout counter; smokeping_prober: requests
+// every 5 s, median and 95th percentile, and the encoding each prober chose: both are asked for
+// gzip as Prometheus asks), and loss (netdiag: its timeout counter; smokeping_prober: requests
 // minus responses, less those still in flight). Targets: CPU <= 1.0x, RSS <= 1.5x, /metrics at
 // 10,000 targets <= 100 ms. Needs root (or CAP_NET_RAW) and the Debian package.
 //
-//   node bench/serve.mjs [--duration 30] [--targets 1000,10000] [--quick]   (--quick: 10 s, 1,000)
+//   node bench/serve.mjs [--duration 30] [--targets 1000,10000] [--quick] [--cli PATH] [--netdiag-only]   (--quick: 10 s, 1,000)
 //   npm run bench -- serve --duration=10 --targets=1000
 // smokeping_prober runs --privileged (raw sockets; Debian's 0.6.1 mismatches the identifiers of
 // ping-socket replies), netdiag serve with its default (raw as root).
@@ -27,6 +28,10 @@ const opt = (name, dflt) => {
   return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
 };
 const quick = args.includes('--quick');
+// --cli PATH: another build's bin/netdiag.js (a copy of an earlier tree, to compare in one run)
+const netdiagCli = opt('--cli', cli);
+// --netdiag-only: skip smokeping_prober (comparing two netdiag builds, run after run)
+const netdiagOnly = args.includes('--netdiag-only');
 const duration = Number(opt('--duration', quick ? '10' : '30'));
 const sizes = opt('--targets', quick ? '1000' : '1000,10000').split(',').map(Number);
 if (!(duration > 0) || sizes.some((n) => !(n > 0 && n <= 65000))) {
@@ -34,7 +39,7 @@ if (!(duration > 0) || sizes.some((n) => !(n > 0 && n <= 65000))) {
   process.exit(2);
 }
 const SMOKEPING = 'prometheus-smokeping-prober';
-if (!have(SMOKEPING)) {
+if (!netdiagOnly && !have(SMOKEPING)) {
   console.log(`bench/serve: skipped (${SMOKEPING} is not installed: apt-get install ${SMOKEPING})`);
   process.exit(0);
 }
@@ -173,12 +178,14 @@ async function runOne(name, command, argv, port, n, lossOf) {
     // a scrape every 5 s, never two at once; the window ends on time even when scrapes are slow
     const latencies = [];
     let bytes = 0;
+    let encoding = '';
     let pending = null;
     const timer = setInterval(() => {
       if (pending) return;
       pending = scrape(port).then((r) => {
         latencies.push(r.ms);
         bytes = r.bytes;
+        encoding = r.encoding;
       }, () => {}).finally(() => (pending = null));
     }, 5000);
     await sleep(duration * 1000);
@@ -189,7 +196,8 @@ async function runOne(name, command, argv, port, n, lossOf) {
     if (pending) await pending;
     const page = await pageText(port);
     latencies.sort((a, b) => a - b);
-    return { name, cpu, window, rss, p50: latencies[Math.floor(latencies.length / 2)], max: latencies.at(-1), bytes, ...lossOf(page, n) };
+    const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+    return { name, cpu, window, rss, p50: at(0.5), p95: at(0.95), bytes, encoding, ...lossOf(page, n) };
   } catch (e) {
     throw new Error(`${name}: ${e.message}\n${stderr}`);
   } finally {
@@ -205,13 +213,13 @@ for (const n of sizes) {
   const cfg = join(dir, `targets-${n}.yml`);
   writeFileSync(cfg, `targets:\n  - hosts:\n${hosts.map((h) => `      - ${h}\n`).join('')}    interval: 1s\n`);
   const nPort = await freePort();
-  const netdiag = await runOne('netdiag serve', process.execPath, [cli, 'serve', '--listen', `127.0.0.1:${nPort}`, '--config', cfg], nPort, n, (page) => {
+  const netdiag = await runOne('netdiag serve', process.execPath, [netdiagCli, 'serve', '--listen', `127.0.0.1:${nPort}`, '--config', cfg], nPort, n, (page) => {
     const sent = sum(page, 'netdiag_probes_sent_total');
     const replies = sum(page, 'netdiag_probe_replies_total');
     return { sent, replies, lost: sum(page, 'netdiag_probe_timeouts_total') };
   });
   const sPort = await freePort();
-  const smoke = await runOne('smokeping_prober', SMOKEPING, ['--privileged', `--config.file=${cfg}`, `--web.listen-address=127.0.0.1:${sPort}`, '--log.level=warn'], sPort, n, (page) => {
+  const smoke = netdiagOnly ? { name: 'smokeping_prober', error: 'not run (--netdiag-only)' } : await runOne('smokeping_prober', SMOKEPING, ['--privileged', `--config.file=${cfg}`, `--web.listen-address=127.0.0.1:${sPort}`, '--log.level=warn'], sPort, n, (page) => {
     const sent = sum(page, 'smokeping_requests_total');
     const replies = sum(page, 'smokeping_response_duration_seconds_count');
     // at the instant of the scrape up to one probe per target may still be out (loopback answers in µs)
@@ -222,19 +230,19 @@ for (const n of sizes) {
 
 const f = (v, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 console.log(`netdiag serve vs prometheus-smokeping-prober: loopback targets, 1 probe/s each, ${duration} s window (after 5 s warm-up)`);
-console.log('targets  prober             CPU s   CPU %   peak RSS MiB  /metrics p50 ms  max ms   page KiB  sent      replies   lost');
+console.log('targets  prober             CPU s   CPU %   peak RSS MiB  /metrics p50 ms  p95 ms   KiB sent (encoding)  sent      replies   lost');
 for (const { n, netdiag, smoke } of rows) {
   for (const r of [netdiag, smoke]) {
     if (r.error) {
       console.log(`${String(n).padEnd(8)} ${r.name.padEnd(18)} did not finish: ${r.error}`);
       continue;
     }
-    console.log(`${String(n).padEnd(8)} ${r.name.padEnd(18)} ${f(r.cpu).padStart(6)}  ${f((100 * r.cpu) / r.window, 1).padStart(6)}  ${f(r.rss, 1).padStart(12)}  ${f(r.p50, 1).padStart(15)}  ${f(r.max, 1).padStart(6)}  ${f(r.bytes / 1024, 0).padStart(9)}  ${String(r.sent).padEnd(9)} ${String(r.replies).padEnd(9)} ${r.lost}`);
+    console.log(`${String(n).padEnd(8)} ${r.name.padEnd(18)} ${f(r.cpu).padStart(6)}  ${f((100 * r.cpu) / r.window, 1).padStart(6)}  ${f(r.rss, 1).padStart(12)}  ${f(r.p50, 1).padStart(15)}  ${f(r.p95, 1).padStart(6)}  ${`${f(r.bytes / 1024, 0)} (${r.encoding})`.padStart(20)}  ${String(r.sent).padEnd(9)} ${String(r.replies).padEnd(9)} ${r.lost}`);
   }
   if (smoke.error) continue;
   const cpuRatio = netdiag.cpu / smoke.cpu;
   const rssRatio = netdiag.rss / smoke.rss;
   console.log(`${String(n).padEnd(8)} ratio netdiag/smokeping: CPU ${f(cpuRatio)}x (target <= 1.0), RSS ${f(rssRatio)}x (target <= 1.5)` +
-    (n >= 10000 ? `, /metrics p50 ${f(netdiag.p50, 1)} ms (target <= 100)` : '') +
+    (n >= 10000 ? `, /metrics p50 ${f(netdiag.p50, 1)} ms, p95 ${f(netdiag.p95, 1)} ms (target <= 100)` : '') +
     `, loss netdiag ${netdiag.lost} / smokeping ${smoke.lost}`);
 }

@@ -3,6 +3,7 @@
 // escaped per format; numbers are written as Go's strconv does for the values we hold
 // (integers plainly, NaN and ±Inf by name).
 
+import { ChunkPool } from './chunk-pool.js';
 import type { Histogram, MetricFamily, MetricRegistry, Sample } from './metric-registry.js';
 
 export type ExpositionFormat = 'text' | 'openmetrics';
@@ -108,19 +109,20 @@ class PageWriter {
   pos = 0;
   /** full chunks not handed out yet */
   readonly done: Buffer[] = [];
-  constructor(private readonly size: number) {
-    this.buf = Buffer.allocUnsafe(size);
+  constructor(private readonly chunks: ChunkPool) {
+    this.buf = chunks.take();
   }
   /** Makes room for n bytes (a new chunk when this one is full). */
   room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     this.flush();
+    // a text longer than a chunk (a HELP text cannot be, in practice) gets a buffer of its own
     if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
   }
   flush(): void {
     if (this.pos === 0) return;
     this.done.push(this.buf.subarray(0, this.pos));
-    this.buf = Buffer.allocUnsafe(this.size);
+    this.buf = this.chunks.take();
     this.pos = 0;
   }
   text(s: string): void {
@@ -128,6 +130,9 @@ class PageWriter {
     this.pos += this.buf.write(s, this.pos);
   }
 }
+
+/** Bytes of a page chunk: big enough that a chunk's overhead (a write, a pool turn) is small, small enough to stream. */
+export const CHUNK_BYTES = 256 * 1024;
 
 const NL = 10;
 const SPACE = 32;
@@ -137,8 +142,8 @@ const SPACE = 32;
  * they are taken (a 10,000-target page is tens of megabytes: a writer that waits for the client
  * holds a chunk or two, never the page).
  */
-export function* exposeChunks(registries: readonly MetricRegistry[], format: ExpositionFormat, chunk = 256 * 1024): Generator<Buffer, void, void> {
-  const w = new PageWriter(chunk);
+export function* exposeChunks(registries: readonly MetricRegistry[], format: ExpositionFormat, chunks: ChunkPool = new ChunkPool(CHUNK_BYTES, 0)): Generator<Buffer, void, void> {
+  const w = new PageWriter(chunks);
   const om = format === 'openmetrics';
   for (const r of registries) {
     for (const f of r.families) {
@@ -153,11 +158,13 @@ export function* exposeChunks(registries: readonly MetricRegistry[], format: Exp
   if (om) w.text('# EOF\n');
   w.flush();
   yield* w.done.splice(0);
+  // the chunk flush() took last was never written to
+  chunks.give(w.buf);
 }
 
 /** As exposeChunks, handing every chunk to `write` at once. */
-export function expose(registries: readonly MetricRegistry[], format: ExpositionFormat, write: (chunk: Buffer) => void, chunk = 256 * 1024): void {
-  for (const c of exposeChunks(registries, format, chunk)) write(c);
+export function expose(registries: readonly MetricRegistry[], format: ExpositionFormat, write: (chunk: Buffer) => void): void {
+  for (const c of exposeChunks(registries, format)) write(c);
 }
 
 /** name{labels} value, or name value without labels; returns the position after the newline. */
@@ -199,12 +206,20 @@ function* writeHistograms(f: MetricFamily<Histogram>, w: PageWriter): Generator<
     w.room((le.length + 2) * (bucket.length + l.length + longestLe + MAX_VALUE + 4));
     const buf = w.buf;
     let p = w.pos;
-    let cumulative = 0;
     const counts = h.counts;
-    for (let i = 0; i < le.length; i++) {
+    // `name_bucket{labels` once; the other bucket lines copy it from the first (one copy a line, not two)
+    const first = p;
+    p = put(buf, p, bucket);
+    p = put(buf, p, l);
+    const prefix = p - first;
+    let cumulative = counts[0]!;
+    p = put(buf, p, le[0]!);
+    p = putValue(buf, p, cumulative);
+    buf[p++] = NL;
+    for (let i = 1; i < le.length; i++) {
       cumulative += counts[i]!;
-      p = put(buf, p, bucket);
-      p = put(buf, p, l);
+      buf.copyWithin(p, first, first + prefix);
+      p += prefix;
       p = put(buf, p, le[i]!);
       p = putValue(buf, p, cumulative);
       buf[p++] = NL;

@@ -12,6 +12,7 @@ import { systemPingBackend } from '../ping/system-backend.js';
 import type { PingBackend } from '../ping/backend.js';
 import type { IcmpSocketKind } from '../ping/types.js';
 import { AllowList } from './allow-list.js';
+import type { ChunkPool } from './chunk-pool.js';
 import { ConfigError } from './config-error.js';
 import { isCheckedConfig, parseConfigObject, type ServeConfig } from './config.js';
 import { exposeChunks, exposeText, type ExpositionFormat } from './exposition.js';
@@ -53,8 +54,11 @@ export interface Prober extends EventEmitter {
   metrics(format?: ExpositionFormat): string;
   /** As metrics(), in chunks of UTF-8 (a page of 10,000 targets is tens of megabytes). */
   writeMetrics(format: ExpositionFormat, write: (chunk: Buffer) => void): void;
-  /** As writeMetrics, chunks made as they are taken (a writer waiting for its client holds one or two). */
-  metricChunks(format: ExpositionFormat): Iterable<Buffer>;
+  /**
+   * As writeMetrics, chunks made as they are taken (a writer waiting for its client holds one
+   * or two); from `chunks` when given, for a writer that hands them back once written.
+   */
+  metricChunks(format: ExpositionFormat, chunks?: ChunkPool): Iterable<Buffer>;
   /** A blackbox-style probe: /probe's answer (status and body). */
   probe(request: ProbeRequest, format?: ExpositionFormat): Promise<ProbeAnswer>;
 }
@@ -269,9 +273,9 @@ class ProberImpl extends EventEmitter implements Prober {
     for (const c of this.metricChunks(format)) write(c);
   }
 
-  metricChunks(format: ExpositionFormat): Iterable<Buffer> {
+  metricChunks(format: ExpositionFormat, chunks?: ChunkPool): Iterable<Buffer> {
     this.selfGauges.series.value = this.registry.size;
-    return exposeChunks([this.own, this.registry], format);
+    return exposeChunks([this.own, this.registry], format, chunks);
   }
 
   async probe(request: ProbeRequest, format: ExpositionFormat = 'text'): Promise<ProbeAnswer> {

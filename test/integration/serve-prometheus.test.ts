@@ -1,11 +1,17 @@
 // A real Prometheus scraping `netdiag serve` every second: /metrics directly and /probe through
 // blackbox_exporter's relabelling pattern. Prometheus negotiates OpenMetrics, so a clean scrape
-// also says the OpenMetrics page parses.
+// also says the OpenMetrics page parses. A third job scrapes a library server that gzips for
+// loopback scrapers too: Prometheus asks for gzip and must read the page gzipped.
+import { once } from 'node:events';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { icmpAccess } from '../../src/privileges.js';
+import { createProberServer } from '../../src/serve/http-server.js';
+import { createProber, type Prober } from '../../src/serve/prober.js';
 import { cliPath } from '../helpers/built-package.js';
 import { startProcess, type RunningProcess } from '../helpers/process.js';
 import { freePort, Prometheus, waitFor } from '../helpers/prometheus.js';
@@ -19,6 +25,10 @@ describeWith([...reqs, 'tool:prometheus'], 'serve scraped by a real Prometheus',
   let serve: RunningProcess | null = null;
   let prom: Prometheus | null = null;
   let servePort = 0;
+  let gzipProber: Prober | null = null;
+  let gzipServer: Server | null = null;
+  /** Accept-Encoding of each /metrics request the gzip server had, and the encoding it answered with */
+  const gzipScrapes: Array<[string | undefined, unknown]> = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'netdiag-serve-prom-'));
@@ -35,6 +45,13 @@ describeWith([...reqs, 'tool:prometheus'], 'serve scraped by a real Prometheus',
     ].join('\n'));
     serve = startProcess(process.execPath, [cliPath(), 'serve', '--listen', `127.0.0.1:${servePort}`, '--config', join(dir, 'serve.yml'), '--compat', 'smokeping'], { timeoutMs: 300_000 });
     await waitFor('netdiag serve to be ready', async () => (await fetch(`http://127.0.0.1:${servePort}/-/ready`)).ok);
+    gzipProber = createProber({ targets: [{ hosts: ['127.0.0.4'], interval: '200ms' }] });
+    await gzipProber.start();
+    gzipServer = createProberServer(gzipProber, { gzip: 'when-asked' });
+    gzipServer.on('request', (req, res) => res.on('finish', () => gzipScrapes.push([req.headers['accept-encoding'], res.getHeader('content-encoding')])));
+    gzipServer.listen(0, '127.0.0.1');
+    await once(gzipServer, 'listening');
+    const gzipPort = (gzipServer.address() as AddressInfo).port;
     prom = await Prometheus.start([
       '  - job_name: netdiag',
       `    static_configs: [{targets: ["127.0.0.1:${servePort}"]}]`,
@@ -46,12 +63,16 @@ describeWith([...reqs, 'tool:prometheus'], 'serve scraped by a real Prometheus',
       '      - {source_labels: [__address__], target_label: __param_target}',
       '      - {source_labels: [__param_target], target_label: instance}',
       `      - {target_label: __address__, replacement: "127.0.0.1:${servePort}"}`,
+      '  - job_name: gzip',
+      `    static_configs: [{targets: ["127.0.0.1:${gzipPort}"]}]`,
       '',
     ].join('\n'));
   }, 60_000);
 
   afterAll(async () => {
     await prom?.stop();
+    gzipServer?.close();
+    await gzipProber?.stop();
     serve?.kill('SIGTERM');
     const r = await serve?.done;
     if (r && r.code !== 0) console.error(r.stderr);
@@ -83,6 +104,18 @@ describeWith([...reqs, 'tool:prometheus'], 'serve scraped by a real Prometheus',
     for (const le of ['5e-05', '0.0001', '0.0512', '26.2144', '+Inf']) expect(les.has(le)).toBe(true);
     const loss = await prom!.query('sum(netdiag_probe_timeouts_total{job="netdiag"})');
     expect(Number(loss[0]!.value[1])).toBe(0);
+  }, 60_000);
+
+  it('reads /metrics gzipped: Prometheus asks for gzip and gets it', async () => {
+    await waitFor('two successful gzip scrapes', async () => {
+      const r = await prom!.query('sum_over_time(up{job="gzip"}[1m])');
+      return r.length === 1 && Number(r[0]!.value[1]) >= 2;
+    }, 30_000);
+    expect((await prom!.targets()).filter((t) => t.labels.job === 'gzip').map((t) => [t.health, t.lastError])).toEqual([['up', '']]);
+    expect(gzipScrapes.length).toBeGreaterThanOrEqual(2);
+    for (const [asked, answered] of gzipScrapes) expect([asked, answered]).toEqual(['gzip', 'gzip']);
+    const replies = await prom!.query('netdiag_probe_replies_total{job="gzip"} > 0');
+    expect(replies.map((s) => s.metric.target)).toEqual(['127.0.0.4']);
   }, 60_000);
 
   it('scrapes /probe through blackbox-style relabelling', async () => {
