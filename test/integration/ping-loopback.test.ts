@@ -147,7 +147,10 @@ describeWith(['net_raw', 'tool:ping'], 'netdiag ping CLI next to iputils ping (l
       expect(t.probes.every((p) => p.status === 'reply' && p.from === address && p.flags.length === 0)).toBe(true);
     }
     expect(rc.code).toBe(0);
-    expect(rc.stdout).toMatch(/20000 packets transmitted, 20000 received, 0% packet loss/);
+    // iputils (raw socket as root) gets a copy of every echo reply, so no one can take its
+    // replies; on a loaded machine the kernel may drop one when its receive buffer is full
+    const received = Number(/20000 packets transmitted, (\d+) received/.exec(rc.stdout)?.[1]);
+    expect(received).toBeGreaterThanOrEqual(19_900);
     expect(rc.stdout).not.toMatch(/duplicates|corrupted|errors/);
   });
 });
