@@ -15,8 +15,8 @@ namespace netdiag {
 
 class Args {
  public:
-  // The most arguments any export takes (sendRecvBatch); later ones are not read.
-  static constexpr size_t kMax = 12;
+  // The most arguments any export takes (sendRecvBatchIn); later ones are not read.
+  static constexpr size_t kMax = 6;
 
   Args(napi_env env, napi_callback_info info);
   explicit Args(const Napi::CallbackInfo& info);

@@ -1,4 +1,4 @@
-// The clock of kernel timestamps: SO_TIMESTAMPNS receive times and sendBatch's send times
+// The clock of kernel timestamps: SO_TIMESTAMPNS receive times and sendBatchIn's send times
 // are CLOCK_REALTIME, and JS needs "now" on the same clock to age them (Date.now() has only
 // milliseconds).
 #include <time.h>

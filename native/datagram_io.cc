@@ -1,13 +1,13 @@
-// Batched datagram I/O for ICMP, UDP and raw TCP sockets.
-//   recvBatch: recvmmsg into JS-owned slots; per message the length, flags, kernel receive
-//              time (SO_TIMESTAMPNS), TTL/hop limit, TOS/traffic class, source, and for the
-//              error queue the sock_extended_err fields and the offender.
-//   sendBatch: one sendmsg per message with per-message TTL/TOS as ancillary data; the send
+// Batched datagram I/O for ICMP, UDP and raw TCP sockets, over typed arrays registered once
+// (ioArea: a send batch's, a receive area's), so a crossing does not read them again.
+//   recvBatchIn: recvmmsg into the area's slots; per message the length, flags, kernel
+//              receive time (SO_TIMESTAMPNS), TTL/hop limit, TOS/traffic class, source, and for
+//              the error queue the sock_extended_err fields and the offender.
+//   sendBatchIn: one sendmsg per message with per-message TTL/TOS as ancillary data; the send
 //              time is taken right before each sendmsg, so RTTs never depend on JS timing.
-//   sendRecvBatch: sendBatch, then recvBatch of what is queued, in one crossing (on loopback
-//              and fast links the answers to a batch are queued before its last sendmsg returns).
-//   ioArea, sendBatchIn, recvBatchIn, sendRecvBatchIn: the same over typed arrays registered
-//              once (a send batch's, a receive area's), so a crossing does not read them again.
+//   sendRecvBatchIn: sendBatchIn, then recvBatchIn of what is queued, in one crossing (on
+//              loopback and fast links the answers to a batch are queued before its last
+//              sendmsg returns).
 // These run once per batch, often once per packet in a flood, so they take their Args
 // directly (Entry: no CallbackInfo object) and the recvmmsg headers are set up once and only
 // refreshed where the kernel wrote to them.
@@ -62,18 +62,6 @@ struct RecvArgs {
   size_t addrsBytes;
 };
 
-// Reads buffer, slotSize, maxMessages, meta, addresses from argument `first` on.
-static RecvArgs ReadRecvArgs(const Args& a, size_t first) {
-  RecvArgs r;
-  a.Bytes(first, "buffer", &r.buf, &r.bufBytes);
-  r.slot = a.Uint(first + 1, "slotSize");
-  r.max = a.Uint(first + 2, "maxMessages");
-  a.Typed(first + 3, "meta", napi_float64_array, "a Float64Array", &r.meta, &r.metaCount);
-  a.Bytes(first + 4, "addresses", &r.addrs, &r.addrsBytes);
-  if (r.slot == 0) throw Napi::RangeError::New(a.env(), "argument slotSize must be positive");
-  return r;
-}
-
 // How many messages the buffers hold room for (at most max); 0 = none.
 static size_t RecvCapacity(const RecvArgs& r) {
   size_t n = r.max;
@@ -81,6 +69,15 @@ static size_t RecvCapacity(const RecvArgs& r) {
   if (n > r.bufBytes / r.slot) n = r.bufBytes / r.slot;
   if (n > r.metaCount / kMetaStride) n = r.metaCount / kMetaStride;
   if (n > r.addrsBytes / kAddrStride) n = r.addrsBytes / kAddrStride;
+  return n;
+}
+
+// The messages to read into r (RecvCapacity); throws when max asks for some and none fit.
+static size_t RecvSlots(const Args& a, const RecvArgs& r) {
+  size_t n = RecvCapacity(r);
+  if (n == 0 && r.max > 0) {
+    throw Napi::RangeError::New(a.env(), "buffers hold no message slot (check slotSize, meta and addresses sizes)");
+  }
   return n;
 }
 
@@ -221,18 +218,6 @@ static int Receive(int fd, const RecvArgs& r, size_t n, bool errqueue) {
   return got;
 }
 
-// recvBatch(fd, buf, slotSize, max, meta: Float64Array, addrs: Buffer, errqueue) -> count
-static napi_value RecvBatch(const Args& a) {
-  int fd = a.Fd(0);
-  RecvArgs r = ReadRecvArgs(a, 1);
-  bool errqueue = a.Bool(6, "errqueue");
-  size_t n = RecvCapacity(r);
-  if (n == 0) throw Napi::RangeError::New(a.env(), "buffers hold no message slot (check slotSize, meta and addresses sizes)");
-  int got = Receive(fd, r, n, errqueue);
-  if (got < 0) throw ErrnoError(a.env(), -got, errqueue ? "recvmmsg(MSG_ERRQUEUE)" : "recvmmsg");
-  return Int(a.env(), got);
-}
-
 // ---------------------------------------------------------------------------------------------
 // sending
 
@@ -254,22 +239,6 @@ struct SendArgs {
   double* out;
   size_t outCount;
 };
-
-static void CheckSendDescriptors(napi_env env, const SendArgs& s);
-
-// Reads data, descriptors, addresses, count, out from argument 1 on and checks every
-// descriptor, so that an error never leaves a batch half sent.
-static SendArgs ReadSendArgs(const Args& a) {
-  Napi::Env env(a.env());
-  SendArgs s;
-  a.Bytes(1, "data", &s.data, &s.dataBytes);
-  a.Typed(2, "descriptors", napi_int32_array, "an Int32Array", &s.desc, &s.descCount);
-  a.Bytes(3, "addresses", &s.addrs, &s.addrsBytes);
-  s.count = a.Uint(4, "count");
-  a.Typed(5, "out", napi_float64_array, "a Float64Array", &s.out, &s.outCount);
-  CheckSendDescriptors(env, s);
-  return s;
-}
 
 // Checks count and every descriptor against the arrays, so that an error never leaves a batch
 // half sent.
@@ -350,38 +319,6 @@ static uint32_t Send(int fd, const SendArgs& s) {
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) break;
   }
   return i;
-}
-
-// sendBatch(fd, data, desc: Int32Array, addrs: Buffer, count, out: Float64Array) -> processed
-// desc per message: [offset, length, family (4/6, 0 = connected), port, ttl|-1, tos|-1, scopeId, 0]
-// out per message: [sec, nsec, errno]. Stops at EAGAIN/ENOBUFS, leaving that message unsent.
-static napi_value SendBatch(const Args& a) {
-  int fd = a.Fd(0);
-  SendArgs s = ReadSendArgs(a);
-  return Int(a.env(), Send(fd, s));
-}
-
-// sendRecvBatch(fd, data, desc, addrs, count, out, buf, slotSize, maxMessages, meta, addrs,
-//               counts: Int32Array) -> processed
-// sendBatch, then (maxMessages > 0) one recvBatch of what is queued (not the error queue).
-// counts = [processed, received], received being -errno when recvmmsg failed (the sends
-// stand: a pending socket error is the caller's to report). Every argument is checked first.
-static napi_value SendRecvBatch(const Args& a) {
-  int fd = a.Fd(0);
-  SendArgs s = ReadSendArgs(a);
-  RecvArgs r = ReadRecvArgs(a, 6);
-  int32_t* counts;
-  size_t countsLen;
-  a.Typed(11, "counts", napi_int32_array, "an Int32Array", &counts, &countsLen);
-  if (countsLen < 2) throw Napi::RangeError::New(a.env(), "argument counts needs 2 elements");
-  size_t n = RecvCapacity(r);
-  if (n == 0 && r.max > 0) {
-    throw Napi::RangeError::New(a.env(), "buffers hold no message slot (check slotSize, meta and addresses sizes)");
-  }
-  uint32_t sent = Send(fd, s);
-  counts[0] = static_cast<int32_t>(sent);
-  counts[1] = n > 0 ? Receive(fd, r, n, false) : 0;
-  return Int(a.env(), sent);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -524,37 +461,39 @@ static RecvArgs RecvArea(const Args& a, size_t i, uint32_t slot, uint32_t max, i
   return r;
 }
 
-// sendBatchIn(fd, sendArea, count) -> processed: sendBatch over a registered area.
+// sendBatchIn(fd, sendArea, count) -> processed
+// desc per message: [offset, length, family (4/6, 0 = connected), port, ttl|-1, tos|-1, scopeId, 0]
+// out per message: [sec, nsec, errno]. Stops at EAGAIN/ENOBUFS, leaving that message unsent.
 static napi_value SendBatchIn(const Args& a) {
   int fd = a.Fd(0);
   SendArgs s = SendArea(a, 1, a.Uint(2, "count"));
   return Int(a.env(), Send(fd, s));
 }
 
-// recvBatchIn(fd, recvArea, slotSize, max, errqueue) -> count: recvBatch into a registered area.
+// recvBatchIn(fd, recvArea, slotSize, max, errqueue) -> count (0: nothing queued)
 static napi_value RecvBatchIn(const Args& a) {
   int fd = a.Fd(0);
   int32_t* counts;
   RecvArgs r = RecvArea(a, 1, a.Uint(2, "slotSize"), a.Uint(3, "maxMessages"), &counts);
   bool errqueue = a.Bool(4, "errqueue");
-  size_t n = RecvCapacity(r);
-  if (n == 0) throw Napi::RangeError::New(a.env(), "buffers hold no message slot (check slotSize, meta and addresses sizes)");
+  size_t n = RecvSlots(a, r);
+  if (n == 0) throw Napi::RangeError::New(a.env(), "argument maxMessages must be positive");
   int got = Receive(fd, r, n, errqueue);
   if (got < 0) throw ErrnoError(a.env(), -got, errqueue ? "recvmmsg(MSG_ERRQUEUE)" : "recvmmsg");
   return Int(a.env(), got);
 }
 
-// sendRecvBatchIn(fd, sendArea, count, recvArea, slotSize, max) -> processed: sendRecvBatch
-// over registered areas; the receive area's counts get [processed, received].
+// sendRecvBatchIn(fd, sendArea, count, recvArea, slotSize, max) -> processed
+// sendBatchIn, then (max > 0) one recvBatchIn of what is queued (not the error queue). The
+// receive area's counts get [processed, received], received being -errno when recvmmsg failed
+// (the sends stand: a pending socket error is the caller's to report). Every argument is
+// checked first.
 static napi_value SendRecvBatchIn(const Args& a) {
   int fd = a.Fd(0);
   SendArgs s = SendArea(a, 1, a.Uint(2, "count"));
   int32_t* counts;
   RecvArgs r = RecvArea(a, 3, a.Uint(4, "slotSize"), a.Uint(5, "maxMessages"), &counts);
-  size_t n = RecvCapacity(r);
-  if (n == 0 && r.max > 0) {
-    throw Napi::RangeError::New(a.env(), "buffers hold no message slot (check slotSize, meta and addresses sizes)");
-  }
+  size_t n = RecvSlots(a, r);
   uint32_t sent = Send(fd, s);
   counts[0] = static_cast<int32_t>(sent);
   counts[1] = n > 0 ? Receive(fd, r, n, false) : 0;
@@ -562,9 +501,6 @@ static napi_value SendRecvBatchIn(const Args& a) {
 }
 
 void InitDatagramIo(Napi::Env env, Napi::Object exports) {
-  ExportFunction(env, exports, "recvBatch", Entry<RecvBatch>);
-  ExportFunction(env, exports, "sendBatch", Entry<SendBatch>);
-  ExportFunction(env, exports, "sendRecvBatch", Entry<SendRecvBatch>);
   ExportFunction(env, exports, "ioArea", Entry<IoAreaNew>);
   ExportFunction(env, exports, "sendBatchIn", Entry<SendBatchIn>);
   ExportFunction(env, exports, "recvBatchIn", Entry<RecvBatchIn>);

@@ -2,7 +2,7 @@
 // Smoke test of the linux-arm64 prebuild, run by an arm64 node under qemu-user (see
 // scripts/test-arm64.sh). It requires the .node file directly, so it checks exactly the binary
 // that ships, and exercises the parts whose ABI differs between architectures: struct layouts
-// behind recvBatch/sendBatch (sockaddr, cmsg, timespec), uv_poll on the env loop, SCM_RIGHTS
+// behind ioArea/sendBatchIn/recvBatchIn (sockaddr, cmsg, timespec), uv_poll on the env loop, SCM_RIGHTS
 // and SCM_CREDENTIALS through sendMessages/recvMessages, errno mapping. Then the test addon
 // beside it (netdiag_test.node, the TUN addon of netdiag/testing): it loads, and moves whole
 // packets through its readPackets/writePacket (on a SEQPACKET pair: no TUN device is made here).
@@ -89,28 +89,30 @@ async function pingLoopback(b) {
     payload.copy(pkt, 8);
     pkt.writeUInt16BE(checksum(pkt), 2);
 
-    // sendBatch: desc stride 8 [offset, length, family, port, ttl, tos, scopeId, 0],
-    // addrs 16 bytes per message, out stride 3 [sec, nsec, errno]
+    // sendBatchIn over ioArea(data, desc, addrs, out): desc stride 8 [offset, length, family,
+    // port, ttl, tos, scopeId, 0], addrs 16 bytes per message, out stride 3 [sec, nsec, errno]
     const desc = Int32Array.from([0, pkt.length, 4, 0, 64, -1, 0, 0]);
     const addrs = Buffer.alloc(16);
     Buffer.from([127, 0, 0, 1]).copy(addrs, 0);
     const out = new Float64Array(3);
-    const sent = b.sendBatch(fd, pkt, desc, addrs, 1, out);
-    assert(sent === 1, `sendBatch returned ${sent}`);
+    const sent = b.sendBatchIn(fd, b.ioArea(pkt, desc, addrs, out), 1);
+    assert(sent === 1, `sendBatchIn returned ${sent}`);
     assert(out[2] === 0, `sendmsg errno ${out[2]}`);
     assert(out[0] > 1e9 && out[1] >= 0 && out[1] < 1e9, `send time ${out[0]}.${out[1]} is not a CLOCK_REALTIME timespec`);
 
-    // recvBatch: meta stride 16 (length 0, flags 1, tsSec 2, tsNsec 3, ttl 4, tos 5, family 6),
-    // addrs stride 32 (16 source + 16 offender). The raw socket also sees its own request on lo.
+    // recvBatchIn into ioArea(buf, meta, addrs, counts): meta stride 16 (length 0, flags 1,
+    // tsSec 2, tsNsec 3, ttl 4, tos 5, family 6), addrs stride 32 (16 source + 16 offender),
+    // counts 2 int32 (sendRecvBatchIn's). The raw socket also sees its own request on lo.
     const slot = 2048, max = 8;
     const buf = Buffer.alloc(slot * max);
     const meta = new Float64Array(16 * max);
     const raddrs = Buffer.alloc(32 * max);
+    const recvArea = b.ioArea(buf, meta, raddrs, new Int32Array(2));
     const deadline = Date.now() + TIMEOUT_MS;
     let seen = 0;
     while (Date.now() < deadline) {
       await waitReadable(b, fd);
-      const n = b.recvBatch(fd, buf, slot, max, meta, raddrs, false);
+      const n = b.recvBatchIn(fd, recvArea, slot, max, false);
       for (let i = 0; i < n; i++) {
         seen++;
         const m = meta.subarray(i * 16, i * 16 + 16);

@@ -12,20 +12,20 @@ export const POLL_HANGUP = 4;
 /** The socket has something in its error queue (POLLERR). */
 export const POLL_ERROR = 16;
 
-/** Per-message metadata layout of recvBatch (Float64Array stride). */
+/** Per-message metadata layout of recvBatchIn (Float64Array stride). */
 export const RECV_META_STRIDE = 16;
 export const RecvMeta = {
   length: 0, flags: 1, tsSec: 2, tsNsec: 3, ttl: 4, tos: 5, family: 6, port: 7, scopeId: 8,
   eeErrno: 9, eeOrigin: 10, eeType: 11, eeCode: 12, eeInfo: 13, eeData: 14, offenderFamily: 15,
 } as const;
-/** recvBatch address slot: 16 bytes source, 16 bytes offender (error queue). */
+/** recvBatchIn address slot: 16 bytes source, 16 bytes offender (error queue). */
 export const RECV_ADDR_STRIDE = 32;
 export const RECV_FLAG_TRUNC = 1;
 export const RECV_FLAG_CTRUNC = 2;
 
-/** sendBatch descriptor layout (Int32Array stride): offset, length, family, port, ttl, tos, scopeId, 0. */
+/** sendBatchIn descriptor layout (Int32Array stride): offset, length, family, port, ttl, tos, scopeId, 0. */
 export const SEND_DESC_STRIDE = 8;
-/** sendBatch output layout (Float64Array stride): sec, nsec, errno. */
+/** sendBatchIn output layout (Float64Array stride): sec, nsec, errno. */
 export const SEND_OUT_STRIDE = 3;
 
 export interface SocketName {
@@ -184,31 +184,22 @@ export interface NativeBinding extends StreamIo {
   /** classic BPF: 8-byte sock_filter instructions in host byte order */
   attachFilter(fd: number, program: Buffer): void;
   isOpen(fd: number): boolean;
-  /** see RecvMeta / RECV_ADDR_STRIDE; returns the number of messages (0: nothing ready) */
-  recvBatch(fd: number, buf: Buffer, slotSize: number, max: number, meta: Float64Array, addrs: Buffer, errqueue: boolean): number;
-  /** see SEND_DESC_STRIDE / SEND_OUT_STRIDE; returns how many were processed */
-  sendBatch(fd: number, data: Buffer, desc: Int32Array, addrs: Buffer, count: number, out: Float64Array): number;
   /**
-   * sendBatch, then (max > 0) recvBatch of what is queued then (not the error queue), in one
-   * call. counts gets [processed, received]; received is -errno when that read failed (the
-   * sends stand). Returns how many were processed.
-   */
-  sendRecvBatch(
-    fd: number, data: Buffer, desc: Int32Array, addrs: Buffer, count: number, out: Float64Array,
-    buf: Buffer, slotSize: number, max: number, meta: Float64Array, recvAddrs: Buffer, counts: Int32Array,
-  ): number;
-  /**
-   * Registers typed arrays once, for the calls below that take them as an area: a send batch's
-   * (data, desc: Int32Array, addrs, out: Float64Array) or a receive area's (buf, meta:
-   * Float64Array, addrs, counts: Int32Array of 2). A call then skips reading each array again;
-   * it throws when the memory was detached (transferred) since.
+   * Registers typed arrays once, for the batched datagram calls below: a send batch's (data,
+   * desc: Int32Array, addrs, out: Float64Array) or a receive area's (buf, meta: Float64Array,
+   * addrs, counts: Int32Array of 2). A call then skips reading each array again; it throws
+   * when the memory was detached (transferred) since.
    */
   ioArea(a: ArrayBufferView, b: ArrayBufferView, c: ArrayBufferView, d: ArrayBufferView): IoArea;
-  /** sendBatch over a registered send batch area */
+  /** sends the first count messages of a send batch area (see SEND_DESC_STRIDE / SEND_OUT_STRIDE); returns how many were processed */
   sendBatchIn(fd: number, sendArea: IoArea, count: number): number;
-  /** recvBatch into a registered receive area */
+  /** reads into a receive area (see RecvMeta / RECV_ADDR_STRIDE); returns the number of messages (0: nothing ready) */
   recvBatchIn(fd: number, recvArea: IoArea, slotSize: number, max: number, errqueue: boolean): number;
-  /** sendRecvBatch over registered areas: the receive area's counts get [processed, received] */
+  /**
+   * sendBatchIn, then (max > 0) recvBatchIn of what is queued then (not the error queue), in one
+   * call. The receive area's counts get [processed, received]; received is -errno when that
+   * read failed (the sends stand). Returns how many were processed.
+   */
   sendRecvBatchIn(fd: number, sendArea: IoArea, count: number, recvArea: IoArea, slotSize: number, max: number): number;
   /** [sec, nsec] of CLOCK_REALTIME, the clock of kernel receive and send timestamps (native/clock.cc) */
   clockRealtime(out: Float64Array): void;

@@ -10,7 +10,7 @@ import type { Schedulable } from './scheduler.js';
 import type { PingTarget, PingTargetResult, PingTargetStatus } from './types.js';
 
 export class TargetState implements Schedulable, PingTargetStatus {
-  /** 16 address bytes for sendBatch at dest[destOffset] (one buffer for all targets) */
+  /** 16 address bytes for sendBatchIn at dest[destOffset] (one buffer for all targets) */
   readonly dest: Buffer;
   readonly destOffset: number;
   /** the address as received datagrams spell it, Node-style (a link-local one with its %ifname) */

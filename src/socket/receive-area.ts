@@ -1,4 +1,4 @@
-// Where one native recvBatch puts its messages: SLOT bytes per datagram, the per-message
+// Where one native recvBatchIn puts its messages: SLOT bytes per datagram, the per-message
 // metadata (RecvMeta) and the source/offender addresses, for up to BATCH messages. Also the
 // decoding of an error-queue entry's metadata into a QueuedError.
 import { RECV_ADDR_STRIDE, RECV_META_STRIDE, RecvMeta, type IoArea } from '../native.js';

@@ -1,4 +1,4 @@
-// A reusable batch of outgoing datagrams for the native sendBatch: fixed slots in one
+// A reusable batch of outgoing datagrams for the native sendBatchIn: fixed slots in one
 // Buffer, a descriptor per message, and the send time the addon records for each. The four
 // arrays share one ArrayBuffer, so the addon's registered area of them (ioArea, kept in
 // `area` by the socket that first sends the batch) has one piece of memory to watch.

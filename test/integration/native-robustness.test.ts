@@ -98,8 +98,7 @@ describe('native addon robustness', () => {
         resolve();
       });
       p.start(1);
-      const out = new Float64Array(3);
-      n.sendBatch(b, Buffer.from('hi'), new Int32Array([0, 2, 0, 0, -1, -1, 0, 0]), Buffer.alloc(16), 1, out);
+      n.sendBatchIn(b, n.ioArea(Buffer.from('hi'), new Int32Array([0, 2, 0, 0, -1, -1, 0, 0]), Buffer.alloc(16), new Float64Array(3)), 1);
     });
     expect(events).toEqual([1]);
     n.close(a);
