@@ -101,6 +101,18 @@ describe('multipath discovery on simulated topologies', () => {
     expect(doc.confidenceReached).toBeGreaterThanOrEqual(95);
   });
 
+  it('links an interface first found by node control to the one interface before it (no path with an unknown first hop)', async () => {
+    // the routers' hash seeds follow their order: unreachable fillers in front vary them
+    for (let fillers = 0; fillers < 40; fillers++) {
+      const topo: SimTopology = Object.fromEntries(Array.from({ length: fillers }, (_, j) => [`x${j}`, { next: [] }]));
+      Object.assign(topo, { a: { next: ['b1', 'b2', 'b3'] }, b1: { next: ['c'] }, b2: { next: ['c'] }, b3: { next: ['c'] }, c: { next: [DEST] }, [DEST]: { next: [] } });
+      const { doc } = await discover(topo, 'a');
+      for (const p of doc.paths) expect(p.hops[0], `fillers ${fillers}: ${p.hops.join(' ')}`).toBe('a');
+      const found = doc.hops[1]!.interfaces.map((i) => i.address);
+      expect(linkSet(doc).filter((l) => l.startsWith('1:a ->'))).toEqual(found.map((b) => `1:a -> 2:${b}`).sort());
+    }
+  });
+
   it('finds a nested diamond (a branch that branches again) and every path through it', async () => {
     const topo: SimTopology = {
       a: { next: ['b1', 'b2'] }, b1: { next: ['c1', 'c2'] }, b2: { next: ['c3'] },

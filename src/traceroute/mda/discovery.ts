@@ -114,7 +114,21 @@ export class MultipathDiscovery {
     if (!a && this.answeredAt(ttl) && !this.stopped()) a = await this.probe(ttl, flow);
     const key = a ? this.graph.answered(ttl, a.reply, a.rtt) : null;
     this.record(flow, ttl, key);
+    if (key !== null) this.linkFromSole(flow, ttl, key);
     return key;
+  }
+
+  /**
+   * A flow first probed at `ttl` (node control sends new flows straight to their TTL) passed the
+   * one interface of ttl-1, when there is only one: link it, or the interface it found would
+   * start a path of its own with an unknown first hop.
+   */
+  private linkFromSole(flow: number, ttl: number, key: string): void {
+    if (ttl <= this.config.firstTtl || this.seen.get(flow)?.has(ttl - 1)) return;
+    const sole = this.soleAt(ttl - 1);
+    if (sole === null) return;
+    this.record(flow, ttl - 1, sole);
+    this.graph.link(sole, key, flow);
   }
 
   /** The first TTL before h a flow has not been probed at, right after one it has; null when it is known up to h-1 or ended. */
