@@ -5,9 +5,12 @@
 // (-tan state established '( dport = :PORT )'); netdiag on its default backend (sock_diag)
 // and, for -tan, on /proc.
 //
-//   node bench/sockets.mjs [--quick] [--runs N]
+//   node bench/sockets.mjs [--quick] [--runs N] [--connections N[,N...]] [--keep-ca-certs]
 //
-// --quick: 10,000 connections and 3 runs. Needs the compiled code (npm run build:ts),
+// --quick: 10,000 connections and 3 runs. --connections: only these sizes (e.g. 50000).
+// NODE_EXTRA_CA_CERTS is left out of the commands' environment unless --keep-ca-certs: Node
+// parses that bundle at every start-up (tens of ms of CPU) though netdiag makes no TLS
+// connection; the floor line shows what node -e 0 pays with it. Needs the compiled code (npm run build:ts),
 // python3 (the connection holders) and ss; netstat (net-tools) is optional. Connections are
 // held by python3 worker processes, a few thousand each, so every process stays within
 // RLIMIT_NOFILE; they close with RST (SO_LINGER 0), leaving no TIME_WAIT, and are killed
@@ -24,8 +27,13 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const runsArg = args.indexOf('--runs');
 const runs = runsArg >= 0 ? Number(args[runsArg + 1]) : quick ? 3 : 5;
-const sizes = quick ? [10_000] : [10_000, 50_000];
+const sizesArg = args.indexOf('--connections');
+const sizes = sizesArg >= 0 ? String(args[sizesArg + 1]).split(',').map(Number) : quick ? [10_000] : [10_000, 50_000];
 if (!Number.isInteger(runs) || runs < 1) fail('--runs needs a whole number, e.g. --runs 7');
+const keepCaCerts = args.includes('--keep-ca-certs');
+const commandEnv = { ...process.env };
+if (!keepCaCerts) delete commandEnv.NODE_EXTRA_CA_CERTS;
+if (!sizes.every((n) => Number.isInteger(n) && n >= 1 && n <= 200_000)) fail('--connections needs whole numbers from 1 to 200000, e.g. --connections 50000');
 
 const distIndex = join(root, 'dist/sockets/index.js');
 const bin = join(root, 'bin/netdiag.js');
@@ -139,17 +147,32 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 
 const devNull = openSync('/dev/null', 'w');
 
-/** Wall time of one whole run of argv, stdout to /dev/null. */
+// Runs one command (stdout to /dev/null) and prints its wall time and the CPU time (user +
+// system, from wait4) it and its threads used, in ms: on a loaded machine the CPU time is
+// the steadier figure.
+const RUNNER = `
+import os, sys, time
+null = os.open('/dev/null', os.O_WRONLY)
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.dup2(null, 1)
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, status, ru = os.wait4(pid, 0)
+wall = (time.perf_counter() - t0) * 1000
+print(os.waitstatus_to_exitcode(status), wall, (ru.ru_utime + ru.ru_stime) * 1000)
+`;
+
+/** Wall and CPU time of one whole run of argv, stdout to /dev/null. */
 function timeProcess(argv) {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', devNull, 'pipe'], encoding: 'utf8' });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited with ${r.status ?? r.signal}: ${r.stderr.trim()}`);
-  return ms;
+  const r = spawnSync('python3', ['-c', RUNNER, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', env: argv.env ?? commandEnv });
+  const [code, wall, cpu] = r.stdout.trim().split(' ').map(Number);
+  if (r.status !== 0 || code !== 0) throw new Error(`${argv.join(' ')} exited with ${code ?? r.status}: ${r.stderr.trim()}`);
+  return { wall, cpu };
 }
 
 function countLines(argv) {
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'], env: argv.env ?? commandEnv });
   return r.stdout.split('\n').filter((l) => l.length > 0).length;
 }
 
@@ -158,13 +181,18 @@ function median(xs) {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+/** Wall times of `runs` calls of fn (after one warm-up), with the CPU time of each as `.cpu`. */
 async function timeInProcess(fn) {
   await fn(); // warm-up
   const times = [];
+  times.cpu = [];
   for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     await fn();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c = process.cpuUsage(c0);
+    times.cpu.push((c.user + c.system) / 1000);
   }
   return times;
 }
@@ -220,6 +248,7 @@ async function benchSize(connections) {
         name: 'floor',
         commands: [
           ['node', ['node', '-e', '0']],
+          ...(process.env.NODE_EXTRA_CA_CERTS && !keepCaCerts ? [['node', Object.assign(['node', '-e', '0', '# NODE_EXTRA_CA_CERTS kept'], { env: process.env })]] : []),
           ['netdiag', ['node', bin, 'sockets', '--help']],
         ],
       },
@@ -259,12 +288,18 @@ async function benchSize(connections) {
     for (const g of groups) {
       for (const [, argv] of g.commands) {
         const lines = countLines(argv); // warm-up, and a check that they list the same
-        results.set(argv.join(' '), { lines, times: [] });
+        results.set(argv.join(' '), { lines, times: [], cpu: [] });
       }
     }
     // interleaved, so load from elsewhere hits every tool alike
     for (let r = 0; r < runs; r++) {
-      for (const g of groups) for (const [, argv] of g.commands) results.get(argv.join(' ')).times.push(timeProcess(argv));
+      for (const g of groups) {
+        for (const [, argv] of g.commands) {
+          const { wall, cpu } = timeProcess(argv);
+          results.get(argv.join(' ')).times.push(wall);
+          results.get(argv.join(' ')).cpu.push(cpu);
+        }
+      }
     }
     const { listSockets } = await import(distIndex);
     const inTan = await timeInProcess(() => listSockets({ protocols: ['tcp'] }));
@@ -274,11 +309,11 @@ async function benchSize(connections) {
     const fdSync = await timeInProcess(async () => walkFdsSync());
     const fdAsync = await timeInProcess(() => walkFdsAsync());
 
-    process.stdout.write(`${'command'.padEnd(60)}${'median'.padStart(7)}${'min'.padStart(7)}${'max'.padStart(7)}  lines\n`);
-    for (const [key, { lines, times }] of results) {
-      process.stdout.write(`${key.replace(bin, 'bin/netdiag.js').padEnd(60)}${fmt(median(times))}${fmt(Math.min(...times))}${fmt(Math.max(...times))}  ${lines}\n`);
+    process.stdout.write(`${'command (wall ms; cpu: user+system ms, median)'.padEnd(60)}${'median'.padStart(7)}${'min'.padStart(7)}${'max'.padStart(7)}${'cpu'.padStart(7)}  lines\n`);
+    for (const [key, { lines, times, cpu }] of results) {
+      process.stdout.write(`${key.replace(bin, 'bin/netdiag.js').padEnd(60)}${fmt(median(times))}${fmt(Math.min(...times))}${fmt(Math.max(...times))}${fmt(median(cpu))}  ${lines}\n`);
     }
-    const row = (name, times) => process.stdout.write(`${name.padEnd(60)}${fmt(median(times))}${fmt(Math.min(...times))}${fmt(Math.max(...times))}\n`);
+    const row = (name, times) => process.stdout.write(`${name.padEnd(60)}${fmt(median(times))}${fmt(Math.min(...times))}${fmt(Math.max(...times))}${fmt(median(times.cpu ?? []))}\n`);
     row('in-process listSockets tcp', inTan);
     row('in-process listSockets tcp+owners', inTanp);
     row('in-process listSockets tcp, /proc', inTanProc);
@@ -303,6 +338,9 @@ async function benchSize(connections) {
     process.stdout.write(`\n        filtered netdiag whole process / unfiltered ss -tan ${ratio(filtered, ssTan)} (target <= 1.0x at 50k)`);
     process.stdout.write(`, / filtered ss ${ratio(filtered, m(['ss', '-tan', ...filter]))}`);
     process.stdout.write(`, in-process / filtered ss whole process ${ratio(median(inFiltered), m(['ss', '-tan', ...filter]))}`);
+    const c = (argv) => median(results.get(argv.join(' ')).cpu);
+    process.stdout.write(`\nCPU ratios (steadier on a loaded machine): -tan ${ratio(c(['node', bin, 'sockets', '-tan']), c(['ss', '-tan']))}, -tani ${ratio(c(['node', bin, 'sockets', '-tani']), c(['ss', '-tani']))}`);
+    process.stdout.write(`, -tanp ${ratio(c(['node', bin, 'sockets', '-tanp']), c(['ss', '-tanp']))}, filtered in-process / filtered ss whole process ${ratio(median(inFiltered.cpu), c(['ss', '-tan', ...filter]))}`);
     process.stdout.write(`\n        floor: node -e 0 ${fmt(m(['node', '-e', '0'])).trim()} ms, netdiag sockets --help ${fmt(m(['node', bin, 'sockets', '--help'])).trim()} ms`);
     process.stdout.write('\n');
   } finally {
@@ -312,6 +350,7 @@ async function benchSize(connections) {
 
 const load = spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim();
 process.stdout.write(`netdiag sockets benchmark: node ${process.version}, ${(await import('node:os')).cpus().length} CPUs, loadavg ${load}\n`);
+if (process.env.NODE_EXTRA_CA_CERTS && !keepCaCerts) process.stdout.write('NODE_EXTRA_CA_CERTS is set: left out of the commands\' environment (--keep-ca-certs keeps it)\n');
 try {
   for (const n of sizes) await benchSize(n);
 } finally {

@@ -14,7 +14,7 @@ import { readTables, type TableChunk } from './proc-tables-reader.js';
 import { loadEphemeralRange, loadServices, portNames, type PortNames } from './services.js';
 import { SocketRows, toEntries } from './socket-rows.js';
 import { estimateTableLines, idleCoreAvailable } from './sockstat.js';
-import { dumpTable, isSockDiagUnavailable, SockDiagError, SockDiagSocket } from './netlink/sock-diag-reader.js';
+import { dumpTable, dumpTcpBothFamilies, isSockDiagUnavailable, SockDiagError, SockDiagSocket, type SockDiagReadOptions } from './netlink/sock-diag-reader.js';
 import type { ListSocketsOptions, SocketEntry, SocketOwner, SocketProtocol, SocketsBackend } from './types.js';
 import { parseUnixLines } from './unix-parser.js';
 import { loadUsers } from './users.js';
@@ -55,8 +55,9 @@ interface ScanPlan {
   procRoot: string;
   /** the net/ directory whose tables are read */
   netDir: string;
-  users: ReadonlyMap<number, string>;
-  names: PortNames;
+  /** read on first use: a listing that prints no names (ss -n, no matches) never reads them */
+  users: () => ReadonlyMap<number, string>;
+  names: () => PortNames;
   signal: AbortSignal | undefined;
   backend: 'auto' | SocketsBackend;
   /** /proc/PID/ns/net for netnsPid */
@@ -66,7 +67,13 @@ interface ScanPlan {
   internals: ScanInternals;
 }
 
-/** Checks the options (TypeError/RangeError naming the option) and loads the name tables. */
+/** f's value, computed at the first call. */
+function once<T>(f: () => T): () => T {
+  let value: { v: T } | null = null;
+  return () => (value ??= { v: f() }).v;
+}
+
+/** Checks the options (TypeError/RangeError naming the option); the name tables load when first used. */
 function planScan(options: ListSocketsOptions, internals: ScanInternals): ScanPlan {
   const o = checkObject('options', options) as ListSocketsOptions;
   const signal = checkSignal('signal', o.signal);
@@ -101,8 +108,8 @@ function planScan(options: ListSocketsOptions, internals: ScanInternals): ScanPl
     wantOwners,
     procRoot,
     netDir,
-    users: loadUsers(passwdFile),
-    names: portNames(loadServices(servicesFile), loadEphemeralRange(procRoot)),
+    users: once(() => loadUsers(passwdFile)),
+    names: once(() => portNames(loadServices(servicesFile), loadEphemeralRange(procRoot))),
     signal,
     backend,
     nsPath: netnsPid === undefined ? undefined : `${procRoot}/${netnsPid}/ns/net`,
@@ -172,7 +179,7 @@ export class SocketScan implements AsyncIterable<SocketEntry[]> {
 
   /** The service name of a port ('ssh'), null when it has none. */
   serviceName(protocol: SocketProtocol, port: number): string | null {
-    return this.plan.names.of(protocol)[port] ?? null;
+    return this.plan.names().of(protocol)[port] ?? null;
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<SocketEntry[]> {
@@ -181,8 +188,7 @@ export class SocketScan implements AsyncIterable<SocketEntry[]> {
 
   /** The contract's objects of rows from rows(). */
   entriesOf(rows: SocketRows): SocketEntry[] {
-    const { users, names } = this.plan;
-    return toEntries(rows, { addresses: this.addresses, users, services: names.of(rows.table.protocol), owners: this.byInode });
+    return toEntries(rows, { addresses: this.addresses, users: this.plan.users(), services: this.plan.names().of(rows.table.protocol), owners: this.byInode });
   }
 
   /**
@@ -251,7 +257,7 @@ export class SocketScan implements AsyncIterable<SocketEntry[]> {
       this.answered = 'netlink';
       return;
     }
-    const options = {
+    const options: SockDiagReadOptions = {
       filter,
       addresses: this.addresses,
       nsPath: this.plan.nsPath,
@@ -267,7 +273,20 @@ export class SocketScan implements AsyncIterable<SocketEntry[]> {
       },
     };
     let fromProc = false;
-    for (const table of tables) {
+    for (let t = 0; t < tables.length; t++) {
+      const table = tables[t]!;
+      const next = tables[t + 1];
+      if (table.protocol === 'tcp' && table.family === 'inet' && next?.protocol === 'tcp' && next.family === 'inet6') {
+        // both TCP tables in one walk of the kernel's hash tables, when the kernel takes it
+        const both = this.tryTcpBothFamilies(diag, table, next, options);
+        if (both !== null) {
+          for (const rows of both[0]) yield rows;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          for (const rows of both[1]) yield rows;
+          t++;
+          continue;
+        }
+      }
       let chunks: SocketRows[];
       try {
         chunks = dumpTable(diag, table, options);
@@ -283,6 +302,16 @@ export class SocketScan implements AsyncIterable<SocketEntry[]> {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     this.answered = fromProc ? 'proc' : 'netlink';
+  }
+
+  /** The tcp and tcp6 rows from one TCPDIAG_GETSOCK dump; null when the kernel refuses it (each family is then dumped on its own). */
+  private tryTcpBothFamilies(diag: SockDiagSocket, tcp: ProcTable, tcp6: ProcTable, options: SockDiagReadOptions): [SocketRows[], SocketRows[]] | null {
+    try {
+      return dumpTcpBothFamilies(diag, tcp, tcp6, options);
+    } catch (e) {
+      if (e instanceof SockDiagError) return null;
+      throw e;
+    }
   }
 
   /** The /proc reader for a few tables (owners already scanned). */

@@ -18,14 +18,13 @@ const tcp = PROC_TABLES.find((t) => t.file === 'tcp')!;
 function fakeSocket(interrupted: number, errno = 0): { socket: SockDiagSocket; dumps: () => number } {
   let dumps = 0;
   const socket = {
-    dump(request: (seq: number) => Buffer, sink: (b: Buffer, s: number, e: number) => void, begin: (n: number) => void, flush: () => void, what: string, status: DumpStatus) {
+    dump(request: (seq: number) => Buffer, sink: (b: Buffer, s: number, e: number) => void, begin: (n: number) => void, what: string, status: DumpStatus) {
       dumps++;
       const bytes = Buffer.from(reply);
       if (dumps <= interrupted) bytes.writeUInt16LE(bytes.readUInt16LE(6) | 0x10, 6);
       expect(request(meta.seq['tcp4-info']!).readUInt16LE(4)).toBe(20);
       begin(bytes.length);
       walkReplies(bytes, bytes.length, meta.seq['tcp4-info']!, status, sink);
-      flush();
       if (errno) throw new SockDiagError('ENOENT', errno, `sock_diag ${what} failed`);
     },
   } as unknown as SockDiagSocket;

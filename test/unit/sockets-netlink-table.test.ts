@@ -56,6 +56,12 @@ describe('the ss table of sock_diag rows', () => {
     expect(lines[at + 1]).toMatch(/^\t skmem:\(r\d+,rb\d+,t\d+,tb\d+,f\d+,w\d+,o\d+,bl\d+,d\d+\) .*\b(cubic|bbr|reno)\b.* rtt:[\d.]+\/[\d.]+ .*cwnd:\d+/);
   });
 
+  it('spreads a column wider than the terminal over a line of its own instead of looping', () => {
+    // the fixture's abstract unix name is some 100 characters: wider than a 40-column screen
+    const lines = render('unix', 'unix', { screenWidth: 40 });
+    expect(lines.some((l) => l.includes('@netdiag-fixture@x'))).toBe(true);
+  });
+
   it('gives unix sockets their peer inode', () => {
     const line = render('unix', 'unix').find((l) => new RegExp(`\\* ${meta.sockets.unixClientInode}\\s`).test(l))!;
     expect(line).toMatch(/^u_str\s+ESTAB\s+0\s+0\s+\* \d+\s+\* [1-9]\d*$/);

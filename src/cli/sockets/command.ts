@@ -170,10 +170,16 @@ interface Listing {
 
 /** Turns flags and filter words into listSockets options, as ss reads its own. */
 async function toListing(flags: Flags, positionals: string[], argv: string[]): Promise<Listing> {
-  const services = loadServices('/etc/services');
-  const byName = new Map<string, number>();
-  for (const map of [services.tcp, services.udp]) for (const [port, name] of map) if (!byName.has(name)) byName.set(name, port);
-  const resolvePort = (name: string): number | undefined => byName.get(name);
+  // /etc/services is read only when a port is given by name
+  let byName: Map<string, number> | null = null;
+  const resolvePort = (name: string): number | undefined => {
+    if (byName === null) {
+      const services = loadServices('/etc/services');
+      byName = new Map<string, number>();
+      for (const map of [services.tcp, services.udp]) for (const [port, portName] of map) if (!byName.has(portName)) byName.set(portName, port);
+    }
+    return byName.get(name);
+  };
 
   const expr = parseFilterExpression(positionals, resolvePort);
   let stateMask = SS_DEFAULT_STATES;

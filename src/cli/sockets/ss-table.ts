@@ -6,6 +6,7 @@
 import type { AddressBook } from '../../sockets/address-book.js';
 import { NETLINK_PROTOCOLS, timerOf, type SocketRows } from '../../sockets/socket-rows.js';
 import { TcpInfoView } from '../../sockets/netlink/tcp-info.js';
+import { ByteText, decimalLength, writeDecimal } from './byte-text.js';
 import { ssStateName, stateName } from '../../sockets/states.js';
 import type { SocketMemory, SocketOwner, SocketProtocol, SocketTimer, TcpInfo } from '../../sockets/types.js';
 
@@ -85,11 +86,11 @@ export function formatTimer(timer: SocketTimer): string {
 }
 
 /** ' skmem:(r0,rb131072,t0,tb2626560,f0,w0,o0,bl0,d0)' as ss -m prints it. */
-export function formatMemory(m: SocketMemory): string {
-  return ` skmem:(r${m.rmemAlloc},rb${m.rcvbuf},t${m.wmemAlloc},tb${m.sndbuf},f${m.fwdAlloc},w${m.wmemQueued},o${m.optmem},bl${m.backlog},d${m.drops})`;
+function writeMemory(w: ByteText, m: SocketMemory): void {
+  w.latin(' skmem:(r').number(m.rmemAlloc).latin(',rb').number(m.rcvbuf).latin(',t').number(m.wmemAlloc).latin(',tb').number(m.sndbuf);
+  w.latin(',f').number(m.fwdAlloc).latin(',w').number(m.wmemQueued).latin(',o').number(m.optmem).latin(',bl').number(m.backlog).latin(',d').number(m.drops).latin(')');
 }
 
-const round3 = (ms: number): string => String(Math.round(ms * 1000) / 1000);
 const TCPI_OPT_TIMESTAMPS = 1;
 const TCPI_OPT_SACK = 2;
 const TCPI_OPT_WSCALE = 4;
@@ -97,57 +98,55 @@ const TCPI_OPT_ECN = 8;
 const TCPI_OPT_ECN_SEEN = 16;
 
 /** tcp_info in the order and words of ss -i (tcp_show_info in misc/ss.c). */
-export function formatTcpInfo(t: TcpInfo, listening: boolean): string {
-  let s = '';
-  if (t.options & TCPI_OPT_TIMESTAMPS) s += ' ts';
-  if (t.options & TCPI_OPT_SACK) s += ' sack';
-  if (t.options & TCPI_OPT_ECN) s += ' ecn';
-  if (t.options & TCPI_OPT_ECN_SEEN) s += ' ecnseen';
-  if (t.congestion) s += ` ${t.congestion}`;
-  if (t.options & TCPI_OPT_WSCALE) s += ` wscale:${t.sndWscale},${t.rcvWscale}`;
-  if (t.rto) s += ` rto:${round3(t.rto)}`;
-  if (t.backoff) s += ` backoff:${t.backoff}`;
-  if (t.rtt) s += ` rtt:${round3(t.rtt)}/${round3(t.rttvar)}`;
-  if (t.ato) s += ` ato:${round3(t.ato)}`;
-  if (t.sndMss) s += ` mss:${t.sndMss}`;
-  if (t.pmtu) s += ` pmtu:${t.pmtu}`;
-  if (t.rcvMss) s += ` rcvmss:${t.rcvMss}`;
-  if (t.advmss) s += ` advmss:${t.advmss}`;
-  if (t.cwnd) s += ` cwnd:${t.cwnd}`;
-  if (t.ssthresh && t.ssthresh < 0xffff) s += ` ssthresh:${t.ssthresh}`;
-  if (t.bytesSent) s += ` bytes_sent:${t.bytesSent}`;
-  if (t.bytesRetrans) s += ` bytes_retrans:${t.bytesRetrans}`;
-  if (t.bytesAcked) s += ` bytes_acked:${t.bytesAcked}`;
-  if (t.bytesReceived) s += ` bytes_received:${t.bytesReceived}`;
-  if (t.segsOut) s += ` segs_out:${t.segsOut}`;
-  if (t.segsIn) s += ` segs_in:${t.segsIn}`;
-  if (t.dataSegsOut) s += ` data_segs_out:${t.dataSegsOut}`;
-  if (t.dataSegsIn) s += ` data_segs_in:${t.dataSegsIn}`;
-  if (t.rtt > 0 && t.sndMss && t.cwnd) s += ` send ${formatRate((t.cwnd * t.sndMss * 8 * 1000) / t.rtt)}`;
-  if (t.lastDataSent && !listening) s += ` lastsnd:${t.lastDataSent}`;
-  if (t.lastDataRecv && !listening) s += ` lastrcv:${t.lastDataRecv}`;
-  if (t.lastAckRecv && !listening) s += ` lastack:${t.lastAckRecv}`;
-  if (t.pacingRate) s += ` pacing_rate ${formatRate(t.pacingRate * 8)}`;
-  if (t.deliveryRate) s += ` delivery_rate ${formatRate(t.deliveryRate * 8)}`;
-  if (t.delivered) s += ` delivered:${t.delivered}`;
-  if (t.deliveryRateAppLimited) s += ' app_limited';
+function writeTcpInfo(w: ByteText, t: TcpInfo, listening: boolean): void {
+  if (t.options & TCPI_OPT_TIMESTAMPS) w.latin(' ts');
+  if (t.options & TCPI_OPT_SACK) w.latin(' sack');
+  if (t.options & TCPI_OPT_ECN) w.latin(' ecn');
+  if (t.options & TCPI_OPT_ECN_SEEN) w.latin(' ecnseen');
+  if (t.congestion) w.latin(' ').latin(t.congestion);
+  if (t.options & TCPI_OPT_WSCALE) w.latin(' wscale:').number(t.sndWscale).latin(',').number(t.rcvWscale);
+  if (t.rto) w.latin(' rto:').millis(t.rto);
+  if (t.backoff) w.latin(' backoff:').number(t.backoff);
+  if (t.rtt) w.latin(' rtt:').millis(t.rtt).latin('/').millis(t.rttvar);
+  if (t.ato) w.latin(' ato:').millis(t.ato);
+  if (t.sndMss) w.latin(' mss:').number(t.sndMss);
+  if (t.pmtu) w.latin(' pmtu:').number(t.pmtu);
+  if (t.rcvMss) w.latin(' rcvmss:').number(t.rcvMss);
+  if (t.advmss) w.latin(' advmss:').number(t.advmss);
+  if (t.cwnd) w.latin(' cwnd:').number(t.cwnd);
+  if (t.ssthresh && t.ssthresh < 0xffff) w.latin(' ssthresh:').number(t.ssthresh);
+  if (t.bytesSent) w.latin(' bytes_sent:').number(t.bytesSent);
+  if (t.bytesRetrans) w.latin(' bytes_retrans:').number(t.bytesRetrans);
+  if (t.bytesAcked) w.latin(' bytes_acked:').number(t.bytesAcked);
+  if (t.bytesReceived) w.latin(' bytes_received:').number(t.bytesReceived);
+  if (t.segsOut) w.latin(' segs_out:').number(t.segsOut);
+  if (t.segsIn) w.latin(' segs_in:').number(t.segsIn);
+  if (t.dataSegsOut) w.latin(' data_segs_out:').number(t.dataSegsOut);
+  if (t.dataSegsIn) w.latin(' data_segs_in:').number(t.dataSegsIn);
+  if (t.rtt > 0 && t.sndMss && t.cwnd) w.latin(' send ').latin(formatRate((t.cwnd * t.sndMss * 8 * 1000) / t.rtt));
+  if (t.lastDataSent && !listening) w.latin(' lastsnd:').number(t.lastDataSent);
+  if (t.lastDataRecv && !listening) w.latin(' lastrcv:').number(t.lastDataRecv);
+  if (t.lastAckRecv && !listening) w.latin(' lastack:').number(t.lastAckRecv);
+  if (t.pacingRate) w.latin(' pacing_rate ').latin(formatRate(t.pacingRate * 8));
+  if (t.deliveryRate) w.latin(' delivery_rate ').latin(formatRate(t.deliveryRate * 8));
+  if (t.delivered) w.latin(' delivered:').number(t.delivered);
+  if (t.deliveryRateAppLimited) w.latin(' app_limited');
   if (t.busyTime) {
-    s += ` busy:${Math.round(t.busyTime)}ms`;
-    if (t.rwndLimited) s += ` rwnd_limited:${Math.round(t.rwndLimited)}ms(${((t.rwndLimited / t.busyTime) * 100).toFixed(1)}%)`;
-    if (t.sndbufLimited) s += ` sndbuf_limited:${Math.round(t.sndbufLimited)}ms(${((t.sndbufLimited / t.busyTime) * 100).toFixed(1)}%)`;
+    w.latin(' busy:').number(Math.round(t.busyTime)).latin('ms');
+    if (t.rwndLimited) w.latin(' rwnd_limited:').number(Math.round(t.rwndLimited)).latin(`ms(${((t.rwndLimited / t.busyTime) * 100).toFixed(1)}%)`);
+    if (t.sndbufLimited) w.latin(' sndbuf_limited:').number(Math.round(t.sndbufLimited)).latin(`ms(${((t.sndbufLimited / t.busyTime) * 100).toFixed(1)}%)`);
   }
-  if (t.unacked) s += ` unacked:${t.unacked}`;
-  if (t.retrans || t.totalRetrans) s += ` retrans:${t.retrans}/${t.totalRetrans}`;
-  if (t.lost) s += ` lost:${t.lost}`;
-  if (t.sacked && !listening) s += ` sacked:${t.sacked}`;
-  if (t.reordering !== 3) s += ` reordering:${t.reordering}`;
-  if (t.rcvRtt) s += ` rcv_rtt:${round3(t.rcvRtt)}`;
-  if (t.rcvSpace) s += ` rcv_space:${t.rcvSpace}`;
-  if (t.rcvSsthresh) s += ` rcv_ssthresh:${t.rcvSsthresh}`;
-  if (t.notsentBytes) s += ` notsent:${t.notsentBytes}`;
-  if (t.minRtt !== null) s += ` minrtt:${round3(t.minRtt)}`;
-  if (t.sndWnd) s += ` snd_wnd:${t.sndWnd}`;
-  return s;
+  if (t.unacked) w.latin(' unacked:').number(t.unacked);
+  if (t.retrans || t.totalRetrans) w.latin(' retrans:').number(t.retrans).latin('/').number(t.totalRetrans);
+  if (t.lost) w.latin(' lost:').number(t.lost);
+  if (t.sacked && !listening) w.latin(' sacked:').number(t.sacked);
+  if (t.reordering !== 3) w.latin(' reordering:').number(t.reordering);
+  if (t.rcvRtt) w.latin(' rcv_rtt:').millis(t.rcvRtt);
+  if (t.rcvSpace) w.latin(' rcv_space:').number(t.rcvSpace);
+  if (t.rcvSsthresh) w.latin(' rcv_ssthresh:').number(t.rcvSsthresh);
+  if (t.notsentBytes) w.latin(' notsent:').number(t.notsentBytes);
+  if (t.minRtt !== null) w.latin(' minrtt:').millis(t.minRtt);
+  if (t.sndWnd) w.latin(' snd_wnd:').number(t.sndWnd);
 }
 
 /** ss's sprint_bps: bits per second with a k/M/G suffix past 1000. */
@@ -190,6 +189,9 @@ export class SsTableWriter {
   private readonly queueBytes: (Buffer | undefined)[] = [];
   private readonly ownerBytes = new Map<number, Buffer>();
   private readonly tcpInfoView = new TcpInfoView();
+  /** the last column's text of this block's rows (-o, -e, -m, -i), and where each row's starts */
+  private readonly details = new ByteText();
+  private detailAt = new Float64Array(0);
 
   constructor(
     private readonly options: SsTableOptions,
@@ -223,7 +225,9 @@ export class SsTableWriter {
       this.fields = new Array<Buffer | null>(n * Col.Count);
       this.numbers = new Float64Array(n * Col.Count);
       this.owners = new Array<readonly SocketOwner[] | null>(n).fill(null);
+      this.detailAt = new Float64Array(n);
     }
+    this.details.length = 0;
     const fields = this.fields;
     let o = 0;
     if (this.headerPending) {
@@ -290,33 +294,43 @@ export class SsTableWriter {
     }
     const opts = this.options;
     if (opts.timers || opts.extended || opts.cgroup || opts.memory || opts.tcpInfo) {
-      let ext = '';
+      // written into this block's detail bytes; render() copies them into the line
+      const w = this.details;
+      const start = w.length;
       const nl = rows.netlink;
       if (opts.timers) {
         const timer = timerOf(rows, i);
-        if (timer) ext += formatTimer(timer);
+        if (timer) w.latin(formatTimer(timer));
       }
       if (opts.extended && ino !== 0) {
         const uid = rows.uid[i]!;
-        ext += `${uid > 0 ? ` uid:${uid}` : ''} ino:${ino}`;
+        if (uid > 0) w.latin(' uid:').number(uid);
+        w.latin(' ino:').number(ino);
         // ss -e: the socket cookie as sk:HEX
-        if (nl !== null && nl.cookie[i]! !== 0) ext += ` sk:${nl.cookie[i]!.toString(16)}`;
+        if (nl !== null && nl.cookie[i]! !== 0) w.latin(` sk:${nl.cookie[i]!.toString(16)}`);
       }
       if ((opts.extended || opts.cgroup) && nl !== null && nl.cgroup[i]! !== 0) {
         const id = nl.cgroup[i]!;
-        ext += ` cgroup:${opts.cgroupName?.(id) ?? String(id)}`;
+        w.latin(' cgroup:').text(opts.cgroupName?.(id) ?? String(id));
       }
       if (nl !== null && (opts.memory || opts.tcpInfo)) {
-        let more = '';
-        const memory = nl.memory[i];
-        if (opts.memory && memory) more += formatMemory(memory);
-        const info = opts.tcpInfo ? nl.tcpInfoThrough(this.tcpInfoView, i) : null;
-        if (info) more += formatTcpInfo(info, rows.state[i]! === 10);
         // ss puts these on a second line, after a tab
-        if (more !== '') ext += `\n\t${more}`;
+        const lineBreak = w.length;
+        w.latin('\n\t');
+        const more = w.length;
+        const memory = nl.memory[i];
+        if (opts.memory && memory) writeMemory(w, memory);
+        const info = opts.tcpInfo ? nl.tcpInfoThrough(this.tcpInfoView, i) : null;
+        if (info) writeTcpInfo(w, info, rows.state[i]! === 10);
+        if (w.length === more) w.length = lineBreak;
       }
-      // only a cgroup path may bring UTF-8; the rest is ASCII
-      f[o + Col.Ext] = ext === '' ? EMPTY : opts.extended || opts.cgroup ? this.bytes(ext) : Buffer.from(ext, 'latin1');
+      if (w.length === start) {
+        f[o + Col.Ext] = EMPTY;
+      } else {
+        f[o + Col.Ext] = null;
+        nums[o + Col.Ext] = w.length - start;
+        this.detailAt[o / Col.Count] = start;
+      }
     } else {
       f[o + Col.Ext] = EMPTY;
     }
@@ -438,17 +452,8 @@ export class SsTableWriter {
     const enabled = this.enabled;
     // widths never shrink from one block to the next, so blocks stay aligned with the header
     const maxLen = this.maxLen;
-    let size = 0;
-    for (let r = 0; r < n; r++) {
-      const o = r * Col.Count;
-      for (let c = 0; c < Col.Count; c++) {
-        const field = fields[o + c];
-        const len = field ? field.length : c === Col.Process ? numbers[o + c]! : decimalLength(numbers[o + c]!);
-        size += len;
-        if (len > maxLen[c]!) maxLen[c] = len;
-      }
-    }
-    const width = new Array<number>(Col.Count).fill(0);
+    const size = measureFields(fields, numbers, n, maxLen);
+    const width = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     let first = true;
     for (let c = 0; c < Col.Count; c++) {
       if (!enabled[c]) continue;
@@ -460,13 +465,22 @@ export class SsTableWriter {
     // no padding after the last column that has anything in it
     let lastVisible = -1;
     for (let c = 0; c < Col.Count; c++) if (enabled[c] && width[c]! > 0) lastVisible = c;
-    const compact = screen === null;
 
     let lineWidth = 1;
     for (let c = 0; c < Col.Count; c++) lineWidth += width[c]! + 1;
     // one output buffer for every block: its text is copied out by toString
     if (this.out.length < size + n * lineWidth) this.out = Buffer.allocUnsafe(size + n * lineWidth);
+    const end = this.writeRows(fields, numbers, n, width, lastVisible, screen === null);
+    // one-byte strings are copied, not decoded; names and paths may bring UTF-8
+    this.write(this.out.toString(this.ascii && this.details.ascii ? 'latin1' : 'utf8', 0, end));
+  }
+
+  /** The lines of a block into this.out; returns their end. (The hot loop, on its own so that it optimizes on its own.) */
+  private writeRows(fields: (Buffer | null)[], numbers: Float64Array, n: number, width: number[], lastVisible: number, compact: boolean): number {
+    const enabled = this.enabled;
     const out = this.out;
+    const details = this.details.buf;
+    const detailAt = this.detailAt;
     let p = 0;
     for (let r = 0; r < n; r++) {
       const o = r * Col.Count;
@@ -475,7 +489,7 @@ export class SsTableWriter {
       for (let c = 0; c < Col.Count; c++) {
         if (!enabled[c]) continue;
         const field = fields[o + c];
-        const len = field ? field.length : c === Col.Process ? numbers[o + c]! : decimalLength(numbers[o + c]!);
+        const len = field ? field.length : c === Col.Process || c === Col.Ext ? numbers[o + c]! : decimalLength(numbers[o + c]!);
         let printed = 0;
         if (started && c !== Col.LocalPort && c !== Col.PeerPort && c !== Col.Process && c !== Col.Ext) {
           out[p++] = 32;
@@ -486,7 +500,9 @@ export class SsTableWriter {
           for (let s = width[c]! - len - printed; s > 0; s--) out[p++] = 32;
         }
         if (field === null) {
-          p = c === Col.Process ? this.writeUsers(out, p, this.owners[r]!) : writeDecimal(out, p, numbers[o + c]!, len);
+          if (c === Col.Process) p = this.writeUsers(out, p, this.owners[r]!);
+          else if (c === Col.Ext) p += details.copy(out, p, detailAt[r]!, detailAt[r]! + len);
+          else p = writeDecimal(out, p, numbers[o + c]!, len);
         } else if (len < 64) {
           // fields are short: a plain loop beats a native copy call
           for (let i = 0; i < len; i++) out[p++] = field[i]!;
@@ -502,40 +518,23 @@ export class SsTableWriter {
       while (p > rowStart && out[p - 1] === 32) p--;
       out[p++] = 10;
     }
-    // one-byte strings are copied, not decoded; names and paths may bring UTF-8
-    this.write(out.toString(this.ascii ? 'latin1' : 'utf8', 0, p));
+    return p;
   }
 }
 
-function decimalLength(v: number): number {
-  if (v < 10) return 1;
-  if (v < 100) return 2;
-  if (v < 1000) return 3;
-  if (v < 10000) return 4;
-  if (v < 100000) return 5;
-  let len = 6;
-  for (let x = Math.floor(v / 1000000); x >= 1; x = Math.floor(x / 10)) len++;
-  return len;
-}
-
-/** Writes the non-negative integer v, `len` digits long, at p; returns the end. */
-function writeDecimal(out: Buffer, p: number, v: number, len: number): number {
-  const end = p + len;
-  if (v <= 0x7fffffff) {
-    // small integers: int32 arithmetic instead of float division
-    let x = v | 0;
-    for (let q = end - 1; q >= p; q--) {
-      const d = (x / 10) | 0;
-      out[q] = 48 + x - d * 10;
-      x = d;
+/** Widest field of each column into maxLen; returns the bytes of every field. */
+function measureFields(fields: (Buffer | null)[], numbers: Float64Array, n: number, maxLen: number[]): number {
+  let size = 0;
+  for (let r = 0; r < n; r++) {
+    const o = r * Col.Count;
+    for (let c = 0; c < Col.Count; c++) {
+      const field = fields[o + c];
+      const len = field ? field.length : c === Col.Process || c === Col.Ext ? numbers[o + c]! : decimalLength(numbers[o + c]!);
+      size += len;
+      if (len > maxLen[c]!) maxLen[c] = len;
     }
-    return end;
   }
-  for (let q = end - 1; q >= p; q--) {
-    out[q] = 48 + (v % 10);
-    v = Math.floor(v / 10);
-  }
-  return end;
+  return size;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -569,7 +568,9 @@ function spreadOverScreen(width: number[], screen: number): void {
     }
     if (!last && len < screen) continue;
     if (len !== screen) {
-      if (len > screen) {
+      // a column that does not fit goes to the next line, unless it is alone (wider than
+      // the screen): moving it again would never end
+      if (len > screen && lineCols > 1) {
         len -= width[c]!;
         c--;
         lineCols--;

@@ -13,6 +13,8 @@ export const NLM_F_ACK = 0x4;
 export const NLM_F_DUMP_INTR = 0x10;
 export const NLM_F_DUMP = 0x300;
 export const SOCK_DIAG_BY_FAMILY = 20;
+/** The original inet_diag request: a dump of TCP sockets of both families in one walk. */
+export const TCPDIAG_GETSOCK = 18;
 export const SOCK_DESTROY = 21;
 
 export const AF_UNIX = 1;
@@ -68,6 +70,7 @@ export const NETLINK_DIAG_MSG_LEN = 28;
 export const extBit = (attribute: number): number => 1 << (attribute - 1);
 
 export const INET_DIAG_REQ_V2_LEN = 56;
+export const INET_DIAG_REQ_LEN = 60;
 export const INET_DIAG_MSG_LEN = 72;
 export const UNIX_DIAG_REQ_LEN = 24;
 export const UNIX_DIAG_MSG_LEN = 16;
@@ -126,6 +129,30 @@ export function inetDumpRequest(r: InetDumpRequest): Buffer {
   writeU32(buf, p + 4, r.states);
   if (r.bytecode !== null) {
     const a = p + INET_DIAG_REQ_V2_LEN;
+    writeU16(buf, a, 4 + r.bytecode.length);
+    writeU16(buf, a + 2, INET_DIAG_REQ_BYTECODE);
+    r.bytecode.copy(buf, a + 4);
+  }
+  return buf;
+}
+
+/**
+ * A TCPDIAG_GETSOCK dump (struct inet_diag_req): the kernel answers it as a dump of family
+ * AF_UNSPEC, walking its TCP hash tables once for IPv4 and IPv6 sockets alike, where two
+ * SOCK_DIAG_BY_FAMILY dumps walk them once per family. The records are inet_diag_msg, in
+ * messages of type TCPDIAG_GETSOCK.
+ */
+export function tcpBothFamiliesDumpRequest(r: Omit<InetDumpRequest, 'family' | 'protocol'>): Buffer {
+  const attr = r.bytecode === null ? 0 : 4 + align4(r.bytecode.length);
+  const buf = Buffer.alloc(NLMSG_HDRLEN + INET_DIAG_REQ_LEN + attr);
+  header(buf, TCPDIAG_GETSOCK, NLM_F_REQUEST | NLM_F_DUMP, r.seq);
+  const p = NLMSG_HDRLEN;
+  // idiag_family is not read for a dump; idiag_src_len and idiag_dst_len stay 0
+  buf[p] = AF_INET;
+  buf[p + 3] = r.extensions & 0xff;
+  writeU32(buf, p + 52, r.states);
+  if (r.bytecode !== null) {
+    const a = p + INET_DIAG_REQ_LEN;
     writeU16(buf, a, 4 + r.bytecode.length);
     writeU16(buf, a + 2, INET_DIAG_REQ_BYTECODE);
     r.bytecode.copy(buf, a + 4);

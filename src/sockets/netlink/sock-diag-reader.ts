@@ -1,4 +1,5 @@
-// Reads socket tables over NETLINK_SOCK_DIAG: one dump per table (family and protocol), the
+// Reads socket tables over NETLINK_SOCK_DIAG: one dump per table (family and protocol), or
+// one for TCP of both families (one walk of the kernel's TCP hash instead of two), the
 // states in the request, ports and addresses as kernel bytecode, the records parsed straight
 // into SocketRows one receive buffer at a time. A dump the kernel marks NLM_F_DUMP_INTR (the
 // table changed while it was read) is read again, and the caller is told if that keeps
@@ -35,9 +36,10 @@ import {
   packetDumpRequest,
   PACKET_SHOW_INFO,
   PACKET_SHOW_MEMINFO,
+  tcpBothFamiliesDumpRequest,
   type InetSocketId,
 } from './sock-diag-messages.js';
-import { newDumpStatus, parseInetRecord, parseNetlinkRecord, parsePacketRecord, parseUnixRecord, walkReplies, type DumpStatus } from './sock-diag-records.js';
+import { newDumpStatus, parseInetRecord, parseNetlinkRecord, parsePacketRecord, parseUnixRecord, walkReplies, type DumpStatus, type InetRecordContext, type RecordSink } from './sock-diag-records.js';
 
 /** Receive buffer: room for some 15 datagrams of a dump (each at most 32 KiB). */
 const RECEIVE_BUFFER = 1024 * 1024;
@@ -122,10 +124,10 @@ export class SockDiagSocket {
 
   /**
    * Runs one dump: sends `request(seq)` and hands every record to `sink`, buffer by buffer
-   * (`flush` after each). Returns the final status; throws a SockDiagError when the kernel
-   * refused the dump.
+   * (`begin` with its size before each). Fills in `status`; throws a SockDiagError when the
+   * kernel refused the dump.
    */
-  dump(request: (seq: number) => Buffer, sink: (buf: Buffer, start: number, end: number) => void, begin: (bytes: number) => void, flush: () => void, what: string, status: DumpStatus, signal?: AbortSignal): void {
+  dump(request: (seq: number) => Buffer, sink: RecordSink, begin: (bytes: number) => void, what: string, status: DumpStatus, signal?: AbortSignal): void {
     const seq = (this.seq = (this.seq + 1) & 0x7fffffff);
     const b = native();
     b.netlinkSend(this.fd, request(seq));
@@ -135,7 +137,6 @@ export class SockDiagSocket {
       if (n === 0) throw errnoError(74, what);
       begin(n);
       walkReplies(this.buffer, n, seq, status, sink);
-      flush();
     }
     if (status.errno !== 0) throw errnoError(status.errno, what);
   }
@@ -155,6 +156,14 @@ export class SockDiagSocket {
   }
 }
 
+/** The idiag_ext bits of an inet dump: what the options print (tcp_info only for TCP). */
+function inetExtensions(options: SockDiagReadOptions, tcp: boolean): number {
+  let extensions = options.attributes ? extBit(INET_DIAG_TOS) | extBit(INET_DIAG_TCLASS) : 0;
+  if (options.tcpInfo && tcp) extensions |= extBit(INET_DIAG_INFO) | extBit(INET_DIAG_CONG);
+  if (options.memory) extensions |= extBit(INET_DIAG_SKMEMINFO);
+  return extensions;
+}
+
 /** The request of one table. */
 function requestOf(table: ProcTable, options: SockDiagReadOptions, bytecode: Buffer | null): (seq: number) => Buffer {
   const states = options.filter.stateMask;
@@ -164,12 +173,105 @@ function requestOf(table: ProcTable, options: SockDiagReadOptions, bytecode: Buf
     const show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN | UDIAG_SHOW_UID | (options.memory ? UDIAG_SHOW_MEMINFO : 0);
     return (seq) => unixDumpRequest(states, show, seq);
   }
-  let extensions = options.attributes ? extBit(INET_DIAG_TOS) | extBit(INET_DIAG_TCLASS) : 0;
-  if (options.tcpInfo && table.protocol === 'tcp') extensions |= extBit(INET_DIAG_INFO) | extBit(INET_DIAG_CONG);
-  if (options.memory) extensions |= extBit(INET_DIAG_SKMEMINFO);
+  const extensions = inetExtensions(options, table.protocol === 'tcp');
   const family = table.family === 'inet' ? AF_INET : AF_INET6;
   const protocol = PROTOCOL_NUMBERS[table.protocol]!;
   return (seq) => inetDumpRequest({ family, protocol, states, extensions, bytecode, seq });
+}
+
+/**
+ * The rows of one table, one SocketRows per receive buffer, made at its first record and
+ * sized by the buffer's bytes: room for every inet record it can hold, so the columns rarely
+ * grow (growing swaps typed arrays under optimized code); records with tcp_info are some 400
+ * bytes; unix records are smaller but rarer.
+ */
+class TableRows {
+  readonly chunks: SocketRows[] = [];
+  private rows: SocketRows | null = null;
+  private bytes = 0;
+
+  constructor(
+    private readonly table: ProcTable,
+    private readonly tcpInfo: boolean,
+  ) {}
+
+  /** A receive buffer of `bytes` is next. */
+  begin(bytes: number): void {
+    this.bytes = bytes;
+    this.rows = null;
+  }
+
+  /** The rows of this buffer's records. */
+  current(): SocketRows {
+    if (this.rows === null) {
+      const inet = this.table.family === 'inet' || this.table.family === 'inet6';
+      const size = !inet ? RECORD_BYTES : this.tcpInfo ? TCP_INFO_RECORD_BYTES : INET_DIAG_MSG_LEN;
+      this.rows = new SocketRows(this.table, Math.ceil(this.bytes / size));
+      this.rows.withNetlink();
+      this.chunks.push(this.rows);
+    }
+    return this.rows;
+  }
+
+  /** The chunks that got rows. */
+  result(): SocketRows[] {
+    return this.chunks.filter((rows) => rows.length > 0);
+  }
+}
+
+/**
+ * Runs a dump (again while the kernel says the tables changed under it, up to DUMP_ATTEMPTS),
+ * handing each record to the sink that `start` makes for each attempt. Throws a SockDiagError
+ * when the kernel cannot dump it.
+ */
+function dumpWithRetries(socket: SockDiagSocket, request: (seq: number) => Buffer, what: string, options: SockDiagReadOptions, start: (status: DumpStatus) => { sink: RecordSink; begin: (bytes: number) => void }): void {
+  for (let attempt = 1; ; attempt++) {
+    const status = newDumpStatus();
+    const { sink, begin } = start(status);
+    let records = 0;
+    const counting: RecordSink = (buf, from, end) => {
+      records++;
+      sink(buf, from, end);
+    };
+    socket.dump(request, counting, begin, what, status, options.signal);
+    options.counted?.(records);
+    if (!status.interrupted) return;
+    if (attempt === DUMP_ATTEMPTS) {
+      options.warn(`the ${what} was interrupted by changes ${DUMP_ATTEMPTS} times in a row (NLM_F_DUMP_INTR): the last one is shown and may miss or repeat sockets`);
+      return;
+    }
+  }
+}
+
+/** The parser of a table's records, into `rows`. */
+function recordSink(table: ProcTable, options: SockDiagReadOptions, rows: TableRows, status: DumpStatus): RecordSink {
+  if (table.family === 'unix') {
+    const ctx = { filter: options.filter, rows: null as unknown as SocketRows, status, memory: options.memory };
+    return (buf, start, end) => {
+      ctx.rows = rows.current();
+      parseUnixRecord(buf, start, end, ctx);
+    };
+  }
+  if (table.family === 'packet' || table.family === 'netlink') {
+    // interface names are this namespace's: inside another one, the index is shown
+    const interfaceName = options.nsPath === undefined ? (index: number) => native().interfaceName(index) : () => null;
+    const ctx = { filter: options.filter, rows: null as unknown as SocketRows, status, memory: options.memory, interfaceName };
+    const parse = table.family === 'packet' ? parsePacketRecord : parseNetlinkRecord;
+    return (buf, start, end) => {
+      ctx.rows = rows.current();
+      parse(buf, start, end, ctx);
+    };
+  }
+  const ctx = inetContext(options, status);
+  return (buf, start, end) => {
+    ctx.rows = rows.current();
+    parseInetRecord(buf, start, end, ctx);
+  };
+}
+
+function inetContext(options: SockDiagReadOptions, status: DumpStatus): InetRecordContext {
+  const attributes = options.attributes || options.tcpInfo || options.memory;
+  return { filter: options.filter, addresses: options.addresses, rows: null as unknown as SocketRows, status, tcpInfo: options.tcpInfo, memory: options.memory, keepIds: options.keepIds, attributes };
 }
 
 /**
@@ -180,64 +282,42 @@ export function dumpTable(socket: SockDiagSocket, table: ProcTable, options: Soc
   const bytecode = options.bytecode && table.family !== 'unix' ? compileInetBytecode(options.filter) : null;
   const request = requestOf(table, options, bytecode);
   const what = `dump of ${table.protocol}${table.family === 'inet6' ? '6' : ''} sockets`;
-  for (let attempt = 1; ; attempt++) {
-    const chunks: SocketRows[] = [];
-    const status = newDumpStatus();
-    // the rows of each receive buffer, sized by its bytes
-    let rows = newRows(table, 0, false);
-    const begin = (bytes: number): void => {
-      rows = newRows(table, bytes, options.tcpInfo);
-    };
-    const flush = (): void => {
-      if (rows.length > 0) chunks.push(rows);
-    };
-    let records = 0;
-    let sink: (buf: Buffer, start: number, end: number) => void;
-    if (table.family === 'unix') {
-      const ctx = { filter: options.filter, rows, status, memory: options.memory };
-      sink = (buf, start, end) => {
-        records++;
-        ctx.rows = rows;
-        parseUnixRecord(buf, start, end, ctx);
-      };
-    } else if (table.family === 'packet' || table.family === 'netlink') {
-      // interface names are this namespace's: inside another one, the index is shown
-      const interfaceName = options.nsPath === undefined ? (index: number) => native().interfaceName(index) : () => null;
-      const ctx = { filter: options.filter, rows, status, memory: options.memory, interfaceName };
-      const parse = table.family === 'packet' ? parsePacketRecord : parseNetlinkRecord;
-      sink = (buf, start, end) => {
-        records++;
-        ctx.rows = rows;
-        parse(buf, start, end, ctx);
-      };
-    } else {
-      const attributes = options.attributes || options.tcpInfo || options.memory;
-      const ctx = { filter: options.filter, addresses: options.addresses, rows, status, tcpInfo: options.tcpInfo, memory: options.memory, keepIds: options.keepIds, attributes };
-      sink = (buf, start, end) => {
-        records++;
-        ctx.rows = rows;
-        parseInetRecord(buf, start, end, ctx);
-      };
-    }
-    socket.dump(request, sink, begin, flush, what, status, options.signal);
-    options.counted?.(records);
-    if (!status.interrupted) return chunks;
-    if (attempt === DUMP_ATTEMPTS) {
-      options.warn(`the ${what} was interrupted by changes ${DUMP_ATTEMPTS} times in a row (NLM_F_DUMP_INTR): the last one is shown and may miss or repeat sockets`);
-      return chunks;
-    }
-  }
+  let rows = new TableRows(table, options.tcpInfo);
+  dumpWithRetries(socket, request, what, options, (status) => {
+    rows = new TableRows(table, options.tcpInfo);
+    return { sink: recordSink(table, options, rows, status), begin: (bytes) => rows.begin(bytes) };
+  });
+  return rows.result();
 }
 
 /**
- * Rows for a receive buffer of `bytes`: room for every inet record it can hold, so the
- * columns rarely grow (growing swaps typed arrays under optimized code); records with
- * tcp_info are some 400 bytes; unix records are smaller but rarer.
+ * Dumps the TCP tables of both families in one walk of the kernel's hash tables (a
+ * TCPDIAG_GETSOCK request, see tcpBothFamiliesDumpRequest); returns the IPv4 rows and the
+ * IPv6 rows, each as dumpTable would. Throws a SockDiagError when the kernel refuses it (then
+ * dumpTable of each family still works).
  */
-function newRows(table: ProcTable, bytes: number, tcpInfo: boolean): SocketRows {
-  const inet = table.family === 'inet' || table.family === 'inet6';
-  const size = !inet ? RECORD_BYTES : tcpInfo ? TCP_INFO_RECORD_BYTES : INET_DIAG_MSG_LEN;
-  const rows = new SocketRows(table, Math.ceil(bytes / size));
-  rows.withNetlink();
-  return rows;
+export function dumpTcpBothFamilies(socket: SockDiagSocket, tcp: ProcTable, tcp6: ProcTable, options: SockDiagReadOptions): [SocketRows[], SocketRows[]] {
+  const bytecode = options.bytecode ? compileInetBytecode(options.filter) : null;
+  const extensions = inetExtensions(options, true);
+  const request = (seq: number): Buffer => tcpBothFamiliesDumpRequest({ states: options.filter.stateMask, extensions, bytecode, seq });
+  let v4 = new TableRows(tcp, options.tcpInfo);
+  let v6 = new TableRows(tcp6, options.tcpInfo);
+  dumpWithRetries(socket, request, 'dump of tcp and tcp6 sockets', options, (status) => {
+    v4 = new TableRows(tcp, options.tcpInfo);
+    v6 = new TableRows(tcp6, options.tcpInfo);
+    const ctx = inetContext(options, status);
+    const sink: RecordSink = (buf, start, end) => {
+      // the family byte leads the record (a record too short for it is rejected by the parser)
+      ctx.rows = (buf[start] === AF_INET6 ? v6 : v4).current();
+      parseInetRecord(buf, start, end, ctx);
+    };
+    return {
+      sink,
+      begin: (bytes) => {
+        v4.begin(bytes);
+        v6.begin(bytes);
+      },
+    };
+  });
+  return [v4.result(), v6.result()];
 }

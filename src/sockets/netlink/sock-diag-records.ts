@@ -29,6 +29,7 @@ import {
   NLMSG_HDRLEN,
   NLM_F_DUMP_INTR,
   SOCK_DIAG_BY_FAMILY,
+  TCPDIAG_GETSOCK,
   UNIX_DIAG_MEMINFO,
   UNIX_DIAG_MSG_LEN,
   UNIX_DIAG_NAME,
@@ -52,6 +53,50 @@ const u64 = (b: Uint8Array, p: number): number => (LITTLE_ENDIAN ? u32(b, p + 4)
 const align4 = (n: number): number => (n + 3) & ~3;
 const EBADMSG = 74;
 
+/**
+ * The netlink attributes (struct nlattr) of one record, one after the other: `type` (without
+ * NLA_F_NESTED and NLA_F_NET_BYTEORDER), and the value at buf[value, value + length). An
+ * attribute shorter than its header or running past the record ends the walk and counts as
+ * malformed. One cursor serves every parser (they run one record at a time).
+ */
+class AttributeCursor {
+  type = 0;
+  value = 0;
+  length = 0;
+  private buf: Uint8Array = new Uint8Array(0);
+  private at = 0;
+  private end = 0;
+  private status: DumpStatus | null = null;
+
+  /** Starts at the first attribute after a record's fixed part, buf[start, end). */
+  start(buf: Uint8Array, start: number, end: number, status: DumpStatus): this {
+    this.buf = buf;
+    this.at = start;
+    this.end = end;
+    this.status = status;
+    return this;
+  }
+
+  /** Moves to the next attribute; false at the end (or at a malformed one). */
+  next(): boolean {
+    const a = this.at;
+    if (a + 4 > this.end) return false;
+    const alen = u16(this.buf, a);
+    if (alen < 4 || a + alen > this.end) {
+      this.status!.malformed++;
+      this.at = this.end;
+      return false;
+    }
+    this.type = u16(this.buf, a + 2) & 0x3fff;
+    this.value = a + 4;
+    this.length = alen - 4;
+    this.at = a + align4(alen);
+    return true;
+  }
+}
+
+const attributes = new AttributeCursor();
+
 /** Where one dump stands after the messages read so far. */
 export interface DumpStatus {
   /** NLMSG_DONE or NLMSG_ERROR was read */
@@ -68,7 +113,7 @@ export function newDumpStatus(): DumpStatus {
   return { done: false, errno: 0, interrupted: false, malformed: 0 };
 }
 
-/** Receives each SOCK_DIAG_BY_FAMILY record: its bytes are buf[start, end). */
+/** Receives each SOCK_DIAG_BY_FAMILY (or TCPDIAG_GETSOCK) record: its bytes are buf[start, end). */
 export type RecordSink = (buf: Buffer, start: number, end: number) => void;
 
 /**
@@ -91,7 +136,7 @@ export function walkReplies(buf: Buffer, length: number, seq: number, status: Du
     const flags = u16(buf, p + 6);
     if (u32(buf, p + 8) === seq) {
       if (flags & NLM_F_DUMP_INTR) status.interrupted = true;
-      if (type === SOCK_DIAG_BY_FAMILY) {
+      if (type === SOCK_DIAG_BY_FAMILY || type === TCPDIAG_GETSOCK) {
         sink(buf, p + NLMSG_HDRLEN, p + len);
       } else if (type === NLMSG_DONE) {
         status.done = true;
@@ -127,6 +172,20 @@ export interface InetRecordContext {
   keepIds: boolean;
   /** read the attributes (false: the fixed part only, what an ss table shows) */
   attributes: boolean;
+}
+
+/**
+ * A new row with what every record names (state, inode, cookie). A new row's columns start at
+ * 0 (SocketRows only grows, its typed arrays come zeroed): no shutdown, tos, cgroup, peer,
+ * tcp_info or timer, empty queues; the uid starts as unknown.
+ */
+function addRow(rows: SocketRows, state: number, inode: number, cookie: number): number {
+  const i = rows.add();
+  rows.state[i] = state;
+  rows.inode[i] = inode;
+  rows.uid[i] = -1;
+  rows.netlink!.cookie[i] = cookie;
+  return i;
 }
 
 /** Adds the inet_diag_msg in buf[p, end) to ctx.rows if it passes the filter. */
@@ -174,29 +233,21 @@ export function parseInetRecord(buf: Buffer, p: number, end: number, ctx: InetRe
   if (f.inodes !== null && !f.inodes.has(inode)) return;
 
   const rows = ctx.rows;
-  const n = rows.netlink!;
-  const i = rows.add();
+  const i = addRow(rows, state, inode, u64(buf, p + 44));
   const timer = buf[p + 2]!;
-  rows.state[i] = state;
   rows.localAddress[i] = localId;
   rows.localPort[i] = localPort;
   rows.remoteAddress[i] = remoteId;
   rows.remotePort[i] = remotePort;
   rows.recvQueue[i] = u32(buf, p + 56);
   rows.sendQueue[i] = u32(buf, p + 60);
-  rows.inode[i] = inode;
   // TIME_WAIT sockets have no owner: the kernel says uid 0
-  rows.uid[i] = inode === 0 && timer === 3 ? -1 : u32(buf, p + 64);
+  if (inode !== 0 || timer !== 3) rows.uid[i] = u32(buf, p + 64);
   rows.timer[i] = timer;
   rows.timerWhen[i] = u32(buf, p + 52);
   rows.retransmits[i] = buf[p + 3]!;
   rows.probes[i] = buf[p + 3]!;
-  n.cookie[i] = u64(buf, p + 44);
-  n.hasTcpInfo[i] = 0;
-  n.shutdown[i] = 0;
-  n.tos[i] = 0;
-  n.cgroup[i] = 0;
-  if (ctx.keepIds) n.ids[i] = Buffer.from(buf.subarray(p + 4, p + 52));
+  if (ctx.keepIds) rows.netlink!.ids[i] = Buffer.from(buf.subarray(p + 4, p + 52));
   if (ctx.attributes) parseInetAttributes(buf, p, end, ctx, family, i);
 }
 
@@ -205,18 +256,11 @@ function parseInetAttributes(buf: Buffer, p: number, end: number, ctx: InetRecor
   let infoAt = -1;
   let infoLen = 0;
   let congestion: string | null = null;
-  let a = p + INET_DIAG_MSG_LEN;
-  while (a + 4 <= end) {
-    const alen = u16(buf, a);
-    // NLA_F_NESTED and NLA_F_NET_BYTEORDER are not part of the type
-    const atype = u16(buf, a + 2) & 0x3fff;
-    if (alen < 4 || a + alen > end) {
-      ctx.status.malformed++;
-      break;
-    }
-    const v = a + 4;
-    const vlen = alen - 4;
-    switch (atype) {
+  const a = attributes.start(buf, p + INET_DIAG_MSG_LEN, end, ctx.status);
+  while (a.next()) {
+    const v = a.value;
+    const vlen = a.length;
+    switch (a.type) {
       case INET_DIAG_SHUTDOWN:
         if (vlen >= 1) n.shutdown[i] = buf[v]! + 1;
         break;
@@ -245,7 +289,6 @@ function parseInetAttributes(buf: Buffer, p: number, end: number, ctx: InetRecor
       default:
         break; // attributes this parser does not use
     }
-    a += align4(alen);
   }
   if (ctx.tcpInfo && infoAt >= 0 && readTcpInfo(buf, infoAt, infoLen, n.tcpInfoColumn(), i * TCP_INFO_STRIDE)) {
     n.hasTcpInfo[i] = 1;
@@ -316,32 +359,16 @@ export function parseUnixRecord(buf: Buffer, p: number, end: number, ctx: UnixRe
   if (f.inodes !== null && !f.inodes.has(inode)) return;
   const rows = ctx.rows;
   const n = rows.netlink!;
-  const i = rows.add();
-  rows.state[i] = state;
+  const i = addRow(rows, state, inode, u64(buf, p + 8));
   rows.unixType[i] = type;
-  rows.inode[i] = inode;
+  // unknown until UNIX_DIAG_RQLEN says
   rows.recvQueue[i] = -1;
   rows.sendQueue[i] = -1;
-  rows.uid[i] = -1;
-  rows.timer[i] = 0;
-  rows.path[i] = null;
-  n.cookie[i] = u64(buf, p + 8);
-  n.peerInode[i] = 0;
-  n.shutdown[i] = 0;
-  n.tos[i] = 0;
-  n.cgroup[i] = 0;
-
-  let a = p + UNIX_DIAG_MSG_LEN;
-  while (a + 4 <= end) {
-    const alen = u16(buf, a);
-    const atype = u16(buf, a + 2) & 0x3fff;
-    if (alen < 4 || a + alen > end) {
-      ctx.status.malformed++;
-      break;
-    }
-    const v = a + 4;
-    const vlen = alen - 4;
-    switch (atype) {
+  const a = attributes.start(buf, p + UNIX_DIAG_MSG_LEN, end, ctx.status);
+  while (a.next()) {
+    const v = a.value;
+    const vlen = a.length;
+    switch (a.type) {
       case UNIX_DIAG_NAME:
         if (vlen > 0) rows.path[i] = unixName(buf, v, vlen);
         break;
@@ -366,7 +393,6 @@ export function parseUnixRecord(buf: Buffer, p: number, end: number, ctx: UnixRe
       default:
         break;
     }
-    a += align4(alen);
   }
 }
 
@@ -411,43 +437,22 @@ export function parsePacketRecord(buf: Buffer, p: number, end: number, ctx: Othe
   const inode = u32(buf, p + 4);
   if (ctx.filter.inodes !== null && !ctx.filter.inodes.has(inode)) return;
   const rows = ctx.rows;
-  const n = rows.netlink!;
-  const i = rows.add();
-  rows.state[i] = TCP_CLOSE;
+  const i = addRow(rows, TCP_CLOSE, inode, u64(buf, p + 8));
   rows.unixType[i] = type === 2 ? 0 : 1;
   rows.localPort[i] = u16(buf, p + 2); // pdiag_num: the kernel converts it to host order
-  rows.remotePort[i] = 0;
-  rows.inode[i] = inode;
-  rows.recvQueue[i] = 0;
-  rows.sendQueue[i] = 0;
-  rows.uid[i] = -1;
-  rows.timer[i] = 0;
-  rows.path[i] = null;
-  n.cookie[i] = u64(buf, p + 8);
-  n.peerInode[i] = 0;
-  n.shutdown[i] = 0;
-  n.tos[i] = 0;
-  n.cgroup[i] = 0;
-  let a = p + PACKET_DIAG_MSG_LEN;
-  while (a + 4 <= end) {
-    const alen = u16(buf, a);
-    const atype = u16(buf, a + 2) & 0x3fff;
-    if (alen < 4 || a + alen > end) {
-      ctx.status.malformed++;
-      break;
-    }
-    const v = a + 4;
-    const vlen = alen - 4;
-    if (atype === PACKET_DIAG_INFO && vlen >= 4) {
+  const a = attributes.start(buf, p + PACKET_DIAG_MSG_LEN, end, ctx.status);
+  while (a.next()) {
+    const v = a.value;
+    const vlen = a.length;
+    if (a.type === PACKET_DIAG_INFO && vlen >= 4) {
       const index = u32(buf, v);
       rows.path[i] = index === 0 ? null : (ctx.interfaceName(index) ?? String(index));
-    } else if (atype === PACKET_DIAG_UID && vlen >= 4) {
+    } else if (a.type === PACKET_DIAG_UID && vlen >= 4) {
       rows.uid[i] = u32(buf, v);
-    } else if (atype === PACKET_DIAG_MEMINFO && vlen >= 36) {
+    } else if (a.type === PACKET_DIAG_MEMINFO && vlen >= 36) {
       rows.recvQueue[i] = u32(buf, v);
-      if (ctx.memory) n.memory[i] = memoryOf(buf, v);
+      if (ctx.memory) rows.netlink!.memory[i] = memoryOf(buf, v);
     }
-    a += align4(alen);
   }
 }
 
@@ -466,23 +471,10 @@ export function parseNetlinkRecord(buf: Buffer, p: number, end: number, ctx: Oth
   const inode = u32(buf, p + 16);
   if (ctx.filter.inodes !== null && !ctx.filter.inodes.has(inode)) return;
   const rows = ctx.rows;
-  const n = rows.netlink!;
-  const i = rows.add();
-  rows.state[i] = state;
+  const i = addRow(rows, state, inode, u64(buf, p + 20));
   rows.unixType[i] = buf[p + 1] === 2 ? 0 : 1;
   rows.localAddress[i] = buf[p + 2]!;
   rows.localPort[i] = u32(buf, p + 4);
   rows.remotePort[i] = u32(buf, p + 8);
   rows.probes[i] = u32(buf, p + 12);
-  rows.inode[i] = inode;
-  rows.recvQueue[i] = 0;
-  rows.sendQueue[i] = 0;
-  rows.uid[i] = -1;
-  rows.timer[i] = 0;
-  rows.path[i] = null;
-  n.cookie[i] = u64(buf, p + 20);
-  n.peerInode[i] = 0;
-  n.shutdown[i] = 0;
-  n.tos[i] = 0;
-  n.cgroup[i] = 0;
 }
