@@ -199,11 +199,19 @@ export class PathResponder {
       send();
       return;
     }
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      send();
-    }, ms);
-    this.timers.add(t);
+    // Node's timers run on the loop's millisecond clock and can fire a fraction of a millisecond
+    // early: a delay the user asserts on must never come short, so an early timer waits again
+    const due = performance.now() + ms;
+    const arm = (wait: number): void => {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        const left = due - performance.now();
+        if (left > 0) arm(Math.ceil(left));
+        else send();
+      }, wait);
+      this.timers.add(t);
+    };
+    arm(ms);
   }
 
   /** Wraps an ICMP/transport message into an IP packet from `from` to the probe's source. */
