@@ -1,6 +1,7 @@
 // netdiag serve across a namespace chain: loss injected with nftables on the router shows up in
 // the timeout counters exactly (the rule's own counter), per family, while the other counters
-// stay consistent (sent = replies + timeouts + what is still in flight).
+// stay consistent (sent = replies + timeouts + what is still in flight); and /metrics gzipped
+// for a scraper off loopback (the router) unless --gzip never.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,4 +70,48 @@ describeWith(['root', 'tool:ip', 'tool:nft'], 'serve across a namespace chain', 
       expect(r.code, r.stderr).toBe(0);
     }
   }, 90_000);
+
+  it('gzips /metrics for a scraper off loopback by default, never with --gzip never', async () => {
+    // the scraper is the first router: its address on link 1 is not loopback to the server
+    const scrape = (port: number) =>
+      net.runFunction(net.routers[0]!, async ({ host, port }: { host: string; port: number }) => {
+        const { request } = await import('node:http');
+        const { gunzipSync } = await import('node:zlib');
+        return new Promise<{ encoding: string; sent: boolean }>((resolve, reject) => {
+          const req = request({ host, port, path: '/metrics', headers: { 'Accept-Encoding': 'gzip' } }, (res) => {
+            const parts: Buffer[] = [];
+            res.on('data', (d: Buffer) => parts.push(d));
+            res.on('end', () => {
+              const encoding = res.headers['content-encoding'] ?? 'identity';
+              const raw = Buffer.concat(parts);
+              const body = (encoding === 'gzip' ? gunzipSync(raw) : raw).toString();
+              resolve({ encoding, sent: body.includes('netdiag_probes_sent_total{') });
+            });
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      }, { host: net.sourceAddress.v4, port });
+    const serving = [['remote', 19375], ['never', 19376]] as const;
+    const procs = serving.map(([policy, port]) =>
+      net.start(net.source, process.execPath, [cliPath(), 'serve', '--listen', `${net.sourceAddress.v4}:${port}`, '--target', net.target.v4, ...(policy === 'remote' ? [] : ['--gzip', policy])], { timeoutMs: 60_000 }));
+    try {
+      const seen: Record<string, { encoding: string; sent: boolean }> = {};
+      for (const [i, [policy, port]] of serving.entries()) {
+        for (let tries = 0; ; tries++) {
+          try {
+            seen[policy] = await scrape(port);
+            break;
+          } catch {
+            if (tries > 40 || procs[i]!.child.exitCode !== null) throw new Error(`netdiag serve --gzip ${policy} did not come up`);
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+      }
+      expect(seen).toEqual({ remote: { encoding: 'gzip', sent: true }, never: { encoding: 'identity', sent: true } });
+    } finally {
+      for (const p of procs) p.kill('SIGTERM');
+      for (const p of procs) expect((await p.done).code).toBe(0);
+    }
+  }, 60_000);
 });

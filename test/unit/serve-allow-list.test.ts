@@ -1,7 +1,5 @@
-// /probe's allow-list (addresses, CIDRs, names never resolved) and --listen parsing.
+// /probe's allow-list (addresses, CIDRs, names never resolved).
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/errors.js';
-import { parseListen } from '../../src/cli/serve/command.js';
 import { AllowList } from '../../src/serve/allow-list.js';
 import { refuseProbe } from '../../src/serve/probe-endpoint.js';
 import { parseConfigObject } from '../../src/serve/config.js';
@@ -34,14 +32,5 @@ describe('serve allow-list', () => {
     expect(req('127.0.0.1', { count: '100' })).toBeNull();
     expect(req('127.0.0.2')).toMatchObject({ status: 403, body: 'target 127.0.0.2 is not inside probe.allow of the config\n' });
     expect(req('a b')).toMatchObject({ status: 400 });
-  });
-
-  it('parses --listen', () => {
-    expect(parseListen('127.0.0.1:9374')).toEqual({ host: '127.0.0.1', port: 9374 });
-    expect(parseListen('[::1]:9374')).toEqual({ host: '::1', port: 9374 });
-    expect(parseListen(':9374')).toEqual({ host: '::', port: 9374 });
-    for (const bad of ['9374', 'localhost:9374', '::1:9374', '[127.0.0.1]:1', '1.2.3.4:99999', '1.2.3.4:']) {
-      expect(() => parseListen(bad)).toThrow(UsageError);
-    }
   });
 });

@@ -2,11 +2,11 @@
 // grace period), per-hop statistics, the destination TTL learned by the first cycle, the note
 // on intermediate-hop loss, and the mtr-shaped table.
 import { describe, expect, it } from 'vitest';
-import { tracerouteReport, tracerouteReportStream } from '../../src/traceroute/index.js';
+import { tracerouteReport } from '../../src/traceroute/index.js';
 import { HopStatsAccumulator } from '../../src/traceroute/hop-stats.js';
 import type { TracerouteEvent, TracerouteHop } from '../../src/traceroute/types.js';
 import { intermediateLossNote, reportTable, startStamp } from '../../src/cli/traceroute/report-text.js';
-import { FakeClock, FakePath, fakeBackend, linearPath } from '../sim/fake-network.js';
+import { answeredProbe, cycleEvents, FakeReportPath, lostProbe } from '../helpers/fake-report-path.js';
 import { hostname } from 'node:os';
 import { printReport } from '../../src/cli/traceroute/command.js';
 import { parseInvocation } from '../../src/cli/traceroute/args.js';
@@ -32,18 +32,17 @@ describe('hop statistics', () => {
 
 describe('tracerouteReport', () => {
   it('paces cycles at the interval and ends right after the last cycle is answered', async () => {
-    const clock = new FakeClock();
-    const path = new FakePath(clock, linearPath(8));
-    const r = await clock.run(tracerouteReport('10.0.8.1', { method: 'icmp', backend: fakeBackend(clock, path), cycles: 5, intervalMs: 250 }));
+    const fake = FakeReportPath.linear(8);
+    const r = await fake.report({ cycles: 5, intervalMs: 250 });
     // cycle k starts at k × 250 ms; the last (k = 4) is done when the 8-ms destination answers
     expect(r.elapsed).toBe(1008);
     expect(r.cycles).toBe(5);
     expect(r.reached).toBe(true);
-    const starts = [...new Set(path.sent.filter((p) => p.ttl === 1).map((p) => p.at))];
+    const starts = [...new Set(fake.path.sent.filter((p) => p.ttl === 1).map((p) => p.at))];
     expect(starts).toEqual([0, 250, 500, 750, 1000]);
     // the first cycle found the destination at TTL 8; later cycles send TTL 1-8 only, all at once
-    expect(path.sent.filter((p) => p.at >= 250).every((p) => p.ttl <= 8)).toBe(true);
-    expect(path.sent.filter((p) => p.at === 250).map((p) => p.ttl)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(fake.path.sent.filter((p) => p.at >= 250).every((p) => p.ttl <= 8)).toBe(true);
+    expect(fake.path.sent.filter((p) => p.at === 250).map((p) => p.ttl)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(r.hops.map((h) => h.ttl)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     for (const h of r.hops) {
       expect(h.probes).toHaveLength(5);
@@ -52,9 +51,8 @@ describe('tracerouteReport', () => {
   });
 
   it('a hop answering every other probe shows 40% loss; a silent hop costs NEAR × RTT per cycle', async () => {
-    const clock = new FakeClock();
-    const path = new FakePath(clock, linearPath(5, 1, { 2: { answers: (n) => n % 2 === 0 }, 3: { silent: true } }));
-    const r = await clock.run(tracerouteReport('10.0.5.1', { method: 'icmp', backend: fakeBackend(clock, path), cycles: 5, intervalMs: 100 }));
+    const fake = FakeReportPath.linear(5, 1, { 2: { answers: (n) => n % 2 === 0 }, 3: { silent: true } });
+    const r = await fake.report({ cycles: 5, intervalMs: 100 });
     expect(r.hops[1]!.stats).toMatchObject({ sent: 5, received: 3, loss: 40 });
     expect(r.hops[2]!.stats).toMatchObject({ sent: 5, received: 0, loss: 100, avg: null });
     expect(r.hops[4]!.stats).toMatchObject({ loss: 0 });
@@ -64,32 +62,25 @@ describe('tracerouteReport', () => {
   });
 
   it('streams a cycle event with the statistics so far after every cycle', async () => {
-    const clock = new FakeClock();
-    const path = new FakePath(clock, linearPath(3));
-    const events: TracerouteEvent[] = [];
-    await clock.run((async () => {
-      for await (const e of tracerouteReportStream('10.0.3.1', { method: 'icmp', backend: fakeBackend(clock, path), cycles: 3, intervalMs: 50 })) events.push(e);
-    })());
-    const cycles = events.filter((e): e is Extract<TracerouteEvent, { type: 'cycle' }> => e.type === 'cycle');
+    const events = await FakeReportPath.linear(3).events({ cycles: 3, intervalMs: 50 });
+    const cycles = cycleEvents(events);
     expect(cycles.map((c) => c.cycle)).toEqual([1, 2, 3]);
     expect(cycles.map((c) => c.hops[0]!.stats!.sent)).toEqual([1, 2, 3]);
     expect(events.filter((e) => e.type === 'probe')).toHaveLength(9);
   });
 
   it('an endless report stops on abort with the cycles it completed', async () => {
-    const clock = new FakeClock();
-    const path = new FakePath(clock, linearPath(3));
+    const fake = FakeReportPath.linear(3);
     const ac = new AbortController();
-    clock.setTimer(() => ac.abort(), 1020);
-    const r = await clock.run(tracerouteReport('10.0.3.1', { method: 'icmp', backend: fakeBackend(clock, path), cycles: Infinity, intervalMs: 100, signal: ac.signal }));
+    fake.clock.setTimer(() => ac.abort(), 1020);
+    const r = await fake.report({ cycles: Infinity, intervalMs: 100, signal: ac.signal });
     expect(r.aborted).toBe(true);
     expect(r.cycles).toBe(11);
     expect(r.hops[0]!.stats!.sent).toBe(11);
   });
 
   it('rejects --mtu in report mode and bad cycles', async () => {
-    const clock = new FakeClock();
-    const backend = fakeBackend(clock, new FakePath(clock, linearPath(2)));
+    const { backend } = FakeReportPath.linear(2);
     await expect(tracerouteReport('10.0.2.1', { backend, discoverMtu: true })).rejects.toThrow(/discoverMtu/);
     await expect(tracerouteReport('10.0.2.1', { backend, cycles: 0 })).rejects.toThrow(RangeError);
   });
@@ -97,9 +88,9 @@ describe('tracerouteReport', () => {
 
 describe('report text', () => {
   const hops: TracerouteHop[] = [
-    { ttl: 1, probes: [{ address: '10.0.1.1', name: null, rtt: 0.12, status: 'reply', annotation: null, icmp: null, mtu: null, mpls: [], extensions: null, replyTtl: 64, flags: [] }],
+    { ttl: 1, probes: [answeredProbe('10.0.1.1', 0.12)],
       stats: { sent: 10, received: 10, loss: 0, last: 0.12, avg: 0.1, best: 0.08, worst: 0.2, stddev: 0.03, jitter: 0.01 } },
-    { ttl: 2, probes: [{ address: null, name: null, rtt: null, status: 'timeout', annotation: null, icmp: null, mtu: null, mpls: [], extensions: null, replyTtl: null, flags: [] }],
+    { ttl: 2, probes: [lostProbe()],
       stats: { sent: 10, received: 0, loss: 100, last: null, avg: null, best: null, worst: null, stddev: null, jitter: null } },
   ];
 
@@ -125,13 +116,8 @@ describe('report text', () => {
 
 describe('traceroute --watch on a backlogged stdout', () => {
   it('holds cycle tables while stdout is backlogged and prints only the newest held one', async () => {
-    const clock = new FakeClock();
-    const path = new FakePath(clock, linearPath(2));
-    const events: TracerouteEvent[] = [];
-    await clock.run((async () => {
-      for await (const e of tracerouteReportStream('10.0.2.1', { method: 'icmp', backend: fakeBackend(clock, path), cycles: 4, intervalMs: 50 })) events.push(e);
-    })());
-    const cycles = events.filter((e) => e.type === 'cycle');
+    const events = await FakeReportPath.linear(2).events({ cycles: 4, intervalMs: 50 });
+    const cycles = cycleEvents(events);
     expect(cycles).toHaveLength(4);
     // stdout is backlogged during cycles 1, 2 and 4; it drained before cycle 3
     const backloggedAt = [true, true, false, true];

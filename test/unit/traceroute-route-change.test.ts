@@ -6,11 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { pathIdOf, routeStep, type CycleRoute, type KnownRoute } from '../../src/traceroute/route-changes.js';
 import { cycleRoute, RouteHistory } from '../../src/traceroute/route-history.js';
 import { rateLimitedTtls } from '../../src/traceroute/rate-limited-hops.js';
-import { tracerouteReport, tracerouteReportStream } from '../../src/traceroute/index.js';
 import type { HopStats, TracerouteEvent, TracerouteHop } from '../../src/traceroute/types.js';
 import { reportTable } from '../../src/cli/traceroute/report-text.js';
 import { rateLimitLegend, routeText } from '../../src/cli/traceroute/route-text.js';
-import { FakeClock, FakePath, fakeBackend, linearPath } from '../sim/fake-network.js';
+import { answeredProbe, cycleEvents, FakeReportPath } from '../helpers/fake-report-path.js';
 
 const A = '10.0.1.1';
 const B = '10.0.2.1';
@@ -187,13 +186,11 @@ describe('rateLimitedTtls', () => {
 
 describe('report mode on a fake path', () => {
   it('flags the route change at the cycle whose probes first took the new route, with its time', async () => {
-    const clock = new FakeClock();
-    const shape = linearPath(4);
-    const path = new FakePath(clock, shape);
+    const fake = FakeReportPath.linear(4);
     // the second router is replaced between cycle 3 (sent at 200 ms) and cycle 4 (300 ms)
-    clock.setTimer(() => (shape[1]!.address = B2), 250);
+    fake.clock.setTimer(() => (fake.hops[1]!.address = B2), 250);
     const before = Date.now();
-    const r = await clock.run(tracerouteReport('10.0.4.1', { method: 'icmp', backend: fakeBackend(clock, path), cycles: 6, intervalMs: 100 }));
+    const r = await fake.report({ cycles: 6, intervalMs: 100 });
     const after = Date.now();
     const oldRoute = ['10.0.1.1', '10.0.2.1', '10.0.3.1', '10.0.4.1'];
     const newRoute = ['10.0.1.1', B2, '10.0.3.1', '10.0.4.1'];
@@ -211,12 +208,10 @@ describe('report mode on a fake path', () => {
   });
 
   it('a longer route: the router now at the destination\'s TTL is the change, and the next cycles find the destination again', async () => {
-    const clock = new FakeClock();
-    const shape = linearPath(3);
-    const path = new FakePath(clock, shape);
+    const fake = FakeReportPath.linear(3);
     const X = '10.0.9.1';
-    clock.setTimer(() => shape.splice(2, 0, { address: X, rtt: 2.5 }), 250);
-    const r = await clock.run(tracerouteReport('10.0.3.1', { method: 'icmp', backend: fakeBackend(clock, path), cycles: 6, intervalMs: 100 }));
+    fake.clock.setTimer(() => fake.hops.splice(2, 0, { address: X, rtt: 2.5 }), 250);
+    const r = await fake.report({ cycles: 6, intervalMs: 100 });
     const longer = ['10.0.1.1', '10.0.2.1', X, '10.0.3.1'];
     expect(r.routeChanges!.map((c) => [c.cycle, c.ttl, c.from, c.to, c.pathId])).toEqual([[4, 3, '10.0.3.1', X, pathIdOf(longer)]]);
     expect(r.paths!.map((p) => [p.hops, p.firstCycle, p.lastCycle, p.cycles])).toEqual([
@@ -224,31 +219,24 @@ describe('report mode on a fake path', () => {
       [longer, 4, 6, 3],
     ]);
     // cycle 5 probed beyond TTL 3 again and found the destination at 4
-    expect(path.sent.filter((p) => p.at === 400).map((p) => p.ttl)).toContain(4);
+    expect(fake.path.sent.filter((p) => p.at === 400).map((p) => p.ttl)).toContain(4);
     expect(r.reached).toBe(true);
     expect(r.hops.map((h) => h.ttl)).toEqual([1, 2, 3, 4]);
     expect(r.hops[3]!.probes.at(-1)!.address).toBe('10.0.3.1');
   });
 
   it('a shorter route: the destination answers at a lower TTL, and the hops beyond it leave the table', async () => {
-    const clock = new FakeClock();
-    const shape = linearPath(4);
-    const path = new FakePath(clock, shape);
-    clock.setTimer(() => shape.splice(1, 1), 250);
-    const r = await clock.run(tracerouteReport('10.0.4.1', { method: 'icmp', backend: fakeBackend(clock, path), cycles: 6, intervalMs: 100 }));
+    const fake = FakeReportPath.linear(4);
+    fake.clock.setTimer(() => fake.hops.splice(1, 1), 250);
+    const r = await fake.report({ cycles: 6, intervalMs: 100 });
     expect(r.routeChanges!.map((c) => [c.cycle, c.ttl, c.from, c.to])).toEqual([[4, 2, '10.0.2.1', '10.0.3.1']]);
     expect(r.paths!.map((p) => p.hops)).toEqual([['10.0.1.1', '10.0.2.1', '10.0.3.1', '10.0.4.1'], ['10.0.1.1', '10.0.3.1', '10.0.4.1']]);
     expect(r.hops.map((h) => h.ttl)).toEqual([1, 2, 3]);
   });
 
   it('one route, all cycles: a single path and no change; cycle events carry both so far', async () => {
-    const clock = new FakeClock();
-    const path = new FakePath(clock, linearPath(3));
-    const events: TracerouteEvent[] = [];
-    await clock.run((async () => {
-      for await (const e of tracerouteReportStream('10.0.3.1', { method: 'icmp', backend: fakeBackend(clock, path), cycles: 3, intervalMs: 50 })) events.push(e);
-    })());
-    const cycles = events.filter((e): e is Extract<TracerouteEvent, { type: 'cycle' }> => e.type === 'cycle');
+    const events = await FakeReportPath.linear(3).events({ cycles: 3, intervalMs: 50 });
+    const cycles = cycleEvents(events);
     expect(cycles.map((c) => c.paths.map((p) => p.cycles))).toEqual([[1], [2], [3]]);
     expect(cycles.every((c) => c.routeChanges.length === 0)).toBe(true);
     const end = events.find((e): e is Extract<TracerouteEvent, { type: 'end' }> => e.type === 'end')!.result;
@@ -257,9 +245,7 @@ describe('report mode on a fake path', () => {
   });
 
   it('marks the hop that answers one probe in three while the hops after it answer every one', async () => {
-    const clock = new FakeClock();
-    const path = new FakePath(clock, linearPath(4, 1, { 2: { answers: (n) => n % 3 === 0 } }));
-    const r = await clock.run(tracerouteReport('10.0.4.1', { method: 'icmp', backend: fakeBackend(clock, path), cycles: 9, intervalMs: 100 }));
+    const r = await FakeReportPath.linear(4, 1, { 2: { answers: (n) => n % 3 === 0 } }).report({ cycles: 9, intervalMs: 100 });
     expect(r.hops.map((h) => [h.ttl, h.stats!.received, h.rateLimited])).toEqual([[1, 9, false], [2, 3, true], [3, 9, false], [4, 9, false]]);
     // its lost probes are not a route change either
     expect(r.routeChanges).toEqual([]);
@@ -270,7 +256,7 @@ describe('report mode on a fake path', () => {
 describe('report text', () => {
   const hop = (ttl: number, address: string, received: number, rateLimited: boolean): TracerouteHop => ({
     ttl, rateLimited,
-    probes: [{ address, name: null, rtt: 0.5, status: 'reply', annotation: null, icmp: null, mtu: null, mpls: [], extensions: null, replyTtl: 64, flags: [] }],
+    probes: [answeredProbe(address, 0.5)],
     stats: { sent: 10, received, loss: (10 - received) * 10, last: 0.5, avg: 0.5, best: 0.5, worst: 0.5, stddev: 0, jitter: 0 },
   });
 
