@@ -212,10 +212,11 @@ export interface NativeBinding extends StreamIo {
    */
   dropCapabilities(): CapabilityDrop;
   /**
-   * A NETLINK_SOCK_DIAG socket (blocking, 5 s receive timeout), made inside the network
-   * namespace nsPath (/proc/PID/ns/net) when given; owned like every other fd (close()).
+   * A netlink socket of `protocol` (NETLINK_ROUTE = 0 or NETLINK_SOCK_DIAG = 4; blocking, 5 s
+   * receive timeout), made inside the network namespace nsPath (/proc/PID/ns/net) when given;
+   * owned like every other fd (close()).
    */
-  sockDiagOpen(nsPath?: string): number;
+  netlinkOpen(protocol: 0 | 4, nsPath?: string): number;
   /** Sends one netlink message (a request JS built) to the kernel. */
   netlinkSend(fd: number, message: Buffer): void;
   /**
@@ -223,6 +224,12 @@ export interface NativeBinding extends StreamIo {
    * left (buffer: at least 64 KiB); returns the bytes written, a chain of netlink messages.
    */
   netlinkReceive(fd: number, buffer: Buffer): number;
+  /**
+   * netlinkReceive on a thread of the pool (the kernel does a dump's work inside the receive,
+   * so it runs while JS parses the buffer before); the buffer must be left alone until the
+   * promise settles. The thread reads a duplicate of fd.
+   */
+  netlinkReceiveAsync(fd: number, buffer: Buffer): Promise<number>;
 }
 
 export interface AddonInfo {

@@ -44,6 +44,7 @@ export async function run(argv: string[], out: Output = processOutput(), signal:
   // what users type and files hold reaches stderr in messages: never as control bytes
   const safe: Output = {
     out: (t) => out.out(t), err: (t) => out.err(printable(t)), color: out.color, isTTY: out.isTTY,
+    ...(out.outBytes ? { outBytes: (b: Uint8Array) => out.outBytes!(b) } : {}),
     // stdout's flow control passes through (ipc listen, ping and sockets wait on it)
     get backlogged() { return out.backlogged; },
     drained: () => outputDrained(out),

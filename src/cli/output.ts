@@ -7,6 +7,11 @@ import type { Writable } from 'node:stream';
 
 export interface Output {
   out(text: string): void;
+  /**
+   * UTF-8 bytes for stdout, handed over: the caller never writes into them again (big tables
+   * skip a string and its encoding). Outputs without it take the decoded text through out().
+   */
+  outBytes?(bytes: Uint8Array): void;
   err(text: string): void;
   /** true when stdout is a terminal and NO_COLOR is not set */
   readonly color: boolean;
@@ -21,6 +26,7 @@ export function processOutput(): Output {
   const isTTY = Boolean(process.stdout.isTTY);
   return {
     out: (t) => void process.stdout.write(t),
+    outBytes: (b) => void process.stdout.write(b),
     err: (t) => void process.stderr.write(t),
     isTTY,
     color: isTTY && !('NO_COLOR' in process.env),
@@ -47,6 +53,12 @@ export async function streamDrained(stream: Writable): Promise<void> {
 /** Waits until o's stdout can take more: outputs without flow control take everything at once. */
 export function outputDrained(o: Output): Promise<void> {
   return o.backlogged === true && o.drained !== undefined ? o.drained() : Promise.resolve();
+}
+
+/** Writes UTF-8 bytes the caller hands over (see Output.outBytes). */
+export function printBytes(o: Output, bytes: Uint8Array): void {
+  if (o.outBytes) o.outBytes(bytes);
+  else o.out(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
 }
 
 /** Writes a JSON document followed by a newline. */

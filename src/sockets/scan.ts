@@ -278,7 +278,7 @@ export class SocketScan implements AsyncIterable<SocketEntry[]> {
       const next = tables[t + 1];
       if (table.protocol === 'tcp' && table.family === 'inet' && next?.protocol === 'tcp' && next.family === 'inet6') {
         // both TCP tables in one walk of the kernel's hash tables, when the kernel takes it
-        const both = this.tryTcpBothFamilies(diag, table, next, options);
+        const both = await this.tryTcpBothFamilies(diag, table, next, options);
         if (both !== null) {
           for (const rows of both[0]) yield rows;
           await new Promise<void>((resolve) => setImmediate(resolve));
@@ -289,7 +289,7 @@ export class SocketScan implements AsyncIterable<SocketEntry[]> {
       }
       let chunks: SocketRows[];
       try {
-        chunks = dumpTable(diag, table, options);
+        chunks = await dumpTable(diag, table, options);
       } catch (e) {
         if (this.plan.backend === 'netlink' || !isSockDiagUnavailable(e) || isNetlinkOnly(table)) throw e;
         // e.g. a kernel without raw_diag or unix_diag: this table from /proc, as ss does
@@ -305,9 +305,9 @@ export class SocketScan implements AsyncIterable<SocketEntry[]> {
   }
 
   /** The tcp and tcp6 rows from one TCPDIAG_GETSOCK dump; null when the kernel refuses it (each family is then dumped on its own). */
-  private tryTcpBothFamilies(diag: SockDiagSocket, tcp: ProcTable, tcp6: ProcTable, options: SockDiagReadOptions): [SocketRows[], SocketRows[]] | null {
+  private async tryTcpBothFamilies(diag: SockDiagSocket, tcp: ProcTable, tcp6: ProcTable, options: SockDiagReadOptions): Promise<[SocketRows[], SocketRows[]] | null> {
     try {
-      return dumpTcpBothFamilies(diag, tcp, tcp6, options);
+      return await dumpTcpBothFamilies(diag, tcp, tcp6, options);
     } catch (e) {
       if (e instanceof SockDiagError) return null;
       throw e;

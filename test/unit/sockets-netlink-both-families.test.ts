@@ -78,7 +78,7 @@ function options(filter: ListSocketsOptions = {}) {
 const entries = (chunks: SocketRows[], addresses: AddressBook) => chunks.flatMap((rows) => toEntries(rows, { addresses, users: new Map(), services: [], owners: null }));
 
 describe('TCP of both families in one dump', () => {
-  it('asks with struct inet_diag_req: TCPDIAG_GETSOCK, states, extensions and the bytecode after 60 bytes', () => {
+  it('asks with struct inet_diag_req: TCPDIAG_GETSOCK, states, extensions and the bytecode after 60 bytes', async () => {
     const bytecode = compileInetBytecode(compileFilter({ remotePort: 443 }));
     expect(bytecode).not.toBeNull();
     const req = tcpBothFamiliesDumpRequest({ states: 0x0abc, extensions: 0x42, bytecode, seq: 77 });
@@ -96,15 +96,15 @@ describe('TCP of both families in one dump', () => {
   });
 
   for (const chunk of [1 << 20, 600]) {
-    it(`gives the rows two per-family dumps give, each family apart (receive buffers of ${chunk} bytes)`, () => {
+    it(`gives the rows two per-family dumps give, each family apart (receive buffers of ${chunk} bytes)`, async () => {
       const requests: Buffer[] = [];
       const both = options();
-      const [v4, v6] = dumpTcpBothFamilies(replaying(bothFamiliesReply(), SEQ, requests, chunk), tcp, tcp6, both);
+      const [v4, v6] = await dumpTcpBothFamilies(replaying(bothFamiliesReply(), SEQ, requests, chunk), tcp, tcp6, both);
       expect(requests.map((r) => r.readUInt16LE(4))).toEqual([TCPDIAG_GETSOCK]);
 
       const alone = options();
-      const v4Alone = dumpTable(replaying(readFileSync(join(dir, 'tcp4-info.bin')), meta.seq['tcp4-info']!, []), tcp, alone);
-      const v6Alone = dumpTable(replaying(readFileSync(join(dir, 'tcp6.bin')), meta.seq['tcp6']!, []), tcp6, alone);
+      const v4Alone = await dumpTable(replaying(readFileSync(join(dir, 'tcp4-info.bin')), meta.seq['tcp4-info']!, []), tcp, alone);
+      const v6Alone = await dumpTable(replaying(readFileSync(join(dir, 'tcp6.bin')), meta.seq['tcp6']!, []), tcp6, alone);
       const got4 = entries(v4, both.addresses);
       const got6 = entries(v6, both.addresses);
       expect(got4.length).toBeGreaterThan(0);
@@ -116,8 +116,8 @@ describe('TCP of both families in one dump', () => {
     });
   }
 
-  it('filters in user space too: a port no record has gives no rows', () => {
-    const [v4, v6] = dumpTcpBothFamilies(replaying(bothFamiliesReply(), SEQ, []), tcp, tcp6, options({ localPort: 1 }));
+  it('filters in user space too: a port no record has gives no rows', async () => {
+    const [v4, v6] = await dumpTcpBothFamilies(replaying(bothFamiliesReply(), SEQ, []), tcp, tcp6, options({ localPort: 1 }));
     expect(v4.length + v6.length).toBe(0);
   });
 });

@@ -38,36 +38,36 @@ function options(warnings: string[]) {
 const count = (chunks: { length: number }[]): number => chunks.reduce((n, c) => n + c.length, 0);
 
 describe('dumpTable', () => {
-  it('reads a clean dump once', () => {
+  it('reads a clean dump once', async () => {
     const warnings: string[] = [];
     const fake = fakeSocket(0);
-    const chunks = dumpTable(fake.socket, tcp, options(warnings));
+    const chunks = await dumpTable(fake.socket, tcp, options(warnings));
     expect(fake.dumps()).toBe(1);
     expect(count(chunks)).toBeGreaterThan(0);
     expect(warnings).toEqual([]);
   });
 
-  it('reads an interrupted dump again and keeps only the clean one', () => {
+  it('reads an interrupted dump again and keeps only the clean one', async () => {
     const warnings: string[] = [];
     const fake = fakeSocket(DUMP_ATTEMPTS - 1);
-    const clean = count(dumpTable(fakeSocket(0).socket, tcp, options([])));
-    const chunks = dumpTable(fake.socket, tcp, options(warnings));
+    const clean = count(await dumpTable(fakeSocket(0).socket, tcp, options([])));
+    const chunks = await dumpTable(fake.socket, tcp, options(warnings));
     expect(fake.dumps()).toBe(DUMP_ATTEMPTS);
     expect(count(chunks)).toBe(clean);
     expect(warnings).toEqual([]);
   });
 
-  it('says so when the table keeps changing, and keeps the last read', () => {
+  it('says so when the table keeps changing, and keeps the last read', async () => {
     const warnings: string[] = [];
     const fake = fakeSocket(100);
-    const chunks = dumpTable(fake.socket, tcp, options(warnings));
+    const chunks = await dumpTable(fake.socket, tcp, options(warnings));
     expect(fake.dumps()).toBe(DUMP_ATTEMPTS);
     expect(count(chunks)).toBeGreaterThan(0);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/interrupted by changes 3 times in a row \(NLM_F_DUMP_INTR\)/);
   });
 
-  it('passes a refused dump on', () => {
-    expect(() => dumpTable(fakeSocket(0, 2).socket, tcp, options([]))).toThrow(SockDiagError);
+  it('passes a refused dump on', async () => {
+    await expect(dumpTable(fakeSocket(0, 2).socket, tcp, options([]))).rejects.toThrow(SockDiagError);
   });
 });

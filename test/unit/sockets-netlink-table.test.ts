@@ -36,7 +36,7 @@ function render(name: string, file: string, options: Partial<SsTableOptions> = {
   const writer = new SsTableWriter(
     { numeric: true, processes: false, extended: false, timers: false, header: false, showNetid: true, showState: true, screenWidth: null, ...options },
     { addresses, owners: null },
-    (t) => (out += t),
+    (b) => (out += b.toString()),
   );
   writer.add(rows);
   writer.end();

@@ -16,7 +16,7 @@ async function render(options: ListSocketsOptions, table: Partial<SsTableOptions
   const writer = new SsTableWriter(
     { numeric: true, processes: false, extended: false, timers: false, header: true, showNetid: false, showState: true, screenWidth: null, serviceName: (p, port) => scan.serviceName(p, port), ...table },
     scan,
-    (t) => writes.push(t),
+    (b) => writes.push(b.toString()),
   );
   for await (const rows of scan.rows()) writer.add(rows);
   writer.end();
@@ -110,7 +110,7 @@ describe('streaming', () => {
   it('writes a big listing in blocks, never as one string', async () => {
     const scan = scanSockets({ ...files, protocols: ['tcp'] });
     const writes: string[] = [];
-    const writer = new SsTableWriter({ numeric: true, processes: false, extended: false, timers: false, header: true, showNetid: false, showState: true, screenWidth: null }, scan, (t) => writes.push(t));
+    const writer = new SsTableWriter({ numeric: true, processes: false, extended: false, timers: false, header: true, showNetid: false, showState: true, screenWidth: null }, scan, (b) => writes.push(b.toString()));
     const batches = [];
     for await (const rows of scan.rows()) batches.push(rows);
     const rounds = Math.ceil((3 * BLOCK_ROWS) / batches.reduce((n, b) => n + b.length, 0));

@@ -5,8 +5,6 @@
 export class ByteText {
   buf: Buffer = Buffer.allocUnsafe(1 << 16);
   length = 0;
-  /** false once non-ASCII text was written */
-  ascii = true;
 
   /** Room for n more bytes. */
   private reserve(n: number): void {
@@ -30,7 +28,6 @@ export class ByteText {
   /** Any text (UTF-8). */
   text(s: string): this {
     if (!/[^\x00-\x7f]/.test(s)) return this.latin(s);
-    this.ascii = false;
     this.reserve(Buffer.byteLength(s));
     this.length += this.buf.write(s, this.length, 'utf8');
     return this;

@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../../errors.js';
 import { commonOptions, formatHelp, parseArgs, type OptionSpec } from '../args.js';
-import { outputDrained, type Output } from '../output.js';
+import { outputDrained, printBytes, type Output } from '../output.js';
 import { parseFilterExpression, parsePort } from './filter-expression.js';
 import { parseAddressPrefix } from '../../sockets/inet-address.js';
 import { NoSuchProcessError, scanSockets, type SocketScan } from '../../sockets/scan.js';
@@ -299,7 +299,7 @@ async function printText(listing: Listing, flags: Flags, out: Output, signal: Ab
       cgroupName: (id) => (cgroups ??= loadCgroupPaths()).get(id) ?? String(id),
     },
     scan,
-    (text) => out.out(text),
+    (bytes) => printBytes(out, bytes),
   );
   try {
     for await (const rows of scan.rows()) {

@@ -180,9 +180,6 @@ export class SsTableWriter {
   /** -p: the owners of each row, written straight into the output by render() */
   private owners: (readonly SocketOwner[] | null)[] = [];
   private readonly maxLen = new Array<number>(10).fill(0);
-  private out = Buffer.alloc(0);
-  /** false once a field holds a non-ASCII byte */
-  private ascii = true;
   // display bytes shared between rows
   private readonly addressBytes: (Buffer | undefined)[] = [];
   private readonly portBytes: (Buffer | undefined)[][] = [[], [], [], []];
@@ -196,7 +193,8 @@ export class SsTableWriter {
   constructor(
     private readonly options: SsTableOptions,
     private readonly sources: RowSources,
-    private readonly write: (text: string) => void,
+    /** each block's lines, UTF-8, handed over (never written into again) */
+    private readonly write: (bytes: Buffer) => void,
   ) {
     this.headerPending = options.header;
     this.enabled = HEADERS.map((_, c) => {
@@ -259,7 +257,7 @@ export class SsTableWriter {
     } else if (table.family === 'unix') {
       f[o + Col.Netid] = UNIX_NETIDS[rows.unixType[i]!]!;
       // sock_addr_print(name ?: "*", " ", inode): the inode is the unix "port"
-      f[o + Col.LocalAddr] = this.bytes(`${rows.path[i] ?? '*'} `);
+      f[o + Col.LocalAddr] = Buffer.from(`${rows.path[i] ?? '*'} `);
       f[o + Col.LocalPort] = null;
       nums[o + Col.LocalPort] = ino;
       f[o + Col.PeerAddr] = UNIX_NO_PEER;
@@ -347,15 +345,15 @@ export class SsTableWriter {
     if (rows.table.family === 'packet') {
       f[o + Col.Netid] = rows.unixType[i]! === 0 ? P_DGR : P_RAW;
       const protocol = rows.localPort[i]!;
-      f[o + Col.LocalAddr] = this.bytes(`${protocol === 3 ? '*' : numeric ? String(protocol) : (ETHERTYPES[protocol] ?? `0x${protocol.toString(16).padStart(4, '0')}`)}:`);
-      f[o + Col.LocalPort] = this.bytes(rows.path[i] ?? '*');
+      f[o + Col.LocalAddr] = Buffer.from(`${protocol === 3 ? '*' : numeric ? String(protocol) : (ETHERTYPES[protocol] ?? `0x${protocol.toString(16).padStart(4, '0')}`)}:`);
+      f[o + Col.LocalPort] = Buffer.from(rows.path[i] ?? '*');
       f[o + Col.PeerAddr] = EMPTY;
       f[o + Col.PeerPort] = STAR;
       return;
     }
     f[o + Col.Netid] = NL;
     const protocol = rows.localAddress[i]!;
-    f[o + Col.LocalAddr] = this.bytes(`${numeric ? String(protocol) : (NETLINK_PROTOCOLS[protocol] ?? String(protocol))}:`);
+    f[o + Col.LocalAddr] = Buffer.from(`${numeric ? String(protocol) : (NETLINK_PROTOCOLS[protocol] ?? String(protocol))}:`);
     const port = rows.localPort[i]!;
     if (port === 0 && !numeric) f[o + Col.LocalPort] = KERNEL;
     else {
@@ -363,19 +361,13 @@ export class SsTableWriter {
       nums[o + Col.LocalPort] = port;
     }
     if (rows.state[i]! === 1) {
-      f[o + Col.PeerAddr] = this.bytes(`${rows.probes[i]!}:`);
+      f[o + Col.PeerAddr] = Buffer.from(`${rows.probes[i]!}:`);
       f[o + Col.PeerPort] = null;
       nums[o + Col.PeerPort] = rows.remotePort[i]!;
     } else {
       f[o + Col.PeerAddr] = EMPTY;
       f[o + Col.PeerPort] = STAR;
     }
-  }
-
-  /** UTF-8 bytes of a string that may not be ASCII */
-  private bytes(s: string): Buffer {
-    if (this.ascii && /[^\x00-\x7f]/.test(s)) this.ascii = false;
-    return Buffer.from(s);
   }
 
   /** ss prints %-6d: at least six characters; unknown (unix from /proc) as 0 like ss */
@@ -411,7 +403,7 @@ export class SsTableWriter {
     let b = table[port];
     if (b === undefined) {
       const name = this.options.serviceName?.(protocol, port) ?? null;
-      b = name === null ? NUMERIC : this.bytes(name);
+      b = name === null ? NUMERIC : Buffer.from(name);
       table[port] = b;
     }
     return b === NUMERIC ? null : b;
@@ -421,7 +413,7 @@ export class SsTableWriter {
   private ownerPrefix(o: SocketOwner): Buffer {
     let prefix = this.ownerBytes.get(o.pid);
     if (prefix === undefined) {
-      prefix = this.bytes(`("${o.command}",pid=${o.pid},fd=`);
+      prefix = Buffer.from(`("${o.command}",pid=${o.pid},fd=`);
       this.ownerBytes.set(o.pid, prefix);
     }
     return prefix;
@@ -468,17 +460,15 @@ export class SsTableWriter {
 
     let lineWidth = 1;
     for (let c = 0; c < Col.Count; c++) lineWidth += width[c]! + 1;
-    // one output buffer for every block: its text is copied out by toString
-    if (this.out.length < size + n * lineWidth) this.out = Buffer.allocUnsafe(size + n * lineWidth);
-    const end = this.writeRows(fields, numbers, n, width, lastVisible, screen === null);
-    // one-byte strings are copied, not decoded; names and paths may bring UTF-8
-    this.write(this.out.toString(this.ascii && this.details.ascii ? 'latin1' : 'utf8', 0, end));
+    // a buffer of its own per block: stdout may still hold the last one (no string, no encoding)
+    const out = Buffer.allocUnsafeSlow(size + n * lineWidth);
+    const end = this.writeRows(out, fields, numbers, n, width, lastVisible, screen === null);
+    this.write(out.subarray(0, end));
   }
 
-  /** The lines of a block into this.out; returns their end. (The hot loop, on its own so that it optimizes on its own.) */
-  private writeRows(fields: (Buffer | null)[], numbers: Float64Array, n: number, width: number[], lastVisible: number, compact: boolean): number {
+  /** The lines of a block into out; returns their end. (The hot loop, on its own so that it optimizes on its own.) */
+  private writeRows(out: Buffer, fields: (Buffer | null)[], numbers: Float64Array, n: number, width: number[], lastVisible: number, compact: boolean): number {
     const enabled = this.enabled;
-    const out = this.out;
     const details = this.details.buf;
     const detailAt = this.detailAt;
     let p = 0;

@@ -115,11 +115,23 @@ export interface InetDumpRequest {
   seq: number;
 }
 
+/** A request of `type` whose fixed part of `fixed` bytes is followed by the bytecode attribute, if any. */
+function withBytecode(type: number, fixed: number, bytecode: Buffer | null, seq: number): Buffer {
+  const attr = bytecode === null ? 0 : 4 + align4(bytecode.length);
+  const buf = Buffer.alloc(NLMSG_HDRLEN + fixed + attr);
+  header(buf, type, NLM_F_REQUEST | NLM_F_DUMP, seq);
+  if (bytecode !== null) {
+    const a = NLMSG_HDRLEN + fixed;
+    writeU16(buf, a, 4 + bytecode.length);
+    writeU16(buf, a + 2, INET_DIAG_REQ_BYTECODE);
+    bytecode.copy(buf, a + 4);
+  }
+  return buf;
+}
+
 /** A SOCK_DIAG_BY_FAMILY dump of the inet sockets of one family and protocol. */
 export function inetDumpRequest(r: InetDumpRequest): Buffer {
-  const attr = r.bytecode === null ? 0 : 4 + align4(r.bytecode.length);
-  const buf = Buffer.alloc(NLMSG_HDRLEN + INET_DIAG_REQ_V2_LEN + attr);
-  header(buf, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, r.seq);
+  const buf = withBytecode(SOCK_DIAG_BY_FAMILY, INET_DIAG_REQ_V2_LEN, r.bytecode, r.seq);
   const p = NLMSG_HDRLEN;
   buf[p] = r.family;
   buf[p + 1] = r.protocol === IPPROTO_RAW ? IPPROTO_RAW : r.protocol;
@@ -127,12 +139,6 @@ export function inetDumpRequest(r: InetDumpRequest): Buffer {
   // raw sockets: sdiag_raw_protocol (the pad byte); IPPROTO_RAW asks for every protocol
   buf[p + 3] = r.protocol === IPPROTO_RAW ? IPPROTO_RAW : 0;
   writeU32(buf, p + 4, r.states);
-  if (r.bytecode !== null) {
-    const a = p + INET_DIAG_REQ_V2_LEN;
-    writeU16(buf, a, 4 + r.bytecode.length);
-    writeU16(buf, a + 2, INET_DIAG_REQ_BYTECODE);
-    r.bytecode.copy(buf, a + 4);
-  }
   return buf;
 }
 
@@ -143,20 +149,12 @@ export function inetDumpRequest(r: InetDumpRequest): Buffer {
  * messages of type TCPDIAG_GETSOCK.
  */
 export function tcpBothFamiliesDumpRequest(r: Omit<InetDumpRequest, 'family' | 'protocol'>): Buffer {
-  const attr = r.bytecode === null ? 0 : 4 + align4(r.bytecode.length);
-  const buf = Buffer.alloc(NLMSG_HDRLEN + INET_DIAG_REQ_LEN + attr);
-  header(buf, TCPDIAG_GETSOCK, NLM_F_REQUEST | NLM_F_DUMP, r.seq);
+  const buf = withBytecode(TCPDIAG_GETSOCK, INET_DIAG_REQ_LEN, r.bytecode, r.seq);
   const p = NLMSG_HDRLEN;
   // idiag_family is not read for a dump; idiag_src_len and idiag_dst_len stay 0
   buf[p] = AF_INET;
   buf[p + 3] = r.extensions & 0xff;
   writeU32(buf, p + 52, r.states);
-  if (r.bytecode !== null) {
-    const a = p + INET_DIAG_REQ_LEN;
-    writeU16(buf, a, 4 + r.bytecode.length);
-    writeU16(buf, a + 2, INET_DIAG_REQ_BYTECODE);
-    r.bytecode.copy(buf, a + 4);
-  }
   return buf;
 }
 

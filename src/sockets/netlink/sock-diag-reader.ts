@@ -39,9 +39,9 @@ import {
   tcpBothFamiliesDumpRequest,
   type InetSocketId,
 } from './sock-diag-messages.js';
-import { newDumpStatus, parseInetRecord, parseNetlinkRecord, parsePacketRecord, parseUnixRecord, walkReplies, type DumpStatus, type InetRecordContext, type RecordSink } from './sock-diag-records.js';
+import { endsDump, newDumpStatus, parseInetRecord, parseNetlinkRecord, parsePacketRecord, parseUnixRecord, walkReplies, type DumpStatus, type InetRecordContext, type RecordSink } from './sock-diag-records.js';
 
-/** Receive buffer: room for some 15 datagrams of a dump (each at most 32 KiB). */
+/** A receive buffer: room for some 30 datagrams of a dump (each at most 32 KiB). */
 const RECEIVE_BUFFER = 1024 * 1024;
 /** Reads of one dump when the kernel keeps saying the table changed under it. */
 export const DUMP_ATTEMPTS = 3;
@@ -104,13 +104,14 @@ export interface SockDiagReadOptions {
 /** One open NETLINK_SOCK_DIAG socket and its receive buffer. */
 export class SockDiagSocket {
   private readonly fd: number;
-  private readonly buffer = Buffer.allocUnsafe(RECEIVE_BUFFER);
+  /** two receive buffers: the kernel fills one while JS parses the other */
+  private readonly buffers = [Buffer.allocUnsafe(RECEIVE_BUFFER), Buffer.allocUnsafe(RECEIVE_BUFFER)];
   private seq = Math.floor(Math.random() * 0x7fffffff);
 
   /** Throws a SockDiagError (isSockDiagUnavailable tells whether falling back makes sense). */
   constructor(nsPath?: string) {
     try {
-      this.fd = native().sockDiagOpen(nsPath);
+      this.fd = native().netlinkOpen(4, nsPath); // NETLINK_SOCK_DIAG
     } catch (e) {
       const code = (e as { code?: string }).code;
       if (typeof code === 'string') throw new SockDiagError(code, (e as { errno?: number }).errno ?? 0, `cannot open a sock_diag socket (${code})`);
@@ -124,19 +125,31 @@ export class SockDiagSocket {
 
   /**
    * Runs one dump: sends `request(seq)` and hands every record to `sink`, buffer by buffer
-   * (`begin` with its size before each). Fills in `status`; throws a SockDiagError when the
-   * kernel refused the dump.
+   * (`begin` with its size before each). Two buffers take turns: the kernel fills the next one
+   * (walking its tables on a pool thread) while this one is parsed. Fills in `status`; throws
+   * a SockDiagError when the kernel refused the dump.
    */
-  dump(request: (seq: number) => Buffer, sink: RecordSink, begin: (bytes: number) => void, what: string, status: DumpStatus, signal?: AbortSignal): void {
+  async dump(request: (seq: number) => Buffer, sink: RecordSink, begin: (bytes: number) => void, what: string, status: DumpStatus, signal?: AbortSignal): Promise<void> {
     const seq = (this.seq = (this.seq + 1) & 0x7fffffff);
     const b = native();
     b.netlinkSend(this.fd, request(seq));
-    while (!status.done) {
-      throwIfAborted(signal);
-      const n = b.netlinkReceive(this.fd, this.buffer);
+    let turn = 0;
+    let receiving: Promise<number> | null = b.netlinkReceiveAsync(this.fd, this.buffers[turn]!);
+    while (receiving !== null) {
+      const n: number = await receiving;
+      const buf = this.buffers[turn]!;
       if (n === 0) throw errnoError(74, what);
-      begin(n);
-      walkReplies(this.buffer, n, seq, status, sink);
+      throwIfAborted(signal);
+      turn ^= 1;
+      receiving = endsDump(buf, n, seq) ? null : b.netlinkReceiveAsync(this.fd, this.buffers[turn]!);
+      try {
+        begin(n);
+        walkReplies(buf, n, seq, status, sink);
+      } catch (e) {
+        // the other buffer is the kernel's until its receive is over
+        await receiving?.catch(() => {});
+        throw e;
+      }
     }
     if (status.errno !== 0) throw errnoError(status.errno, what);
   }
@@ -148,9 +161,9 @@ export class SockDiagSocket {
     b.netlinkSend(this.fd, destroyRequest(socket, seq));
     const status = newDumpStatus();
     while (!status.done) {
-      const n = b.netlinkReceive(this.fd, this.buffer);
+      const n = b.netlinkReceive(this.fd, this.buffers[0]!);
       if (n === 0) return 74;
-      walkReplies(this.buffer, n, seq, status, () => {});
+      walkReplies(this.buffers[0]!, n, seq, status, () => {});
     }
     return status.errno;
   }
@@ -224,7 +237,7 @@ class TableRows {
  * handing each record to the sink that `start` makes for each attempt. Throws a SockDiagError
  * when the kernel cannot dump it.
  */
-function dumpWithRetries(socket: SockDiagSocket, request: (seq: number) => Buffer, what: string, options: SockDiagReadOptions, start: (status: DumpStatus) => { sink: RecordSink; begin: (bytes: number) => void }): void {
+async function dumpWithRetries(socket: SockDiagSocket, request: (seq: number) => Buffer, what: string, options: SockDiagReadOptions, start: (status: DumpStatus) => { sink: RecordSink; begin: (bytes: number) => void }): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const status = newDumpStatus();
     const { sink, begin } = start(status);
@@ -233,7 +246,7 @@ function dumpWithRetries(socket: SockDiagSocket, request: (seq: number) => Buffe
       records++;
       sink(buf, from, end);
     };
-    socket.dump(request, counting, begin, what, status, options.signal);
+    await socket.dump(request, counting, begin, what, status, options.signal);
     options.counted?.(records);
     if (!status.interrupted) return;
     if (attempt === DUMP_ATTEMPTS) {
@@ -278,12 +291,12 @@ function inetContext(options: SockDiagReadOptions, status: DumpStatus): InetReco
  * Dumps one table; returns its rows, one SocketRows per receive buffer. Throws a
  * SockDiagError when the kernel cannot dump it.
  */
-export function dumpTable(socket: SockDiagSocket, table: ProcTable, options: SockDiagReadOptions): SocketRows[] {
+export async function dumpTable(socket: SockDiagSocket, table: ProcTable, options: SockDiagReadOptions): Promise<SocketRows[]> {
   const bytecode = options.bytecode && table.family !== 'unix' ? compileInetBytecode(options.filter) : null;
   const request = requestOf(table, options, bytecode);
   const what = `dump of ${table.protocol}${table.family === 'inet6' ? '6' : ''} sockets`;
   let rows = new TableRows(table, options.tcpInfo);
-  dumpWithRetries(socket, request, what, options, (status) => {
+  await dumpWithRetries(socket, request, what, options, (status) => {
     rows = new TableRows(table, options.tcpInfo);
     return { sink: recordSink(table, options, rows, status), begin: (bytes) => rows.begin(bytes) };
   });
@@ -296,13 +309,13 @@ export function dumpTable(socket: SockDiagSocket, table: ProcTable, options: Soc
  * IPv6 rows, each as dumpTable would. Throws a SockDiagError when the kernel refuses it (then
  * dumpTable of each family still works).
  */
-export function dumpTcpBothFamilies(socket: SockDiagSocket, tcp: ProcTable, tcp6: ProcTable, options: SockDiagReadOptions): [SocketRows[], SocketRows[]] {
+export async function dumpTcpBothFamilies(socket: SockDiagSocket, tcp: ProcTable, tcp6: ProcTable, options: SockDiagReadOptions): Promise<[SocketRows[], SocketRows[]]> {
   const bytecode = options.bytecode ? compileInetBytecode(options.filter) : null;
   const extensions = inetExtensions(options, true);
   const request = (seq: number): Buffer => tcpBothFamiliesDumpRequest({ states: options.filter.stateMask, extensions, bytecode, seq });
   let v4 = new TableRows(tcp, options.tcpInfo);
   let v6 = new TableRows(tcp6, options.tcpInfo);
-  dumpWithRetries(socket, request, 'dump of tcp and tcp6 sockets', options, (status) => {
+  await dumpWithRetries(socket, request, 'dump of tcp and tcp6 sockets', options, (status) => {
     v4 = new TableRows(tcp, options.tcpInfo);
     v6 = new TableRows(tcp6, options.tcpInfo);
     const ctx = inetContext(options, status);

@@ -154,6 +154,23 @@ export function walkReplies(buf: Buffer, length: number, seq: number, status: Du
   }
 }
 
+/**
+ * Does this chain end the dump of `seq` (its NLMSG_DONE or NLMSG_ERROR, or a length the chain
+ * cannot be followed past)? walkReplies ends on exactly these; asked before parsing, so that
+ * the next receive starts only while the kernel has more to send.
+ */
+export function endsDump(buf: Buffer, length: number, seq: number): boolean {
+  let p = 0;
+  while (p + NLMSG_HDRLEN <= length) {
+    const len = u32(buf, p);
+    if (len < NLMSG_HDRLEN || p + len > length) return true;
+    const type = u16(buf, p + 4);
+    if ((type === NLMSG_DONE || type === NLMSG_ERROR) && u32(buf, p + 8) === seq) return true;
+    p += align4(len);
+  }
+  return false;
+}
+
 function readInt32(buf: Buffer, p: number): number {
   return LITTLE_ENDIAN ? buf.readInt32LE(p) : buf.readInt32BE(p);
 }
