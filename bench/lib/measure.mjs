@@ -16,6 +16,20 @@ export function have(tool) {
 }
 
 const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+
+/**
+ * The measured commands' environment. NODE_EXTRA_CA_CERTS is left out unless --keep-ca-certs:
+ * Node parses that bundle at every start (45–80 ms on a machine that sets it, `node -e 0`
+ * included) though netdiag makes no TLS connection, and users' machines rarely set it; the C
+ * tools never pay it. bench/sockets.mjs does the same.
+ */
+const keepCaCerts = process.argv.includes('--keep-ca-certs');
+const commandEnv = { ...process.env };
+if (!keepCaCerts && commandEnv.NODE_EXTRA_CA_CERTS !== undefined) {
+  delete commandEnv.NODE_EXTRA_CA_CERTS;
+  // said once per benchmark, not by its timing children
+  if (!process.argv[1]?.endsWith('time-commands.mjs')) process.stderr.write('bench: NODE_EXTRA_CA_CERTS is left out of the measured commands (Node parses it at every start; --keep-ca-certs keeps it)\n');
+}
 let scratch = null;
 function scratchDir() {
   if (!scratch) {
@@ -46,7 +60,7 @@ export function measure(cmd, args, { cpu = false, timeoutMs = 60_000 } = {}) {
   const timeFile = cpu && timeBin ? join(scratchDir(), 'time') : null;
   const argv = timeFile ? [timeBin, '-f', '%U %S', '-o', timeFile, cmd, ...args] : [cmd, ...args];
   const t0 = performance.now();
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 256 << 20, timeout: timeoutMs });
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 256 << 20, timeout: timeoutMs, env: commandEnv });
   const wall = (performance.now() - t0) / 1000;
   exitIfInterrupted(r);
   let used = null;

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { cli } from './measure.mjs';
 
 const timer = fileURLToPath(new URL('./time-commands.mjs', import.meta.url));
+/** the timing child decides the measured environment as measure.mjs does here */
+const keep = process.argv.includes('--keep-ca-certs') ? ['--keep-ca-certs'] : [];
 const node = process.execPath;
 
 /** Hop lines of traceroute-style text output ("  3  10.x.3.2  0.05 ms ..."). */
@@ -29,7 +31,7 @@ export function traceWholeProcess(chain, runs, methods = ['udp', 'icmp']) {
         node: { cmd: node, args: ['-e', '0'] },
       },
     };
-    const r = chain.inSource(timer, [JSON.stringify(spec)]);
+    const r = chain.inSource(timer, [JSON.stringify(spec), ...keep]);
     out[method] = {
       netdiag: r.netdiag.wall, traceroute: r.traceroute.wall, node: r.node.wall,
       netdiagHops: hopLines(r.netdiag.stdout).length, tracerouteHops: hopLines(r.traceroute.stdout).length,
@@ -49,6 +51,6 @@ export function reportWholeProcess(chain, runs) {
       mtrSameInterval: { cmd: 'mtr', args: ['-r', '-n', '-c', '10', '-i', '0.25', chain.target], timeoutMs: 120_000 },
     },
   };
-  const r = chain.inSource(timer, [JSON.stringify(spec)]);
+  const r = chain.inSource(timer, [JSON.stringify(spec), ...keep]);
   return { netdiag: r.netdiag.wall, mtr: r.mtr.wall, mtrSameInterval: r.mtrSameInterval.wall, netdiagText: r.netdiag.stdout, mtrText: r.mtr.stdout };
 }
