@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AddressBook } from '../../src/sockets/address-book.js';
 import { compileFilter, PROC_TABLES, type ProcTable } from '../../src/sockets/filters.js';
-import { newDumpStatus, parseInetRecord, parseNetlinkRecord, parsePacketRecord, parseUnixRecord, walkReplies, type DumpStatus } from '../../src/sockets/netlink/sock-diag-records.js';
+import { endsDump, newDumpStatus, parseInetRecord, parseNetlinkRecord, parsePacketRecord, parseUnixRecord, walkReplies, type DumpStatus } from '../../src/sockets/netlink/sock-diag-records.js';
 import { SocketRows, toEntries } from '../../src/sockets/socket-rows.js';
 import type { ListSocketsOptions, SocketEntry } from '../../src/sockets/types.js';
 
@@ -223,3 +223,33 @@ function doneMessage(seq: number): Buffer {
   d.writeUInt32LE(seq, 8);
   return d;
 }
+
+describe('endsDump (whether another receive is needed)', () => {
+  const whole = fixture('tcp4-info');
+  const seq = meta.seq['tcp4-info']!;
+  // the offset of the last message (the capture ends with the dump's NLMSG_DONE)
+  let last = 0;
+  for (let p = 0; p < whole.length; p += (whole.readUInt32LE(p) + 3) & ~3) last = p;
+
+  it('ends where walkReplies ends: NLMSG_DONE of this dump', () => {
+    expect(whole.readUInt16LE(last + 4)).toBe(3);
+    expect(endsDump(whole, whole.length, seq)).toBe(true);
+    const status = newDumpStatus();
+    walkReplies(whole, whole.length, seq, status, () => {});
+    expect(status.done).toBe(true);
+  });
+
+  it('goes on before the NLMSG_DONE, and past the end of another dump', () => {
+    expect(endsDump(whole, last, seq)).toBe(false);
+    expect(endsDump(whole, whole.length, seq + 1)).toBe(false);
+  });
+
+  it('ends at an NLMSG_ERROR of this dump and at a length the chain cannot follow', () => {
+    const error = Buffer.from(whole.subarray(last));
+    error.writeUInt16LE(2, 4);
+    expect(endsDump(error, error.length, seq)).toBe(true);
+    const broken = Buffer.from(whole.subarray(0, last));
+    broken.writeUInt32LE(8, 0);
+    expect(endsDump(broken, broken.length, seq)).toBe(true);
+  });
+});
