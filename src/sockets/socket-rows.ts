@@ -184,6 +184,7 @@ export function selectRows(rows: SocketRows, indices: readonly number[]): Socket
       dst.peerInode[k] = src.peerInode[i]!;
       dst.shutdown[k] = src.shutdown[i]!;
       dst.tos[k] = src.tos[i]!;
+      dst.v6only[k] = src.v6only[i]!;
       dst.cgroup[k] = src.cgroup[i]!;
       dst.memory[k] = src.memory[i] ?? null;
       if (src.hasTcpInfo[i] === 1) {
@@ -207,6 +208,8 @@ export class NetlinkColumns {
   shutdown: Uint8Array;
   /** INET_DIAG_TOS or TCLASS + 1 */
   tos: Uint16Array;
+  /** INET_DIAG_SKV6ONLY + 1 (IPv6 listening and closed sockets) */
+  v6only: Uint8Array;
   cgroup: Float64Array;
   /** kept only when asked for (-m) */
   memory: (SocketMemory | null)[] = [];
@@ -223,6 +226,7 @@ export class NetlinkColumns {
     this.peerInode = new Float64Array(capacity);
     this.shutdown = new Uint8Array(capacity);
     this.tos = new Uint16Array(capacity);
+    this.v6only = new Uint8Array(capacity);
     this.cgroup = new Float64Array(capacity);
     this.hasTcpInfo = new Uint8Array(capacity);
   }
@@ -258,6 +262,9 @@ export class NetlinkColumns {
     const t = new Uint16Array(n);
     t.set(this.tos);
     this.tos = t;
+    const v6 = new Uint8Array(n);
+    v6.set(this.v6only);
+    this.v6only = v6;
     const cg = new Float64Array(n);
     cg.set(this.cgroup);
     this.cgroup = cg;
@@ -273,7 +280,7 @@ export class NetlinkColumns {
 }
 
 /** The contract's netlink additions of row i (each null where the kernel did not say). */
-export function netlinkFieldsOf(rows: SocketRows, i: number): Pick<SocketEntry, 'cookie' | 'cgroup' | 'tos' | 'shutdown' | 'peerInode' | 'memory' | 'tcpInfo'> {
+export function netlinkFieldsOf(rows: SocketRows, i: number): Pick<SocketEntry, 'cookie' | 'cgroup' | 'tos' | 'shutdown' | 'v6only' | 'peerInode' | 'memory' | 'tcpInfo'> {
   const n = rows.netlink!;
   const unix = rows.table.family === 'unix';
   return {
@@ -281,6 +288,7 @@ export function netlinkFieldsOf(rows: SocketRows, i: number): Pick<SocketEntry, 
     cgroup: n.cgroup[i]! === 0 ? null : n.cgroup[i]!,
     tos: unix || n.tos[i]! === 0 ? null : n.tos[i]! - 1,
     shutdown: n.shutdown[i]! === 0 ? null : n.shutdown[i]! - 1,
+    v6only: n.v6only[i]! === 0 ? null : n.v6only[i]! === 2,
     peerInode: !unix || n.peerInode[i]! === 0 ? null : n.peerInode[i]!,
     memory: n.memory[i] ?? null,
     tcpInfo: n.tcpInfoOf(i),

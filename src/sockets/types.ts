@@ -86,6 +86,8 @@ export interface SocketEntry {
   tos?: number | null;
   /** shutdown state: bit 0 receive shut down, bit 1 send shut down */
   shutdown?: number | null;
+  /** IPv6 listening and closed sockets: IPV6_V6ONLY (an unspecified address takes no IPv4) */
+  v6only?: boolean | null;
   /** unix: the inode of the connected peer */
   peerInode?: number | null;
   /** socket memory (skmeminfo); asked for with `memory: true` */
@@ -163,6 +165,8 @@ export interface TcpInfo {
   reordSeen: number | null;
   rcvOoopack: number | null;
   sndWnd: number | null;
+  /** BBR's model (INET_DIAG_BBRINFO) when BBR controls the connection: bandwidth in bytes/s, min RTT in ms, gains as factors */
+  bbr: { bandwidth: number; minRtt: number; pacingGain: number; cwndGain: number } | null;
 }
 
 /** Where the listing came from: sock_diag over netlink, or the /proc/net tables. */

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SsTableWriter, type SsTableOptions } from '../../src/cli/sockets/ss-table.js';
+import { formatG, SsTableWriter, type SsTableOptions } from '../../src/cli/sockets/ss-table.js';
 import { AddressBook } from '../../src/sockets/address-book.js';
 import { compileFilter, PROC_TABLES } from '../../src/sockets/filters.js';
 import { newDumpStatus, parseInetRecord, parseNetlinkRecord, parsePacketRecord, parseUnixRecord, walkReplies } from '../../src/sockets/netlink/sock-diag-records.js';
@@ -52,8 +52,17 @@ describe('the ss table of sock_diag rows', () => {
   it('puts -i and -m on a second line after a tab, and -e adds sk:COOKIE', () => {
     const lines = render('tcp4-info', 'tcp', { tcpInfo: true, memory: true, extended: true });
     const at = lines.findIndex((l) => l.includes(`127.0.0.1:${meta.sockets.client.localPort} `));
-    expect(lines[at]).toMatch(/ ino:\d+ sk:[0-9a-f]+( cgroup:\S+)?$/);
+    // ss -e ends with the shutdown state: '<->' while both directions are open
+    expect(lines[at]).toMatch(/ ino:\d+ sk:[0-9a-f]+( cgroup:\S+)? <->$/);
     expect(lines[at + 1]).toMatch(/^\t skmem:\(r\d+,rb\d+,t\d+,tb\d+,f\d+,w\d+,o\d+,bl\d+,d\d+\) .*\b(cubic|bbr|reno)\b.* rtt:[\d.]+\/[\d.]+ .*cwnd:\d+/);
+  });
+
+  it('prints ss -e\'s shutdown state and v6only, and a v6only wildcard as [::] (ss\'s inet_addr_print)', () => {
+    const six = render('tcp6', 'tcp6', { extended: true });
+    const listener = six.find((l) => l.includes(`:${meta.sockets.listener6.port} `))!;
+    expect(listener).toMatch(/ v6only:[01] <->$/);
+    // the fixture's IPv6 listener is bound to ::1: v6only (the kernel sets it for a bound address)
+    expect(listener).toMatch(/\[::1\]:\d+\s+\[::\]:\*/);
   });
 
   it('spreads a column wider than the terminal over a line of its own instead of looping', () => {
@@ -71,5 +80,13 @@ describe('the ss table of sock_diag rows', () => {
     expect(render('packet', 'packet')).toContainEqual(expect.stringMatching(/^p_raw\s+UNCONN\s+\d+\s+0\s+2048:lo\s+\*$/));
     expect(render('packet', 'packet', { numeric: false })).toContainEqual(expect.stringMatching(/^p_raw\s+UNCONN\s+\d+\s+0\s+ip:lo\s+\*$/));
     expect(render('netlink', 'netlink', { numeric: false })).toContainEqual(expect.stringMatching(/^nl\s+UNCONN\s+0\s+0\s+rtnl:kernel\s+\*$/));
+  });
+});
+
+describe('formatG (printf %g, as ss prints times and gains)', () => {
+  it('matches printf on the values ss prints', () => {
+    // expected strings from C printf("%g")
+    const cases: [number, string][] = [[0.463, '0.463'], [204, '204'], [2.88671875, '2.88672'], [1234.5678, '1234.57'], [123456789, '1.23457e+08'], [0.00001234, '1.234e-05'], [100000, '100000'], [1e6, '1e+06'], [0.0001, '0.0001'], [0.026, '0.026'], [3, '3'], [0.1 + 0.2, '0.3']];
+    for (const [x, want] of cases) expect(formatG(x)).toBe(want);
   });
 });

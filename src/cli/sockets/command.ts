@@ -287,7 +287,8 @@ async function printText(listing: Listing, flags: Flags, out: Output, signal: Ab
       numeric: Boolean(flags.numeric),
       processes: Boolean(flags.processes),
       extended: Boolean(flags.extended),
-      timers: Boolean(flags.timers),
+      // ss -e shows what -o does too (its show_options)
+      timers: Boolean(flags.timers || flags.extended),
       header: !flags.noHeader,
       showNetid: listing.showNetid,
       showState: listing.showState,

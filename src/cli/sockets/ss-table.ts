@@ -86,6 +86,13 @@ export function formatTimer(timer: SocketTimer): string {
 }
 
 /** ' skmem:(r0,rb131072,t0,tb2626560,f0,w0,o0,bl0,d0)' as ss -m prints it. */
+/** ss -e's shutdown state ' <->' ('-' for a direction shut down); `stored` is the column's value + 1, 0: unknown. */
+function writeShutdown(w: ByteText, stored: number): void {
+  if (stored === 0) return;
+  const mask = stored - 1;
+  w.latin(mask & 1 ? ' -' : ' <').latin(mask & 2 ? '--' : '->');
+}
+
 function writeMemory(w: ByteText, m: SocketMemory): void {
   w.latin(' skmem:(r').number(m.rmemAlloc).latin(',rb').number(m.rcvbuf).latin(',t').number(m.wmemAlloc).latin(',tb').number(m.sndbuf);
   w.latin(',f').number(m.fwdAlloc).latin(',w').number(m.wmemQueued).latin(',o').number(m.optmem).latin(',bl').number(m.backlog).latin(',d').number(m.drops).latin(')');
@@ -96,19 +103,28 @@ const TCPI_OPT_SACK = 2;
 const TCPI_OPT_WSCALE = 4;
 const TCPI_OPT_ECN = 8;
 const TCPI_OPT_ECN_SEEN = 16;
+const TCPI_OPT_SYN_DATA = 32;
+/** the RTO of a socket that has not measured an RTT (TCP_TIMEOUT_INIT): ss leaves it out */
+const INITIAL_RTO_MS = 3000;
 
-/** tcp_info in the order and words of ss -i (tcp_show_info in misc/ss.c). */
-function writeTcpInfo(w: ByteText, t: TcpInfo, listening: boolean): void {
-  if (t.options & TCPI_OPT_TIMESTAMPS) w.latin(' ts');
-  if (t.options & TCPI_OPT_SACK) w.latin(' sack');
-  if (t.options & TCPI_OPT_ECN) w.latin(' ecn');
-  if (t.options & TCPI_OPT_ECN_SEEN) w.latin(' ecnseen');
+/**
+ * tcp_info as tcp_stats_print in misc/ss.c prints it, field by field in its order; the
+ * negotiated options only with -o (`options`), as ss asks for them only then.
+ */
+function writeTcpInfo(w: ByteText, t: TcpInfo, listening: boolean, options: boolean): void {
+  if (options) {
+    if (t.options & TCPI_OPT_TIMESTAMPS) w.latin(' ts');
+    if (t.options & TCPI_OPT_SACK) w.latin(' sack');
+    if (t.options & TCPI_OPT_ECN) w.latin(' ecn');
+    if (t.options & TCPI_OPT_ECN_SEEN) w.latin(' ecnseen');
+    if (t.options & TCPI_OPT_SYN_DATA) w.latin(' fastopen');
+  }
   if (t.congestion) w.latin(' ').latin(t.congestion);
   if (t.options & TCPI_OPT_WSCALE) w.latin(' wscale:').number(t.sndWscale).latin(',').number(t.rcvWscale);
-  if (t.rto) w.latin(' rto:').millis(t.rto);
+  if (t.rto && t.rto !== INITIAL_RTO_MS) w.latin(' rto:').latin(formatG(t.rto));
   if (t.backoff) w.latin(' backoff:').number(t.backoff);
-  if (t.rtt) w.latin(' rtt:').millis(t.rtt).latin('/').millis(t.rttvar);
-  if (t.ato) w.latin(' ato:').millis(t.ato);
+  if (t.rtt) w.latin(' rtt:').latin(formatG(t.rtt)).latin('/').latin(formatG(t.rttvar ?? 0));
+  if (t.ato) w.latin(' ato:').latin(formatG(t.ato));
   if (t.sndMss) w.latin(' mss:').number(t.sndMss);
   if (t.pmtu) w.latin(' pmtu:').number(t.pmtu);
   if (t.rcvMss) w.latin(' rcvmss:').number(t.rcvMss);
@@ -123,38 +139,66 @@ function writeTcpInfo(w: ByteText, t: TcpInfo, listening: boolean): void {
   if (t.segsIn) w.latin(' segs_in:').number(t.segsIn);
   if (t.dataSegsOut) w.latin(' data_segs_out:').number(t.dataSegsOut);
   if (t.dataSegsIn) w.latin(' data_segs_in:').number(t.dataSegsIn);
-  if (t.rtt > 0 && t.sndMss && t.cwnd) w.latin(' send ').latin(formatRate((t.cwnd * t.sndMss * 8 * 1000) / t.rtt));
-  if (t.lastDataSent && !listening) w.latin(' lastsnd:').number(t.lastDataSent);
-  if (t.lastDataRecv && !listening) w.latin(' lastrcv:').number(t.lastDataRecv);
-  if (t.lastAckRecv && !listening) w.latin(' lastack:').number(t.lastAckRecv);
-  if (t.pacingRate) w.latin(' pacing_rate ').latin(formatRate(t.pacingRate * 8));
-  if (t.deliveryRate) w.latin(' delivery_rate ').latin(formatRate(t.deliveryRate * 8));
+  const bbr = t.bbr;
+  if (bbr !== null) {
+    w.latin(' bbr:(bw:').latin(formatBps(bbr.bandwidth * 8)).latin('bps,mrtt:').latin(formatG(bbr.minRtt));
+    if (bbr.pacingGain) w.latin(',pacing_gain:').latin(formatG(bbr.pacingGain));
+    if (bbr.cwndGain) w.latin(',cwnd_gain:').latin(formatG(bbr.cwndGain));
+    w.latin(')');
+  }
+  if (t.rtt && t.rtt > 0 && t.sndMss && t.cwnd) w.latin(' send ').latin(formatBps((t.cwnd * t.sndMss * 8 * 1000) / t.rtt)).latin('bps');
+  if (t.lastDataSent) w.latin(' lastsnd:').number(t.lastDataSent);
+  if (t.lastDataRecv) w.latin(' lastrcv:').number(t.lastDataRecv);
+  if (t.lastAckRecv) w.latin(' lastack:').number(t.lastAckRecv);
+  if (t.pacingRate) {
+    w.latin(' pacing_rate ').latin(formatBps(t.pacingRate * 8)).latin('bps');
+    if (t.maxPacingRate) w.latin('/').latin(formatBps(t.maxPacingRate * 8)).latin('bps');
+  }
+  if (t.deliveryRate) w.latin(' delivery_rate ').latin(formatBps(t.deliveryRate * 8)).latin('bps');
   if (t.delivered) w.latin(' delivered:').number(t.delivered);
+  if (t.deliveredCe) w.latin(' delivered_ce:').number(t.deliveredCe);
   if (t.deliveryRateAppLimited) w.latin(' app_limited');
   if (t.busyTime) {
-    w.latin(' busy:').number(Math.round(t.busyTime)).latin('ms');
-    if (t.rwndLimited) w.latin(' rwnd_limited:').number(Math.round(t.rwndLimited)).latin(`ms(${((t.rwndLimited / t.busyTime) * 100).toFixed(1)}%)`);
-    if (t.sndbufLimited) w.latin(' sndbuf_limited:').number(Math.round(t.sndbufLimited)).latin(`ms(${((t.sndbufLimited / t.busyTime) * 100).toFixed(1)}%)`);
+    // the kernel counts these in µs; ss prints whole ms and the share of busy time
+    w.latin(' busy:').number(Math.floor(t.busyTime)).latin('ms');
+    if (t.rwndLimited) w.latin(' rwnd_limited:').number(Math.floor(t.rwndLimited)).latin(`ms(${((t.rwndLimited / t.busyTime) * 100).toFixed(1)}%)`);
+    if (t.sndbufLimited) w.latin(' sndbuf_limited:').number(Math.floor(t.sndbufLimited)).latin(`ms(${((t.sndbufLimited / t.busyTime) * 100).toFixed(1)}%)`);
   }
   if (t.unacked) w.latin(' unacked:').number(t.unacked);
   if (t.retrans || t.totalRetrans) w.latin(' retrans:').number(t.retrans).latin('/').number(t.totalRetrans);
   if (t.lost) w.latin(' lost:').number(t.lost);
   if (t.sacked && !listening) w.latin(' sacked:').number(t.sacked);
+  if (t.dsackDups) w.latin(' dsack_dups:').number(t.dsackDups);
   if (t.reordering !== 3) w.latin(' reordering:').number(t.reordering);
-  if (t.rcvRtt) w.latin(' rcv_rtt:').millis(t.rcvRtt);
+  if (t.reordSeen) w.latin(' reord_seen:').number(t.reordSeen);
+  if (t.rcvRtt) w.latin(' rcv_rtt:').latin(formatG(t.rcvRtt));
   if (t.rcvSpace) w.latin(' rcv_space:').number(t.rcvSpace);
   if (t.rcvSsthresh) w.latin(' rcv_ssthresh:').number(t.rcvSsthresh);
   if (t.notsentBytes) w.latin(' notsent:').number(t.notsentBytes);
-  if (t.minRtt !== null) w.latin(' minrtt:').millis(t.minRtt);
+  if (t.minRtt) w.latin(' minrtt:').latin(formatG(t.minRtt));
+  if (t.rcvOoopack) w.latin(' rcv_ooopack:').number(t.rcvOoopack);
   if (t.sndWnd) w.latin(' snd_wnd:').number(t.sndWnd);
 }
 
-/** ss's sprint_bps: bits per second with a k/M/G suffix past 1000. */
-function formatRate(bps: number): string {
-  if (bps > 1e9) return `${(bps / 1e9).toFixed(1)}Gbps`;
-  if (bps > 1e6) return `${(bps / 1e6).toFixed(1)}Mbps`;
-  if (bps > 1e3) return `${(bps / 1e3).toFixed(1)}Kbps`;
-  return `${Math.round(bps)}bps`;
+/** printf's %.0f of a rate (ss prints bits per second whole, without -h). */
+function formatBps(bps: number): string {
+  let r = Math.round(bps);
+  // printf rounds an exact half to even
+  if (r - bps === 0.5 && r % 2 !== 0) r--;
+  return String(r);
+}
+
+/** printf's %g: six significant digits, trailing zeros dropped, an exponent outside [1e-4, 1e6). */
+export function formatG(x: number): string {
+  if (x === 0 || !Number.isFinite(x)) return String(x);
+  const [mantissa, exp] = x.toExponential(5).split('e') as [string, string];
+  const e = Number(exp);
+  if (e < -4 || e >= 6) return `${trimZeros(mantissa)}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  return trimZeros(x.toFixed(5 - e));
+}
+
+function trimZeros(s: string): string {
+  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
 }
 
 /** What the rows refer to: the scan's addresses and, with -p, the owners (a SocketScan). */
@@ -272,11 +316,12 @@ export class SsTableWriter {
     } else {
       const protocol = PROTOCOL_INDEX[table.protocol]!;
       f[o + Col.Netid] = INET_NETIDS[table.protocol]!;
-      f[o + Col.LocalAddr] = this.address(rows.localAddress[i]!);
+      const v6only = rows.netlink !== null && rows.netlink.v6only[i] === 2;
+      f[o + Col.LocalAddr] = this.address(rows.localAddress[i]!, v6only);
       const localPort = rows.localPort[i]!;
       f[o + Col.LocalPort] = this.portName(table.protocol, protocol, localPort);
       nums[o + Col.LocalPort] = localPort;
-      f[o + Col.PeerAddr] = this.address(rows.remoteAddress[i]!);
+      f[o + Col.PeerAddr] = this.address(rows.remoteAddress[i]!, v6only);
       const remotePort = rows.remotePort[i]!;
       f[o + Col.PeerPort] = this.portName(table.protocol, protocol, remotePort);
       nums[o + Col.PeerPort] = remotePort;
@@ -300,28 +345,8 @@ export class SsTableWriter {
         const timer = timerOf(rows, i);
         if (timer) w.latin(formatTimer(timer));
       }
-      if (opts.extended && ino !== 0) {
-        const uid = rows.uid[i]!;
-        if (uid > 0) w.latin(' uid:').number(uid);
-        w.latin(' ino:').number(ino);
-        // ss -e: the socket cookie as sk:HEX
-        if (nl !== null && nl.cookie[i]! !== 0) w.latin(` sk:${nl.cookie[i]!.toString(16)}`);
-      }
-      if ((opts.extended || opts.cgroup) && nl !== null && nl.cgroup[i]! !== 0) {
-        const id = nl.cgroup[i]!;
-        w.latin(' cgroup:').text(opts.cgroupName?.(id) ?? String(id));
-      }
-      if (nl !== null && (opts.memory || opts.tcpInfo)) {
-        // ss puts these on a second line, after a tab
-        const lineBreak = w.length;
-        w.latin('\n\t');
-        const more = w.length;
-        const memory = nl.memory[i];
-        if (opts.memory && memory) writeMemory(w, memory);
-        const info = opts.tcpInfo ? nl.tcpInfoThrough(this.tcpInfoView, i) : null;
-        if (info) writeTcpInfo(w, info, rows.state[i]! === 10);
-        if (w.length === more) w.length = lineBreak;
-      }
+      if (table.family === 'unix') this.unixDetails(w, rows, i);
+      else this.inetDetails(w, rows, i, ino);
       if (w.length === start) {
         f[o + Col.Ext] = EMPTY;
       } else {
@@ -332,6 +357,47 @@ export class SsTableWriter {
     } else {
       f[o + Col.Ext] = EMPTY;
     }
+  }
+
+  /** -e, --cgroup, -m and -i of an inet row, as inet_show_sock in misc/ss.c orders them. */
+  private inetDetails(w: ByteText, rows: SocketRows, i: number, ino: number): void {
+    const opts = this.options;
+    const nl = rows.netlink;
+    if (opts.extended) {
+      const uid = rows.uid[i]!;
+      if (uid > 0) w.latin(' uid:').number(uid);
+      w.latin(' ino:').number(ino);
+      // ss -e: the socket cookie as sk:HEX
+      if (nl !== null && nl.cookie[i]! !== 0) w.latin(` sk:${nl.cookie[i]!.toString(16)}`);
+    }
+    if ((opts.extended || opts.cgroup) && nl !== null && nl.cgroup[i]! !== 0) {
+      const id = nl.cgroup[i]!;
+      w.latin(' cgroup:').text(opts.cgroupName?.(id) ?? String(id));
+    }
+    if (opts.extended && nl !== null) {
+      if (nl.v6only[i]! !== 0) w.latin(' v6only:').number(nl.v6only[i]! - 1);
+      writeShutdown(w, nl.shutdown[i]!);
+    }
+    if (nl !== null && (opts.memory || opts.tcpInfo)) {
+      // ss puts these on a second line, after a tab
+      const lineBreak = w.length;
+      w.latin('\n\t');
+      const more = w.length;
+      const memory = nl.memory[i];
+      if (opts.memory && memory) writeMemory(w, memory);
+      const info = opts.tcpInfo ? nl.tcpInfoThrough(this.tcpInfoView, i) : null;
+      if (info) writeTcpInfo(w, info, rows.state[i]! === 10, opts.timers);
+      if (w.length === more) w.length = lineBreak;
+    }
+  }
+
+  /** -m and -e of a unix row, on its line, as unix_show_sock in misc/ss.c prints them. */
+  private unixDetails(w: ByteText, rows: SocketRows, i: number): void {
+    const nl = rows.netlink;
+    if (nl === null) return;
+    const memory = nl.memory[i];
+    if (this.options.memory && memory) writeMemory(w, memory);
+    if (this.options.extended) writeShutdown(w, nl.shutdown[i]!);
   }
 
   /**
@@ -384,15 +450,17 @@ export class SsTableWriter {
     return Buffer.from(String(v).padEnd(6));
   }
 
-  private address(id: number): Buffer {
+  /** An address and its ':'; `v6only`: the socket takes no IPv4 (ss prints its wildcard as [::]). */
+  private address(id: number, v6only: boolean): Buffer {
     let b = this.addressBytes[id];
     if (b === undefined) {
       const a = this.sources.addresses.addresses[id]!;
-      // brackets around IPv6; ss prints the IPv6 wildcard as '*'
+      // brackets around IPv6; ss prints the IPv6 wildcard as '*', as it takes IPv4 too
       b = Buffer.from(`${a.v6 ? (a.text === '::' ? '*' : `[${a.text}]`) : a.text}:`);
       this.addressBytes[id] = b;
     }
-    return b;
+    // '*:' is the IPv6 wildcard's and nothing else's
+    return v6only && b.length === 2 && b[0] === 42 ? V6_ONLY_WILDCARD : b;
   }
 
   /** '*' for port 0, the service name unless -n, else null: the number is printed */
@@ -529,6 +597,7 @@ function measureFields(fields: (Buffer | null)[], numbers: Float64Array, n: numb
 
 const EMPTY = Buffer.alloc(0);
 const STAR = Buffer.from('*');
+const V6_ONLY_WILDCARD = Buffer.from('[::]:');
 /** marks a port without a service name in the name cache */
 const NUMERIC = Buffer.alloc(0);
 const UNIX_NO_PEER = Buffer.from('* ');

@@ -30,12 +30,17 @@ export const IPPROTO_RAW = 255;
 /** inet_diag_req_v2 and inet_diag_msg attribute types (linux/inet_diag.h). */
 export const INET_DIAG_REQ_BYTECODE = 1;
 export const INET_DIAG_INFO = 2;
+/** asks for the congestion control's own info: INET_DIAG_VEGASINFO, _DCTCPINFO or _BBRINFO */
+export const INET_DIAG_VEGASINFO = 3;
 export const INET_DIAG_CONG = 4;
 export const INET_DIAG_TOS = 5;
 export const INET_DIAG_TCLASS = 6;
 export const INET_DIAG_SKMEMINFO = 7;
 export const INET_DIAG_SHUTDOWN = 8;
 export const INET_DIAG_PROTOCOL = 10;
+/** IPV6_V6ONLY of an IPv6 listening or closed socket (sent with INET_DIAG_TCLASS) */
+export const INET_DIAG_SKV6ONLY = 11;
+export const INET_DIAG_BBRINFO = 16;
 export const INET_DIAG_CGROUP_ID = 21;
 export const INET_DIAG_SOCKOPT = 22;
 

@@ -20,6 +20,7 @@ import {
   INET_DIAG_SKMEMINFO,
   INET_DIAG_TCLASS,
   INET_DIAG_TOS,
+  INET_DIAG_VEGASINFO,
   inetDumpRequest,
   INET_DIAG_MSG_LEN,
   IPPROTO_RAW,
@@ -169,10 +170,14 @@ export class SockDiagSocket {
   }
 }
 
-/** The idiag_ext bits of an inet dump: what the options print (tcp_info only for TCP). */
+/**
+ * The idiag_ext bits of an inet dump: what the options print (tcp_info only for TCP). TCLASS
+ * always: with it the kernel says which IPv6 listeners are v6only (ss prints their unspecified
+ * address as [::], not *); IPv4 records get nothing more.
+ */
 function inetExtensions(options: SockDiagReadOptions, tcp: boolean): number {
-  let extensions = options.attributes ? extBit(INET_DIAG_TOS) | extBit(INET_DIAG_TCLASS) : 0;
-  if (options.tcpInfo && tcp) extensions |= extBit(INET_DIAG_INFO) | extBit(INET_DIAG_CONG);
+  let extensions = extBit(INET_DIAG_TCLASS) | (options.attributes ? extBit(INET_DIAG_TOS) : 0);
+  if (options.tcpInfo && tcp) extensions |= extBit(INET_DIAG_INFO) | extBit(INET_DIAG_CONG) | extBit(INET_DIAG_VEGASINFO);
   if (options.memory) extensions |= extBit(INET_DIAG_SKMEMINFO);
   return extensions;
 }

@@ -14,7 +14,9 @@ import {
   INET_DIAG_CONG,
   INET_DIAG_INFO,
   INET_DIAG_MSG_LEN,
+  INET_DIAG_BBRINFO,
   INET_DIAG_SHUTDOWN,
+  INET_DIAG_SKV6ONLY,
   INET_DIAG_SKMEMINFO,
   INET_DIAG_TCLASS,
   INET_DIAG_TOS,
@@ -38,7 +40,7 @@ import {
   UNIX_DIAG_SHUTDOWN,
   UNIX_DIAG_UID,
 } from './sock-diag-messages.js';
-import { readTcpInfo, TCP_INFO_STRIDE } from './tcp-info.js';
+import { readBbrInfo, readTcpInfo, TCP_INFO_STRIDE } from './tcp-info.js';
 
 /** Host-endian u32 (the kernel's own byte order: nlmsghdr, counters, inodes). */
 export const u32 = LITTLE_ENDIAN
@@ -265,13 +267,16 @@ export function parseInetRecord(buf: Buffer, p: number, end: number, ctx: InetRe
   rows.retransmits[i] = buf[p + 3]!;
   rows.probes[i] = buf[p + 3]!;
   if (ctx.keepIds) rows.netlink!.ids[i] = Buffer.from(buf.subarray(p + 4, p + 52));
-  if (ctx.attributes) parseInetAttributes(buf, p, end, ctx, family, i);
+  // IPv6 listeners say whether they are v6only even in a table-only read: their address prints by it
+  if (ctx.attributes || family === AF_INET6) parseInetAttributes(buf, p, end, ctx, family, i);
 }
 
 function parseInetAttributes(buf: Buffer, p: number, end: number, ctx: InetRecordContext, family: number, i: number): void {
   const n = ctx.rows.netlink!;
   let infoAt = -1;
   let infoLen = 0;
+  let bbrAt = -1;
+  let bbrLen = 0;
   let congestion: string | null = null;
   const a = attributes.start(buf, p + INET_DIAG_MSG_LEN, end, ctx.status);
   while (a.next()) {
@@ -287,6 +292,9 @@ function parseInetAttributes(buf: Buffer, p: number, end: number, ctx: InetRecor
       case INET_DIAG_TCLASS:
         if (vlen >= 1 && family === AF_INET6) n.tos[i] = buf[v]! + 1;
         break;
+      case INET_DIAG_SKV6ONLY:
+        if (vlen >= 1 && family === AF_INET6) n.v6only[i] = buf[v]! + 1;
+        break;
       case INET_DIAG_CGROUP_ID:
         if (vlen >= 8) n.cgroup[i] = u64(buf, v);
         break;
@@ -296,6 +304,10 @@ function parseInetAttributes(buf: Buffer, p: number, end: number, ctx: InetRecor
       case INET_DIAG_INFO:
         infoAt = v;
         infoLen = vlen;
+        break;
+      case INET_DIAG_BBRINFO:
+        bbrAt = v;
+        bbrLen = vlen;
         break;
       case INET_DIAG_CONG: {
         let e = v;
@@ -308,6 +320,7 @@ function parseInetAttributes(buf: Buffer, p: number, end: number, ctx: InetRecor
     }
   }
   if (ctx.tcpInfo && infoAt >= 0 && readTcpInfo(buf, infoAt, infoLen, n.tcpInfoColumn(), i * TCP_INFO_STRIDE)) {
+    if (bbrAt >= 0) readBbrInfo(buf, bbrAt, bbrLen, n.tcpInfo!, i * TCP_INFO_STRIDE);
     n.hasTcpInfo[i] = 1;
     n.congestion[i] = congestion;
   }

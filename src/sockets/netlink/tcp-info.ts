@@ -35,8 +35,10 @@ const FIELDS: readonly Field[] = [
 ];
 /** The leading bytes: state, ca_state, retransmits, probes, backoff, options, wscales, app_limited. */
 const HEAD = 8;
+/** Where a row's BBR numbers start: bandwidth (bytes/s), min RTT (ms), pacing gain, cwnd gain; NaN without INET_DIAG_BBRINFO. */
+const BBR_AT = HEAD + FIELDS.length;
 /** Numbers per row in the column. */
-export const TCP_INFO_STRIDE = HEAD + FIELDS.length;
+export const TCP_INFO_STRIDE = BBR_AT + 4;
 /** The oldest tcp_info (2.6 kernels) ends after total_retrans. */
 const MIN_LENGTH = 104;
 
@@ -83,7 +85,24 @@ export function readTcpInfo(buf: Uint8Array, p: number, len: number, out: Float6
     if (MICROSECONDS[k] === 1) v /= 1000;
     out[o + HEAD + k] = v;
   }
+  out[o + BBR_AT] = NaN;
   return true;
+}
+
+/** Reads struct tcp_bbr_info (INET_DIAG_BBRINFO) into the BBR numbers of a row readTcpInfo filled. */
+export function readBbrInfo(buf: Uint8Array, p: number, len: number, out: Float64Array, o: number): void {
+  if (len < 20) return;
+  out[o + BBR_AT] = u32(buf, p + 4) * 0x100000000 + u32(buf, p);
+  out[o + BBR_AT + 1] = u32(buf, p + 8) / 1000;
+  out[o + BBR_AT + 2] = u32(buf, p + 12) / 256;
+  out[o + BBR_AT + 3] = u32(buf, p + 16) / 256;
+}
+
+/** The BBR numbers of a row as the contract's object, or null. */
+function bbrAt(col: Float64Array, o: number): TcpInfo['bbr'] {
+  const bw = col[o + BBR_AT]!;
+  if (bw !== bw) return null;
+  return { bandwidth: bw, minRtt: col[o + BBR_AT + 1]!, pacingGain: col[o + BBR_AT + 2]!, cwndGain: col[o + BBR_AT + 3]! };
 }
 
 /** NaN (not in this kernel's struct) as null. */
@@ -146,6 +165,7 @@ export function tcpInfoAt(col: Float64Array, o: number, congestion: string | nul
     rcvOoopack: v(col[o + 51]!),
     sndWnd: v(col[o + 52]!),
     deliveryRateAppLimited: (col[o + 7]! & 1) === 1,
+    bbr: bbrAt(col, o),
   } as TcpInfo;
 }
 
@@ -329,5 +349,8 @@ export class TcpInfoView {
   }
   get sndWnd(): number | null {
     return v(this.col[this.o + 52]!);
+  }
+  get bbr(): TcpInfo['bbr'] {
+    return bbrAt(this.col, this.o);
   }
 }
