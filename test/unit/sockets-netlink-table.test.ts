@@ -1,10 +1,11 @@
 // The ss-style table of sockets read over sock_diag (captured fixtures): a listener's backlog
 // in Send-Q, the unix peer column, packet and netlink rows as ss prints them, -i on a second
-// line, -m, and -e with the cookie as sk:HEX.
+// line in ss's order, -m, and -e with the cookie as sk:HEX and the shutdown state; printf's %g.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatG, SsTableWriter, type SsTableOptions } from '../../src/cli/sockets/ss-table.js';
+import { ByteText, formatG } from '../../src/cli/sockets/byte-text.js';
+import { SsTableWriter, type SsTableOptions } from '../../src/cli/sockets/ss-table.js';
 import { AddressBook } from '../../src/sockets/address-book.js';
 import { compileFilter, PROC_TABLES } from '../../src/sockets/filters.js';
 import { newDumpStatus, parseInetRecord, parseNetlinkRecord, parsePacketRecord, parseUnixRecord, walkReplies } from '../../src/sockets/netlink/sock-diag-records.js';
@@ -13,7 +14,7 @@ import { SocketRows } from '../../src/sockets/socket-rows.js';
 const dir = join(import.meta.dirname, '../fixtures/netlink');
 const meta = JSON.parse(readFileSync(join(dir, 'sockets.json'), 'utf8')) as {
   seq: Record<string, number>;
-  sockets: { listener: { port: number; backlog: number }; client: { localPort: number }; unixClientInode: number; packet: { ifindex: number } };
+  sockets: { listener: { port: number; backlog: number }; listener6: { port: number }; client: { localPort: number }; unixClientInode: number; packet: { ifindex: number } };
 };
 
 function render(name: string, file: string, options: Partial<SsTableOptions> = {}): string[] {
@@ -87,6 +88,11 @@ describe('formatG (printf %g, as ss prints times and gains)', () => {
   it('matches printf on the values ss prints', () => {
     // expected strings from C printf("%g")
     const cases: [number, string][] = [[0.463, '0.463'], [204, '204'], [2.88671875, '2.88672'], [1234.5678, '1234.57'], [123456789, '1.23457e+08'], [0.00001234, '1.234e-05'], [100000, '100000'], [1e6, '1e+06'], [0.0001, '0.0001'], [0.026, '0.026'], [3, '3'], [0.1 + 0.2, '0.3']];
-    for (const [x, want] of cases) expect(formatG(x)).toBe(want);
+    for (const [x, want] of cases) {
+      expect(formatG(x)).toBe(want);
+      const w = new ByteText();
+      w.g(x).g(x);
+      expect(w.buf.toString('latin1', 0, w.length)).toBe(want + want);
+    }
   });
 });

@@ -2,6 +2,8 @@
 // for 100k sockets without a string per field or per row. Numbers print as String() prints
 // them; only strings that may hold non-ASCII (paths, names) go through the UTF-8 encoder.
 
+const recentG = new Map<number, string>();
+
 export class ByteText {
   buf: Buffer = Buffer.allocUnsafe(1 << 16);
   length = 0;
@@ -39,6 +41,23 @@ export class ByteText {
     this.reserve(10);
     this.length = writeDecimal(this.buf, this.length, v, decimalLength(v));
     return this;
+  }
+
+  /** printf's %g of x (see formatG): millis() where that prints the same, the string otherwise. */
+  g(x: number): this {
+    // up to three digits before the point and three after: six significant digits at most
+    if (x >= 0.001 && x < 1000) {
+      const k = Math.round(x * 1000);
+      if (Math.abs(x * 1000 - k) < 1e-6) return this.millis(x);
+    }
+    // the rest are mostly BBR's few gains: kept, not formatted again
+    let text = recentG.get(x);
+    if (text === undefined) {
+      text = formatG(x);
+      if (recentG.size >= 256) recentG.clear();
+      recentG.set(x, text);
+    }
+    return this.latin(text);
   }
 
   /** String(Math.round(ms * 1000) / 1000): milliseconds to the microsecond, trailing zeros dropped. */
@@ -95,4 +114,17 @@ export function writeDecimal(out: Buffer, p: number, v: number, len: number): nu
     v = Math.floor(v / 10);
   }
   return end;
+}
+
+/** printf's %g: six significant digits, trailing zeros dropped, an exponent outside [1e-4, 1e6). */
+export function formatG(x: number): string {
+  if (x === 0 || !Number.isFinite(x)) return String(x);
+  const [mantissa, exp] = x.toExponential(5).split('e') as [string, string];
+  const e = Number(exp);
+  if (e < -4 || e >= 6) return `${trimZeros(mantissa)}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  return trimZeros(x.toFixed(5 - e));
+}
+
+function trimZeros(s: string): string {
+  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
 }

@@ -121,10 +121,10 @@ function writeTcpInfo(w: ByteText, t: TcpInfo, listening: boolean, options: bool
   }
   if (t.congestion) w.latin(' ').latin(t.congestion);
   if (t.options & TCPI_OPT_WSCALE) w.latin(' wscale:').number(t.sndWscale).latin(',').number(t.rcvWscale);
-  if (t.rto && t.rto !== INITIAL_RTO_MS) w.latin(' rto:').latin(formatG(t.rto));
+  if (t.rto && t.rto !== INITIAL_RTO_MS) w.latin(' rto:').g(t.rto);
   if (t.backoff) w.latin(' backoff:').number(t.backoff);
-  if (t.rtt) w.latin(' rtt:').latin(formatG(t.rtt)).latin('/').latin(formatG(t.rttvar ?? 0));
-  if (t.ato) w.latin(' ato:').latin(formatG(t.ato));
+  if (t.rtt) w.latin(' rtt:').g(t.rtt).latin('/').g(t.rttvar ?? 0);
+  if (t.ato) w.latin(' ato:').g(t.ato);
   if (t.sndMss) w.latin(' mss:').number(t.sndMss);
   if (t.pmtu) w.latin(' pmtu:').number(t.pmtu);
   if (t.rcvMss) w.latin(' rcvmss:').number(t.rcvMss);
@@ -141,9 +141,9 @@ function writeTcpInfo(w: ByteText, t: TcpInfo, listening: boolean, options: bool
   if (t.dataSegsIn) w.latin(' data_segs_in:').number(t.dataSegsIn);
   const bbr = t.bbr;
   if (bbr !== null) {
-    w.latin(' bbr:(bw:').latin(formatBps(bbr.bandwidth * 8)).latin('bps,mrtt:').latin(formatG(bbr.minRtt));
-    if (bbr.pacingGain) w.latin(',pacing_gain:').latin(formatG(bbr.pacingGain));
-    if (bbr.cwndGain) w.latin(',cwnd_gain:').latin(formatG(bbr.cwndGain));
+    w.latin(' bbr:(bw:').latin(formatBps(bbr.bandwidth * 8)).latin('bps,mrtt:').g(bbr.minRtt);
+    if (bbr.pacingGain) w.latin(',pacing_gain:').g(bbr.pacingGain);
+    if (bbr.cwndGain) w.latin(',cwnd_gain:').g(bbr.cwndGain);
     w.latin(')');
   }
   if (t.rtt && t.rtt > 0 && t.sndMss && t.cwnd) w.latin(' send ').latin(formatBps((t.cwnd * t.sndMss * 8 * 1000) / t.rtt)).latin('bps');
@@ -171,11 +171,11 @@ function writeTcpInfo(w: ByteText, t: TcpInfo, listening: boolean, options: bool
   if (t.dsackDups) w.latin(' dsack_dups:').number(t.dsackDups);
   if (t.reordering !== 3) w.latin(' reordering:').number(t.reordering);
   if (t.reordSeen) w.latin(' reord_seen:').number(t.reordSeen);
-  if (t.rcvRtt) w.latin(' rcv_rtt:').latin(formatG(t.rcvRtt));
+  if (t.rcvRtt) w.latin(' rcv_rtt:').g(t.rcvRtt);
   if (t.rcvSpace) w.latin(' rcv_space:').number(t.rcvSpace);
   if (t.rcvSsthresh) w.latin(' rcv_ssthresh:').number(t.rcvSsthresh);
   if (t.notsentBytes) w.latin(' notsent:').number(t.notsentBytes);
-  if (t.minRtt) w.latin(' minrtt:').latin(formatG(t.minRtt));
+  if (t.minRtt) w.latin(' minrtt:').g(t.minRtt);
   if (t.rcvOoopack) w.latin(' rcv_ooopack:').number(t.rcvOoopack);
   if (t.sndWnd) w.latin(' snd_wnd:').number(t.sndWnd);
 }
@@ -186,19 +186,6 @@ function formatBps(bps: number): string {
   // printf rounds an exact half to even
   if (r - bps === 0.5 && r % 2 !== 0) r--;
   return String(r);
-}
-
-/** printf's %g: six significant digits, trailing zeros dropped, an exponent outside [1e-4, 1e6). */
-export function formatG(x: number): string {
-  if (x === 0 || !Number.isFinite(x)) return String(x);
-  const [mantissa, exp] = x.toExponential(5).split('e') as [string, string];
-  const e = Number(exp);
-  if (e < -4 || e >= 6) return `${trimZeros(mantissa)}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
-  return trimZeros(x.toFixed(5 - e));
-}
-
-function trimZeros(s: string): string {
-  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
 }
 
 /** What the rows refer to: the scan's addresses and, with -p, the owners (a SocketScan). */
