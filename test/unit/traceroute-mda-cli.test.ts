@@ -16,8 +16,14 @@ describe('--mda flags', () => {
     expect(parseInvocation(['--mda', '10.0.0.1'])!.confidence).toBeUndefined();
   });
 
+  it('runs MDA-Lite unless --mda-full asks for the per-interface MDA everywhere', () => {
+    expect(parseInvocation(['--mda', '10.0.0.1'])!.algorithm).toBe('lite');
+    expect(parseInvocation(['--mda', '--mda-full', '10.0.0.1'])!.algorithm).toBe('full');
+  });
+
   it.each([
     [['--confidence', '90', 'h'], /--confidence belongs to multipath discovery/],
+    [['--mda-full', 'h'], /--mda-full belongs to multipath discovery/],
     [['--mda', '--tcp-connect', 'h'], /--mda cannot use --tcp-connect/],
     [['--mda', '--report', 'h'], /--mda does not combine with --report/],
     [['--mda', '--watch', 'h'], /--mda does not combine with --report/],
@@ -39,7 +45,7 @@ describe('--mda text', () => {
     const sim = new MultipathSim(clock, {
       a: { next: ['b1', 'b2'] }, b1: { next: ['s'] }, b2: { next: ['s'] }, s: { next: [dest], silent: true }, [dest]: { next: [] },
     }, 'a', dest);
-    const doc = await clock.run(tracerouteMultipath(dest, { backend: simBackend(clock, sim), wait: { maxMs: 100 } }));
+    const doc = await clock.run(tracerouteMultipath(dest, { backend: simBackend(clock, sim), wait: { maxMs: 100 }, firstHop: () => 'stopping-rule' }));
     const text = multipathText(doc, { names: false });
     const lines = text.trimEnd().split('\n');
     expect(lines[0]).toBe(`multipath traceroute to ${dest} (${dest}), 30 hops max, 60 byte packets, udp flows, 95% confidence`);

@@ -4,18 +4,44 @@
 // found must be the one built, with the stopping rule's confidence and its probe counts.
 import { describe, expect, it } from 'vitest';
 import { tracerouteMultipath, type MultipathResult } from '../../src/traceroute/index.js';
-import { confidenceAfter, missProbability, probesToRuleOut } from '../../src/traceroute/mda/stopping-rule.js';
+import { confidenceAfter, missProbability, perPacketRepeats, probesToRuleOut } from '../../src/traceroute/mda/stopping-rule.js';
+import { MultipathDiscovery, type Prober } from '../../src/traceroute/mda/discovery.js';
+import type { PoolAnswer } from '../../src/traceroute/mda/probe-pool.js';
+import type { MultipathInterface } from '../../src/traceroute/mda/types.js';
 import { multipathPathId } from '../../src/traceroute/mda/paths.js';
+import type { FirstHopRule } from '../../src/traceroute/mda/first-hop.js';
 import { FakeClock } from '../sim/fake-network.js';
 import { MultipathSim, simBackend, type SimTopology } from '../sim/multipath-topology.js';
 
 const DEST = '10.9.9.9';
 
-async function discover(topology: SimTopology, first: string, opts: { confidence?: number; flowIds?: number; window?: number } = {}): Promise<{ doc: MultipathResult; sim: MultipathSim }> {
+interface DiscoverOptions {
+  confidence?: number;
+  flowIds?: number;
+  window?: number;
+  algorithm?: 'lite' | 'full';
+  /** what the source's routing table says (default: nothing, the stopping rule decides the first hop) */
+  firstHop?: FirstHopRule;
+  /** of the order flows are sent in */
+  seed?: number;
+}
+
+/** A repeatable stand-in for Math.random. */
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    s = (s ^ (s >>> 13)) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+async function discover(topology: SimTopology, first: string, opts: DiscoverOptions = {}): Promise<{ doc: MultipathResult; sim: MultipathSim }> {
   const clock = new FakeClock();
   const sim = new MultipathSim(clock, topology, first, DEST, opts.flowIds);
   const doc = await clock.run(tracerouteMultipath(DEST, {
-    backend: simBackend(clock, sim), confidence: opts.confidence, window: opts.window, wait: { maxMs: 200 },
+    backend: simBackend(clock, sim), confidence: opts.confidence, window: opts.window, wait: { maxMs: 200 }, algorithm: opts.algorithm,
+    firstHop: () => opts.firstHop ?? 'stopping-rule', random: seeded(opts.seed ?? 1),
   }));
   return { doc, sim };
 }
@@ -161,8 +187,8 @@ describe('multipath discovery on simulated topologies', () => {
   it('spends fewer probes on a plain chain than on a diamond, and keeps within the window', async () => {
     const chain: SimTopology = { a: { next: ['b'] }, b: { next: [DEST] }, [DEST]: { next: [] } };
     const { doc, sim } = await discover(chain, 'a', { window: 4 });
-    // one next hop each: n_1 = 6 probes per TTL
-    expect(doc.probes).toBe(6 * 3);
+    // one next hop each: n_1 = 6 probes per TTL, and one at the destination's last hop
+    expect(doc.probes).toBe(6 + 6 + 1);
     expect(sim.maxInFlight).toBeLessThanOrEqual(4);
     expect(doc.paths).toHaveLength(1);
     expect(doc.hops.every((h) => h.interfaces.every((i) => i.balancing === null))).toBe(true);
@@ -218,5 +244,147 @@ describe('multipath discovery past a silent router', () => {
     expect(linkSet(doc)).toEqual(builtLinks(topo, 'a'));
     expect(linkSet(doc)).toContain('1:a -> 3:c1');
     expect(doc.confidenceReached).toBeGreaterThanOrEqual(95);
+  });
+});
+
+describe('MDA-Lite and the rules that spare probes', () => {
+  const parallel: SimTopology = { a: { next: ['b1', 'b2'] }, b1: { next: ['c1'] }, b2: { next: ['c2'] }, c1: { next: [DEST] }, c2: { next: [DEST] }, [DEST]: { next: [] } };
+  const iface = (doc: MultipathResult, address: string): MultipathInterface => doc.hops.flatMap((h) => h.interfaces).find((i) => i.address === address)!;
+  const sentAt = (sim: MultipathSim, ttl: number): number => sim.sent.filter((p) => p.ttl === ttl).length;
+
+  it('sends one probe at the first TTL when the routing table says the source has one next hop, n_1 when it cannot tell', async () => {
+    const chain: SimTopology = { a: { next: ['b'] }, b: { next: [DEST] }, [DEST]: { next: [] } };
+    const told = await discover(chain, 'a', { firstHop: 'routing-table' });
+    expect(told.doc.firstHop).toBe('routing-table');
+    expect(sentAt(told.sim, 1)).toBe(1);
+    expect(told.doc.confidenceReached).toBeGreaterThanOrEqual(95);
+    const unknown = await discover(chain, 'a');
+    expect(unknown.doc.firstHop).toBe('stopping-rule');
+    expect(sentAt(unknown.sim, 1)).toBe(6);
+    expect(told.doc.paths).toEqual(unknown.doc.paths);
+  });
+
+  it('the routing table speaks only for hop 1: from a later first TTL the stopping rule decides', async () => {
+    const clock = new FakeClock();
+    const sim = new MultipathSim(clock, { a: { next: ['b'] }, b: { next: ['c'] }, c: { next: [DEST] }, [DEST]: { next: [] } }, 'a', DEST);
+    const doc = await clock.run(tracerouteMultipath(DEST, { backend: simBackend(clock, sim), wait: { maxMs: 200 }, firstTtl: 2, firstHop: () => 'routing-table' }));
+    expect(doc.firstHop).toBe('stopping-rule');
+    expect(sentAt(sim, 2)).toBe(6);
+  });
+
+  it('gives the destination\'s last hop one probe: the destination answered, decided by "destination"', async () => {
+    const topo: SimTopology = { a: { next: ['b1', 'b2'] }, b1: { next: [DEST] }, b2: { next: ['c'] }, c: { next: [DEST] }, [DEST]: { next: [] } };
+    const { doc } = await discover(topo, 'a', { firstHop: 'routing-table' });
+    expect(iface(doc, 'b1')).toMatchObject({ probes: 1, decidedBy: 'destination', confidence: 100 });
+    expect(iface(doc, 'c')).toMatchObject({ probes: 1, decidedBy: 'destination' });
+    expect(doc.paths.map((p) => p.hops.join(' ')).sort()).toEqual([`a b1 ${DEST}`, `a b2 c ${DEST}`]);
+  });
+
+  it('probes an unmeshed, uniform hop pair hop-level: one stopping rule for the hop, not one per interface', async () => {
+    const lite = await discover(parallel, 'a', { firstHop: 'routing-table' });
+    expect(lite.doc.algorithm).toBe('lite');
+    expect(lite.doc.fullMdaTtls).toEqual([]);
+    expect(linkSet(lite.doc)).toEqual(builtLinks(parallel, 'a'));
+    const b1 = iface(lite.doc, 'b1');
+    const b2 = iface(lite.doc, 'b2');
+    expect([b1.decidedBy, b2.decidedBy]).toEqual(['hop-level', 'hop-level']);
+    // n_2 = 11 for the hop's two next hops, shared by b1 and b2
+    expect(b1.probes + b2.probes).toBe(11);
+    expect(lite.doc.confidenceReached).toBeGreaterThanOrEqual(95);
+    const full = await discover(parallel, 'a', { firstHop: 'routing-table', algorithm: 'full' });
+    expect(full.doc.algorithm).toBe('full');
+    expect(iface(full.doc, 'b1')).toMatchObject({ decidedBy: 'stopping-rule' });
+    expect(iface(full.doc, 'b1').probes).toBeGreaterThanOrEqual(6);
+    expect(iface(full.doc, 'b2').probes).toBeGreaterThanOrEqual(6);
+    expect(linkSet(full.doc)).toEqual(linkSet(lite.doc));
+    expect(full.doc.probes).toBeGreaterThan(lite.doc.probes);
+  });
+
+  it('falls back to the per-interface MDA where the meshing test finds the hop pair meshed, and still finds every link', async () => {
+    const meshed: SimTopology = {
+      a: { next: ['b1', 'b2'] }, b1: { next: ['c1', 'c2'] }, b2: { next: ['c1', 'c2'] }, c1: { next: ['d'] }, c2: { next: ['d'] }, d: { next: [DEST] }, [DEST]: { next: [] },
+    };
+    const { doc } = await discover(meshed, 'a', { firstHop: 'routing-table' });
+    expect(doc.fullMdaTtls).toEqual([3]);
+    expect(linkSet(doc)).toEqual(builtLinks(meshed, 'a'));
+    expect(doc.paths).toHaveLength(4);
+    for (const b of ['b1', 'b2']) expect(iface(doc, b)).toMatchObject({ decidedBy: 'stopping-rule' });
+    expect(doc.confidenceReached).toBeGreaterThanOrEqual(95);
+  });
+
+  it('falls back to the per-interface MDA where the hop pair is not uniform (one branch branches again)', async () => {
+    const nested: SimTopology = {
+      a: { next: ['b1', 'b2'] }, b1: { next: ['c1', 'c2'] }, b2: { next: ['c3'] },
+      c1: { next: ['d'] }, c2: { next: ['d'] }, c3: { next: ['d'] }, d: { next: [DEST] }, [DEST]: { next: [] },
+    };
+    const { doc } = await discover(nested, 'a', { firstHop: 'routing-table' });
+    expect(doc.fullMdaTtls).toEqual([3]);
+    expect(linkSet(doc)).toEqual(builtLinks(nested, 'a'));
+    // b1 needs n_2 = 11 probes of its own (plus its per-packet check)
+    expect(iface(doc, 'b1')).toMatchObject({ decidedBy: 'stopping-rule' });
+    expect(iface(doc, 'b1').probes).toBeGreaterThanOrEqual(11);
+    expect(doc.confidenceReached).toBeGreaterThanOrEqual(95);
+  });
+
+  it('repeats a flow (1/k)^r <= 1 - confidence times for the per-packet check', () => {
+    expect([2, 3, 4, 5, 8].map((k) => perPacketRepeats(k, 0.95))).toEqual([5, 3, 3, 2, 2]);
+    expect(perPacketRepeats(2, 0.99)).toBe(7);
+    for (const k of [2, 3, 6]) {
+      const r = perPacketRepeats(k, 0.95);
+      expect(Math.pow(1 / k, r)).toBeLessThanOrEqual(0.05);
+      expect(Math.pow(1 / k, r - 1)).toBeGreaterThan(0.05);
+    }
+  });
+
+  it('needs no repeats where the flows one TTL on already showed per-flow balancing (each branch has its own successors)', async () => {
+    const { doc } = await discover(parallel, 'a', { firstHop: 'routing-table' });
+    // a's next hops took n_2 = 11 probes and nothing more
+    expect(iface(doc, 'a')).toMatchObject({ probes: 11, balancing: 'per-flow' });
+    const width3 = await discover({ a: { next: ['b1', 'b2', 'b3'] }, b1: { next: ['c'] }, b2: { next: ['c'] }, b3: { next: ['c'] }, c: { next: [DEST] }, [DEST]: { next: [] } }, 'a');
+    // the branches meet at once: n_3 = 16 and three repeats
+    expect(iface(width3.doc, 'a').probes).toBe(16 + 3);
+  });
+
+  it('still reports per-packet balancing where each branch has its own successors', async () => {
+    const { doc } = await discover({ ...parallel, a: { next: ['b1', 'b2'], balancing: 'per-packet' } }, 'a', { firstHop: 'routing-table' });
+    expect(iface(doc, 'a').balancing).toBe('per-packet');
+  });
+});
+
+describe('asking silence again', () => {
+  const reply = (ttl: number, from: string): PoolAnswer => ({
+    rtt: 1,
+    reply: { id: 0, stamp: ttl, from, icmp: { type: 11, code: 0 }, annotation: null, final: false, reached: false, mtu: null, mpls: [], extensions: null, replyTtl: 64, flags: [] },
+  });
+  const config = { firstTtl: 1, maxTtl: 2, confidence: 0.95, flowLimit: 1000, gapLimit: 3, algorithm: 'lite' as const, firstHopSingle: true, random: () => 0.5 };
+
+  it('asks a silence again after a pause for the rate limit where an interface of the TTL answered a burst, at once otherwise', async () => {
+    // the two silences wait side by side (one second in all)
+    for (const [dropAfter, paused] of [[6, [1000, 1000]], [2, []]] as const) {
+      const pauses: number[] = [];
+      let answeredAt2 = 0;
+      let dropped = 0;
+      // TTL 2: b1 takes three flows in four, b2 the rest; after `dropAfter` answers from b1 the
+      // next two probes go unanswered (b1's bucket is empty), later ones are answered again
+      const prober: Prober = async (ttl, flow) => {
+        if (ttl === 1) return reply(1, 'a');
+        if (answeredAt2 === dropAfter && dropped < 2) {
+          dropped++;
+          return null;
+        }
+        if (flow % 4 === 3) return reply(2, 'b2');
+        answeredAt2++;
+        return reply(2, 'b1');
+      };
+      const d = new MultipathDiscovery(config, prober, () => false, async (ms) => {
+        pauses.push(ms);
+      });
+      await d.run();
+      expect(pauses, `after ${dropAfter} answers`).toEqual(paused);
+      expect(dropped).toBe(2);
+      // every flow was answered in the end: no silence recorded, no link across TTL 2
+      expect(d.graph.vertex('1 a').probes).toBe(11 + 5);
+      expect([...d.graph.links.keys()].sort()).toEqual(['1 a>2 b1', '1 a>2 b2']);
+    }
   });
 });

@@ -8,7 +8,7 @@ import type { TracerouteEvent, TracerouteHop } from '../../src/traceroute/types.
 import { intermediateLossNote, reportTable, startStamp } from '../../src/cli/traceroute/report-text.js';
 import { answeredProbe, cycleEvents, FakeReportPath, lostProbe } from '../helpers/fake-report-path.js';
 import { hostname } from 'node:os';
-import { printReport } from '../../src/cli/traceroute/command.js';
+import { printReport } from '../../src/cli/traceroute/report-output.js';
 import { parseInvocation } from '../../src/cli/traceroute/args.js';
 
 describe('hop statistics', () => {

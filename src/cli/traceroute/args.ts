@@ -37,6 +37,7 @@ export const specs: OptionSpec[] = [
   { key: 'watch', names: ['--watch'], kind: 'flag', help: 'report that redraws after every cycle until interrupted' },
   { key: 'mda', names: ['--mda'], kind: 'flag', help: 'multipath discovery (MDA): vary the flow to find every load-balanced path (with -I, -U or -T)' },
   { key: 'confidence', names: ['--confidence'], kind: 'number', value: 'PCT', min: 50, max: 99.9999, example: '--confidence 99', help: 'with --mda: rule out a missed next hop at this confidence (default 95)' },
+  { key: 'mdaFull', names: ['--mda-full'], kind: 'flag', help: 'with --mda: the per-interface MDA at every hop instead of MDA-Lite (more probes)' },
   { key: 'verbose', names: ['-v', '--verbose'], kind: 'flag', help: 'also say on stderr what netdiag did with its privileges (capabilities dropped per thread)' },
   ...commonOptions,
 ];
@@ -64,6 +65,8 @@ export interface Invocation {
   mda: boolean;
   /** --confidence, percent (--mda only) */
   confidence: number | undefined;
+  /** --mda-full: the per-interface MDA everywhere; MDA-Lite otherwise */
+  algorithm: 'lite' | 'full';
 }
 
 function methodOf(o: Record<string, unknown>): TracerouteMethod {
@@ -128,6 +131,7 @@ export function parseInvocation(argv: string[]): Invocation | null {
     verbose: o.verbose === true,
     mda: o.mda === true,
     confidence: o.confidence as number | undefined,
+    algorithm: o.mdaFull === true ? 'full' : 'lite',
   };
 }
 
@@ -135,6 +139,7 @@ export function parseInvocation(argv: string[]): Invocation | null {
 function checkMultipath(o: Record<string, unknown>, method: TracerouteMethod, report: boolean): void {
   if (!o.mda) {
     if (o.confidence !== undefined) throw new UsageError('--confidence belongs to multipath discovery', 'add --mda');
+    if (o.mdaFull) throw new UsageError('--mda-full belongs to multipath discovery', 'add --mda');
     return;
   }
   if (method === 'tcp-connect') {

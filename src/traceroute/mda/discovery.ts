@@ -9,7 +9,7 @@
 // would otherwise draw a false link across the TTL). Every interface with two or more next hops
 // is then probed again with one flow: a different next hop for the same flow is per-packet
 // balancing, not per-flow ECMP. Rounds run in parallel through the probe pool.
-import { confidenceAfter, probesToRuleOut } from './stopping-rule.js';
+import { confidenceAfter, perPacketRepeats, probesToRuleOut } from './stopping-rule.js';
 import { MultipathGraph, SOURCE, type Vertex } from './graph.js';
 import type { PoolAnswer } from './probe-pool.js';
 
@@ -24,7 +24,38 @@ export interface DiscoveryConfig {
   flowLimit: number;
   /** silent TTLs in a row after which a branch is given up (traceroute would go on; MDA cannot tell where) */
   gapLimit: number;
+  /** 'lite': MDA-Lite's hop-level probing where a hop pair is unmeshed and uniform; 'full': the per-vertex MDA everywhere */
+  algorithm: MultipathAlgorithm;
+  /** the source has one next hop (its routing table says so): one probe at the first TTL */
+  firstHopSingle: boolean;
+  /** uniform in [0, 1): the order flows are sent in (Math.random; tests pass a seeded one) */
+  random: () => number;
 }
+
+function shuffle<T>(list: T[], random: () => number): void {
+  for (let i = list.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [list[i], list[j]] = [list[j]!, list[i]!];
+  }
+}
+
+export type MultipathAlgorithm = 'lite' | 'full';
+
+/** How a vertex's next hops were decided (netdiag.multipath/1 `decidedBy`). */
+export type DecidedBy = 'stopping-rule' | 'hop-level' | 'destination' | 'routing-table';
+
+/** Flows with an observed vertex at h-1 MDA-Lite's meshing test wants for every vertex at h (the paper's phi). */
+const MESHING_FLOWS = 2;
+/**
+ * Answers a Linux router gives one source at once before its ICMP rate limit (a token bucket,
+ * XRLIM_BURST_FACTOR) drops the rest for icmp_ratelimit (1 s) per answer.
+ */
+const RATE_LIMIT_BURST = 6;
+/** net.ipv4.icmp_ratelimit's default: the time a Linux router takes to give one token back */
+const RATE_LIMIT_REFILL_MS = 1000;
+
+/** Waits `ms` (or less, when discovery stops meanwhile). */
+export type Pause = (ms: number) => Promise<void>;
 
 /** New flows node control may spend on one interface at one TTL, as a multiple of its stopping-rule count. */
 const CONTROL_FACTOR = 8;
@@ -38,6 +69,8 @@ interface TtlState {
   found: Set<string>;
   controlSent: number;
   exhausted: boolean;
+  /** a probe from here reached the destination */
+  atDestination: boolean;
 }
 
 export class MultipathDiscovery {
@@ -45,10 +78,20 @@ export class MultipathDiscovery {
   /** per flow, per TTL: the vertex that answered, null for silence */
   private readonly seen = new Map<number, Map<number, string | null>>();
   private nextFlow = 0;
-  /** per vertex: the next hops and probes of the TTL that decided them (for its confidence) */
-  private readonly decided = new Map<string, { k: number; n: number }>();
+  /** per vertex: the confidence (fraction) its next hops were decided with, and by which rule */
+  private readonly decided = new Map<string, { confidence: number; rule: DecidedBy }>();
+  /** per vertex decided hop-level: the hop's next hops and probes */
+  private readonly hopLevelOf = new Map<string, { k: number; n: number }>();
+  /** per TTL: answers per vertex (how close a router may be to its ICMP rate limit) */
+  private readonly answers = new Map<number, Map<string, number>>();
+  /** TTLs where MDA-Lite's checks failed and the per-vertex MDA decided */
+  readonly fullTtls = new Set<number>();
+  /** `flow@ttl` of flows whose vertex at ttl was inferred, not observed (MDA-Lite's new flows) */
+  private readonly inferred = new Set<string>();
 
-  constructor(private readonly config: DiscoveryConfig, private readonly probe: Prober, private readonly stopped: () => boolean) {
+  constructor(
+    private readonly config: DiscoveryConfig, private readonly probe: Prober, private readonly stopped: () => boolean, private readonly pause: Pause,
+  ) {
     this.graph = new MultipathGraph(config.firstTtl);
   }
 
@@ -57,24 +100,71 @@ export class MultipathDiscovery {
   }
 
   async run(): Promise<void> {
+    /** branching vertices of the TTL before, whose per-packet check waits for what their flows do one TTL on */
+    let pending: Array<{ v: Vertex; h: number }> = [];
     for (let h = this.config.firstTtl; h <= this.config.maxTtl && !this.stopped(); h++) {
       const vertices = await this.enumerate(h);
+      const unsettled = pending.filter((p) => !this.perFlowShown(p.v, p.h));
+      pending = vertices.filter((v) => this.nextHopsAt(v, h).length >= 2).map((v) => ({ v, h }));
+      await this.checkPerPacket(unsettled);
       if (vertices.length === 0) break;
-      await this.checkPerPacket(h, vertices);
     }
+    if (!this.stopped()) await this.checkPerPacket(pending);
+  }
+
+  private nextHopsAt(v: Vertex, h: number): string[] {
+    return [...v.successors].filter((s) => this.graph.vertex(s).ttl === h);
+  }
+
+  /**
+   * Whether the flows v sent over its next hops W (at h) already rule out per-packet balancing:
+   * one TTL on, flows that passed each w in W answered from successors no other member of W
+   * has. A per-packet v would have sent each of those probes over a random member of W, and
+   * the successor sets would have come out disjoint only if every flow kept its first next hop
+   * or all of a member's flows moved together: at most k! (1/k)^m for m flows; a round-robin
+   * v, dealing out the flows in the shuffled order they were sent in, reproduces the partition
+   * with probability k! m_1! ... m_k! / m! (m_i flows per member); the larger counts. Flows whose
+   * vertex at h was inferred (MDA-Lite) prove nothing and do not count; where successors are
+   * shared (the branches meet again at once) the repeats of checkPerPacket decide.
+   */
+  private perFlowShown(v: Vertex, h: number): boolean {
+    const next = new Set(this.nextHopsAt(v, h));
+    const k = next.size;
+    const preds = new Map<string, string>();
+    const perMember = new Map<string, number>();
+    let m = 0;
+    for (const [flow, hist] of this.seen) {
+      const w = hist.get(h);
+      const x = hist.get(h + 1);
+      if (w === undefined || w === null || !next.has(w) || x === undefined || x === null) continue;
+      if (this.inferred.has(`${flow}@${h}`) || this.positionOf(flow, h) !== v.key) continue;
+      const known = preds.get(x);
+      if (known !== undefined && known !== w) return false;
+      preds.set(x, w);
+      perMember.set(w, (perMember.get(w) ?? 0) + 1);
+      m++;
+    }
+    const logFactorial = (n: number): number => {
+      let s = 0;
+      for (let i = 2; i <= n; i++) s += Math.log(i);
+      return s;
+    };
+    const random = logFactorial(k) + m * Math.log(1 / k);
+    let dealt = logFactorial(k) - logFactorial(m);
+    for (const c of perMember.values()) dealt += logFactorial(c);
+    return Math.exp(Math.max(random, dealt)) <= 1 - this.config.confidence;
   }
 
   /** Lowest confidence (fraction) any non-final vertex reached for its next hops; 1 when none was probed. */
   confidenceReached(): number {
     let least = 1;
-    for (const { k, n } of this.decided.values()) least = Math.min(least, confidenceAfter(k, n));
+    for (const { confidence } of this.decided.values()) least = Math.min(least, confidence);
     return least;
   }
 
-  /** The confidence (fraction) of one vertex's next hops, or null when it was never probed past. */
-  vertexConfidence(key: string): number | null {
-    const d = this.decided.get(key);
-    return d ? confidenceAfter(d.k, d.n) : null;
+  /** The confidence (fraction) of one vertex's next hops and the rule that decided them, or null when it was never probed past. */
+  vertexDecision(key: string): { confidence: number; rule: DecidedBy } | null {
+    return this.decided.get(key) ?? null;
   }
 
   private freshFlow(): number | null {
@@ -109,13 +199,29 @@ export class MultipathDiscovery {
 
   private async probeAt(ttl: number, flow: number): Promise<string | null> {
     let a = await this.probe(ttl, flow);
-    // Silence where others answer at this TTL is more likely a lost answer than a silent
-    // router, and recorded it would draw a false link across the TTL: ask once more.
-    if (!a && this.answeredAt(ttl) && !this.stopped()) a = await this.probe(ttl, flow);
+    if (!a && this.answeredAt(ttl) && !this.stopped()) {
+      // Silence where others answer at this TTL is a lost answer or a router's ICMP rate limit
+      // more likely than a silent router, and recorded it would draw a false link across the
+      // TTL: ask once more. Where an interface here has answered a burst already, the limit is
+      // the likely cause and a question asked again at once would be dropped as well: ask
+      // after the bucket has had time to give a token back.
+      if (this.nearRateLimit(ttl)) await this.pause(RATE_LIMIT_REFILL_MS);
+      if (!this.stopped()) a = await this.probe(ttl, flow);
+    }
     const key = a ? this.graph.answered(ttl, a.reply, a.rtt) : null;
     this.record(flow, ttl, key);
-    if (key !== null) this.linkFromSole(flow, ttl, key);
+    if (key !== null) {
+      let byKey = this.answers.get(ttl);
+      if (!byKey) this.answers.set(ttl, (byKey = new Map()));
+      byKey.set(key, (byKey.get(key) ?? 0) + 1);
+      this.linkFromSole(flow, ttl, key);
+    }
     return key;
+  }
+
+  private nearRateLimit(ttl: number): boolean {
+    for (const n of this.answers.get(ttl)?.values() ?? []) if (n >= RATE_LIMIT_BURST) return true;
+    return false;
   }
 
   /**
@@ -181,11 +287,55 @@ export class MultipathDiscovery {
     const state = (key: string): TtlState => {
       let s = states.get(key);
       if (!s) {
-        s = { sent: 0, found: new Set(), controlSent: 0, exhausted: false };
+        s = { sent: 0, found: new Set(), controlSent: 0, exhausted: false, atDestination: false };
         states.set(key, s);
       }
       return s;
     };
+    /** probes of flows sent straight to h whose vertex at h-1 was never learned (silent at h) */
+    let unattributed = 0;
+    /** flows sent straight to h whose vertex at h-1 was inferred (MDA-Lite, unmeshed hop) */
+    const inferred = new Set<number>();
+    /** per-vertex stopping rule at this TTL: asked for, or MDA-Lite's checks failed */
+    let full = this.config.algorithm === 'full';
+    /** MDA-Lite found the hop pair unmeshed but not uniform: per vertex, yet new flows still go straight to h */
+    let unmeshed = false;
+    const probeFrom = (key: string, f: number): Promise<unknown> => {
+      const st = state(key);
+      st.sent++;
+      return this.probeAt(h, f).then((next) => {
+        if (next === null) return;
+        st.found.add(next);
+        if (this.graph.vertex(next).reached) st.atDestination = true;
+        this.graph.link(key, next, f);
+      });
+    };
+    /** a new flow straight to h; its vertex at h-1 is inferred when the one it answered from has one predecessor here, else asked */
+    const probeFresh = (f: number, present: ReadonlySet<string>): Promise<unknown> => this.probeAt(h, f).then(async (next) => {
+      if (next === null) {
+        unattributed++;
+        return;
+      }
+      const preds = [...present].filter((k) => this.graph.vertex(k).successors.has(next));
+      let from: string | null = null;
+      if (preds.length === 1 && (!full || unmeshed)) {
+        from = preds[0]!;
+        this.record(f, h - 1, from);
+        inferred.add(f);
+        this.inferred.add(`${f}@${h - 1}`);
+      } else {
+        from = await this.probeAt(h - 1, f);
+        if (from === null || !present.has(from)) {
+          unattributed++;
+          return;
+        }
+      }
+      const st = state(from);
+      st.sent++;
+      st.found.add(next);
+      if (this.graph.vertex(next).reached) st.atDestination = true;
+      this.graph.link(from, next, f);
+    });
     /** new flows walked forward over silent TTLs, one TTL a round, towards a vertex before them */
     const filling = new Set<number>();
     for (let round = 0; round < MAX_ROUNDS && !this.stopped(); round++) {
@@ -207,11 +357,78 @@ export class MultipathDiscovery {
         if (list) list.push(flow);
         else waiting.set(pos, [flow]);
       }
+      // flows go out in an order of their own at each TTL: a balancer that deals packets out in
+      // turn (round robin) then sends them over its next hops at random, which perFlowShown needs
+      for (const list of waiting.values()) shuffle(list, this.config.random);
+      // vertices still to decide: a vertex that delivered a probe to the destination is the
+      // destination's last hop and delivers every flow there (a connected route has one next hop)
+      const open = [...present].filter((k) => !state(k).atDestination && !state(k).exhausted);
+      if (round === 0) {
+        // one scout per vertex first: it finds the final hops, which need no more
+        for (const key of open) {
+          const f = key === SOURCE ? this.freshFlow() : (waiting.get(key) ?? []).shift();
+          if (f !== undefined && f !== null) tasks.push(probeFrom(key, f));
+        }
+        if (tasks.length > 0) {
+          await Promise.all(tasks);
+          continue;
+        }
+      }
+      // hop-level only where every flow stands at h-1 (a silent hop before h needs node control across it)
+      const hopLevel = !full && open.length >= 2 && open.every((k) => k !== SOURCE && this.graph.vertex(k).ttl === h - 1);
+      if (hopLevel) {
+        // MDA-Lite: the hop's vertices share one stopping rule over every next hop found at h,
+        // probed with the flows they hold
+        const found = new Set<string>();
+        let sent = unattributed;
+        for (const key of open) {
+          const st = state(key);
+          sent += st.sent;
+          for (const n of st.found) found.add(n);
+        }
+        let deficit = probesToRuleOut(found.size, this.config.confidence) - sent;
+        if (deficit > 0) {
+          // the flows the hop's vertices hold, in one shuffled order: they spread as the hop does
+          const held = open.flatMap((key) => (waiting.get(key) ?? []).map((flow) => ({ key, flow })));
+          shuffle(held, this.config.random);
+          for (const { key, flow } of held.slice(0, deficit)) tasks.push(probeFrom(key, flow));
+          deficit -= Math.min(deficit, held.length);
+          for (; deficit > 0; deficit--) {
+            const f = this.freshFlow();
+            if (f === null) break;
+            tasks.push(probeFresh(f, present));
+          }
+          if (tasks.length > 0) {
+            await Promise.all(tasks);
+            if (!this.answeredAt(h)) break;
+            continue;
+          }
+        }
+        // the hop's rule is met: the lite result stands when the hop pair is unmeshed and uniform
+        const check = this.liteCheck(h, open, inferred);
+        if (check.verify.length > 0) {
+          // the meshing test: flows whose vertex at h-1 was inferred are asked there, so each
+          // vertex at h has MESHING_FLOWS flows with an observed predecessor
+          await Promise.all(check.verify.map((f) => this.verifyInferred(h, f, inferred, state)));
+          continue;
+        }
+        if (!this.answeredAt(h)) break;
+        if (check.meshed || check.asymmetric) {
+          full = true;
+          unmeshed = !check.meshed;
+          this.fullTtls.add(h);
+          continue;
+        }
+        for (const key of open) this.hopLevelOf.set(key, { k: found.size, n: sent });
+        break;
+      }
+      /** new flows straight to h that the short vertices of an unmeshed hop pair want (each serves them all) */
+      let freshWanted = 0;
       for (const key of present) {
         const v = this.graph.vertex(key);
         const st = state(key);
-        if (st.exhausted) continue;
-        const target = probesToRuleOut(st.found.size, this.config.confidence);
+        if (st.exhausted || st.atDestination) continue;
+        const target = key === SOURCE && this.config.firstHopSingle && st.found.size <= 1 ? 1 : probesToRuleOut(st.found.size, this.config.confidence);
         const deficit = target - st.sent;
         if (deficit <= 0) continue;
         const flows = (waiting.get(key) ?? []).slice(0, deficit);
@@ -223,14 +440,7 @@ export class MultipathDiscovery {
             flows.push(f);
           }
         }
-        for (const f of flows) {
-          st.sent++;
-          tasks.push(this.probeAt(h, f).then((next) => {
-            if (next === null) return;
-            st.found.add(next);
-            this.graph.link(key, next, f);
-          }));
-        }
+        for (const f of flows) tasks.push(probeFrom(key, f));
         let short = deficit - flows.length;
         if (short > 0 && key !== SOURCE && v.ttl === h - 1 && this.soleAt(h - 1) === key) {
           // the only interface at h-1 (a second was ruled out there): every new flow passes it,
@@ -239,17 +449,18 @@ export class MultipathDiscovery {
             const f = this.freshFlow();
             if (f === null) break;
             this.record(f, h - 1, key);
-            st.sent++;
-            tasks.push(this.probeAt(h, f).then((next) => {
-              if (next === null) return;
-              st.found.add(next);
-              this.graph.link(key, next, f);
-            }));
+            tasks.push(probeFrom(key, f));
           }
         }
         if (short <= 0) continue;
         const budget = CONTROL_FACTOR * target - st.controlSent;
-        if (key !== SOURCE && budget > 0 && this.nextFlow < this.config.flowLimit) {
+        if (unmeshed && key !== SOURCE && v.ttl === h - 1 && budget > 0) {
+          // every vertex at h has one predecessor: a new flow sent straight to h tells by its
+          // answer which vertex it passed, cheaper than node control's probe at h-1 first
+          const n = Math.min(Math.ceil(short / this.shareAt(key, h)), budget);
+          st.controlSent += n;
+          freshWanted = Math.max(freshWanted, n);
+        } else if (key !== SOURCE && budget > 0 && this.nextFlow < this.config.flowLimit) {
           // node control: new flows to v's TTL; those that land on v can be used next round.
           // Past silent TTLs they walk on to h-1 first (filling), and only the silent ones come.
           const gapped = v.ttl < h - 1;
@@ -267,6 +478,11 @@ export class MultipathDiscovery {
           st.exhausted = true;
         }
       }
+      for (; freshWanted > 0; freshWanted--) {
+        const f = this.freshFlow();
+        if (f === null) break;
+        tasks.push(probeFresh(f, present));
+      }
       if (tasks.length === 0) break;
       await Promise.all(tasks);
       // a TTL where nothing answers (a silent router on every branch, a silent destination)
@@ -278,11 +494,89 @@ export class MultipathDiscovery {
       if (st.sent === 0) continue;
       const v = this.graph.vertex(key);
       v.probes += st.sent;
-      // a vertex crossing silent TTLs is decided at the TTL where its next hops answer
-      if (st.found.size > 0 || !this.decided.has(key)) this.decided.set(key, { k: st.found.size, n: st.sent });
       vertices.push(v);
+      // a vertex crossing silent TTLs is decided at the TTL where its next hops answer
+      if (st.found.size === 0 && this.decided.has(key)) continue;
+      const hop = this.hopLevelOf.get(key);
+      if (st.atDestination) this.decided.set(key, { confidence: 1, rule: 'destination' });
+      else if (key === SOURCE && this.config.firstHopSingle && st.found.size <= 1) this.decided.set(key, { confidence: 1, rule: 'routing-table' });
+      else if (hop) this.decided.set(key, { confidence: confidenceAfter(hop.k, hop.n), rule: 'hop-level' });
+      else this.decided.set(key, { confidence: confidenceAfter(st.found.size, st.sent), rule: 'stopping-rule' });
     }
     return vertices;
+  }
+
+  /**
+   * MDA-Lite's checks of a hop pair (h-1, h) probed hop-level: meshed (a vertex at h-1 with two
+   * or more next hops and a vertex at h with two or more predecessors: flows cannot be assigned
+   * by the vertex they reach), asymmetric (vertices at h-1 with different numbers of next hops:
+   * the next hops are not equally likely, which the hop's stopping rule assumes), and the flows
+   * to ask at h-1 first so that every vertex at h has MESHING_FLOWS observed predecessors.
+   */
+  private liteCheck(h: number, open: readonly string[], inferred: ReadonlySet<number>): { meshed: boolean; asymmetric: boolean; verify: number[] } {
+    const degrees = open.map((k) => [...this.graph.vertex(k).successors].filter((s) => this.graph.vertex(s).ttl === h).length);
+    const branching = degrees.some((d) => d >= 2);
+    const asymmetric = new Set(degrees).size > 1;
+    const preds = new Map<string, Set<string>>();
+    const observed = new Map<string, number>();
+    const candidates = new Map<string, number[]>();
+    for (const [flow, hist] of this.seen) {
+      const at = hist.get(h);
+      if (at === undefined || at === null) continue;
+      const from = hist.get(h - 1);
+      if (from === undefined || from === null || !open.includes(from)) continue;
+      let set = preds.get(at);
+      if (!set) preds.set(at, (set = new Set()));
+      set.add(from);
+      if (inferred.has(flow)) {
+        const list = candidates.get(at);
+        if (list) list.push(flow);
+        else candidates.set(at, [flow]);
+      } else observed.set(at, (observed.get(at) ?? 0) + 1);
+    }
+    const merging = [...preds.values()].some((p) => p.size >= 2);
+    const verify: number[] = [];
+    // meshing needs a branching vertex at h-1 and two vertices at h; only then can inference be wrong
+    if (branching && preds.size >= 2) {
+      for (const [at, list] of candidates) verify.push(...list.slice(0, Math.max(0, MESHING_FLOWS - (observed.get(at) ?? 0))));
+    }
+    return { meshed: branching && merging, asymmetric, verify };
+  }
+
+  /** Asks an inferred flow at h-1: where it disagrees, the link moves and the hop pair is meshed. */
+  private async verifyInferred(h: number, flow: number, inferred: Set<number>, state: (key: string) => TtlState): Promise<void> {
+    inferred.delete(flow);
+    this.inferred.delete(`${flow}@${h - 1}`);
+    const hist = this.seen.get(flow)!;
+    const guessed = hist.get(h - 1)!;
+    const next = hist.get(h)!;
+    const a = await this.probe(h - 1, flow);
+    if (!a) return;
+    const key = this.graph.answered(h - 1, a.reply, a.rtt);
+    if (key === guessed) return;
+    hist.set(h - 1, key);
+    if (next !== null) this.graph.unlink(guessed, next, flow);
+    state(guessed).sent--;
+    const st = state(key);
+    st.sent++;
+    if (next !== null) {
+      st.found.add(next);
+      this.graph.link(key, next, flow);
+    }
+  }
+
+  /** Of the flows that stood at a vertex of h-1 and answered at h, the share that stood at `key` (1/4 when unknown). */
+  private shareAt(key: string, h: number): number {
+    let answered = 0;
+    let here = 0;
+    for (const hist of this.seen.values()) {
+      const at = hist.get(h);
+      const from = hist.get(h - 1);
+      if (at === undefined || at === null || from === undefined || from === null) continue;
+      answered++;
+      if (from === key) here++;
+    }
+    return answered === 0 || here === 0 ? 1 / 4 : here / answered;
   }
 
   /** Of the flows answered at v's TTL, the share that landed on v (how many new flows reach it). */
@@ -303,12 +597,12 @@ export class MultipathDiscovery {
    * Sends one flow of each branching vertex again, as many times as the stopping rule needs to
    * rule out a second next hop: per-flow balancing keeps it on one next hop, per-packet does not.
    */
-  private async checkPerPacket(h: number, vertices: readonly Vertex[]): Promise<void> {
-    const repeats = probesToRuleOut(1, this.config.confidence) - 1;
+  private async checkPerPacket(checks: ReadonlyArray<{ v: Vertex; h: number }>): Promise<void> {
     const tasks: Promise<unknown>[] = [];
-    for (const v of vertices) {
-      const next = [...v.successors].filter((s) => this.graph.vertex(s).ttl === h);
+    for (const { v, h } of checks) {
+      const next = this.nextHopsAt(v, h);
       if (next.length < 2) continue;
+      const repeats = perPacketRepeats(next.length, this.config.confidence);
       const flow = this.flowThrough(v.key, h);
       if (flow === null) continue;
       const first = this.seen.get(flow)!.get(h)!;

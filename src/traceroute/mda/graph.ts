@@ -75,6 +75,17 @@ export class MultipathGraph {
     }
     l.flows.add(flow);
   }
+
+  /** `flow` did not go from `from` to `to` after all (an inferred link the flow disproved). */
+  unlink(from: string, to: string, flow: number): void {
+    const key = `${from}>${to}`;
+    const l = this.links.get(key);
+    if (!l) return;
+    l.flows.delete(flow);
+    if (l.flows.size > 0) return;
+    this.links.delete(key);
+    this.vertex(from).successors.delete(to);
+  }
 }
 
 function newVertex(key: string, ttl: number, address: string | null): Vertex {

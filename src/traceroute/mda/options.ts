@@ -16,6 +16,7 @@ export interface ResolvedMultipathOptions extends ResolvedOptions {
   method: 'icmp' | 'udp' | 'tcp';
   /** fraction in (0, 1) */
   confidence: number;
+  algorithm: 'lite' | 'full';
 }
 
 export function resolveMultipathOptions(raw: unknown): ResolvedMultipathOptions {
@@ -24,7 +25,9 @@ export function resolveMultipathOptions(raw: unknown): ResolvedMultipathOptions 
     throw optionRangeError('method', '"icmp", "udp" or "tcp" for multipath discovery (tcp-connect cannot choose its flow: the kernel picks each connect() source port)', o.method);
   }
   const confidence = checkOptionalNumber('confidence', o.confidence, MIN_CONFIDENCE, MAX_CONFIDENCE, DEFAULT_CONFIDENCE);
+  const algorithm = o.algorithm ?? 'lite';
+  if (algorithm !== 'lite' && algorithm !== 'full') throw optionRangeError('algorithm', '"lite" or "full"', algorithm);
   // flows are per probe: the transport runs Paris (probes told apart by sequence, not by port)
   const base = resolveOptions({ ...o, flow: 'paris', queries: undefined, discoverMtu: false });
-  return { ...base, method: base.method as 'icmp' | 'udp' | 'tcp', confidence: confidence / 100 };
+  return { ...base, method: base.method as 'icmp' | 'udp' | 'tcp', confidence: confidence / 100, algorithm };
 }

@@ -16,6 +16,8 @@ export interface ResultHeader {
   maxTtl: number;
   /** fraction */
   confidence: number;
+  algorithm: 'lite' | 'full';
+  firstHop: 'routing-table' | 'stopping-rule';
 }
 
 /** a fraction as percent, to 4 decimals (99.9999 stays itself) */
@@ -28,11 +30,13 @@ function compareAddresses(a: string, b: string): number {
 
 function interfaceOf(v: Vertex, graph: MultipathGraph, discovery: MultipathDiscovery): MultipathInterface {
   const next = [...v.successors].filter((s) => graph.vertex(s).ttl > v.ttl);
-  const confidence = v.final ? null : discovery.vertexConfidence(v.key);
+  const decision = v.final ? null : discovery.vertexDecision(v.key);
+  const confidence = decision?.confidence ?? null;
   return {
     address: v.address!, name: null, rtt: v.rtt, annotation: v.annotation, reached: v.reached, final: v.final, probes: v.probes,
     confidence: confidence === null ? null : percent(confidence),
     balancing: next.length < 2 ? null : v.perPacket ? 'per-packet' : 'per-flow',
+    decidedBy: decision === null || decision.rule === 'routing-table' ? null : decision.rule,
   };
 }
 
@@ -63,6 +67,7 @@ export function multipathResult(
     target: header.target, address: header.address, family: header.family, method: header.method, socket: header.socket,
     packetLength: header.packetLength, firstTtl: header.firstTtl, maxTtl: header.maxTtl,
     confidence: percent(header.confidence), confidenceReached: percent(discovery.confidenceReached()),
+    algorithm: header.algorithm, fullMdaTtls: [...discovery.fullTtls].sort((a, b) => a - b), firstHop: header.firstHop,
     reached: hops.some((h) => h.interfaces.some((i) => i.reached)), aborted, probes, flows: discovery.flowsUsed,
     hops, links, paths, pathsTruncated: truncated, elapsed,
   };

@@ -49,3 +49,15 @@ export function probesToRuleOut(k: number, confidence: number): number {
 export function confidenceAfter(k: number, n: number): number {
   return 1 - missProbability(Math.max(1, Math.floor(k)) + 1, n);
 }
+
+/**
+ * Repeats of one flow that tell per-packet balancing from per-flow at `confidence`: with k next
+ * hops seen, a per-packet balancer (equally likely next hops) keeps r repeats on the flow's
+ * first next hop with probability (1/k)^r; the least r with (1/k)^r <= 1 - confidence
+ * (95%: 5 for k = 2, 3 for k = 3 or 4, 2 from k = 5 on).
+ */
+export function perPacketRepeats(k: number, confidence: number): number {
+  if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be in (0, 1), got ${confidence}`);
+  const hops = Math.max(2, Math.floor(k));
+  return Math.max(1, Math.ceil(Math.log(1 - confidence) / Math.log(1 / hops) - 1e-12));
+}

@@ -23,6 +23,12 @@ export interface MultipathInterface {
   confidence: number | null;
   /** how it spreads probes over two or more next hops; null with fewer than two */
   balancing: 'per-flow' | 'per-packet' | null;
+  /**
+   * how its next hops were decided; null for a final interface: 'stopping-rule' (its own probes,
+   * the per-vertex MDA), 'hop-level' (MDA-Lite: its hop's probes, on a unmeshed and uniform hop
+   * pair), 'destination' (a probe from it reached the destination: it is the last hop)
+   */
+  decidedBy: 'stopping-rule' | 'hop-level' | 'destination' | null;
 }
 
 export interface MultipathHop {
@@ -67,6 +73,15 @@ export interface MultipathResult {
   confidence: number;
   /** the least confidence any interface's next hops reached, percent (below `confidence` where flows or time ran out) */
   confidenceReached: number;
+  /** 'lite' (MDA-Lite, the default) or 'full' (the per-vertex MDA at every hop) */
+  algorithm: 'lite' | 'full';
+  /** TTLs where MDA-Lite found the hop pair meshed or non-uniform and the per-vertex MDA decided */
+  fullMdaTtls: number[];
+  /**
+   * how the source's own next hops (the first TTL) were decided: 'routing-table' (no route with
+   * several next hops, one table towards the destination: one probe), 'stopping-rule' (n_1 probes)
+   */
+  firstHop: 'routing-table' | 'stopping-rule';
   reached: boolean;
   aborted: boolean;
   /** probes sent */
@@ -86,4 +101,6 @@ export interface MultipathOptions extends Omit<TracerouteOptions, 'flow' | 'quer
   method?: 'icmp' | 'udp' | 'tcp';
   /** percent, 50 to 99.9999 (default 95) */
   confidence?: number;
+  /** 'lite' (default): MDA-Lite, hop-level where the hop pair allows; 'full': the per-vertex MDA at every hop */
+  algorithm?: 'lite' | 'full';
 }

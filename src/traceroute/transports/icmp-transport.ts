@@ -4,7 +4,7 @@
 // a multipath flow (ProbeRequest.flow) gets a checksum of its own the same way.
 // Raw sockets read whole errors (quoted IP header: NAT detection; RFC 4884 extensions); ping
 // sockets get errors from the error queue (offender, type, code, the quoted echo).
-import { randomInt } from 'node:crypto';
+import { randomInt } from './random-int.js';
 import type { IcmpMessage, IcmpSocket } from '../../socket/icmp-socket.js';
 import { isPendingSocketError } from '../../socket/pending-errors.js';
 import { ORIGIN_ICMP, ORIGIN_ICMP6 } from '../../socket/received-message.js';

@@ -4,7 +4,7 @@
 // it. SYN-ACK or RST from the destination means reached; errors come whole from a raw ICMP
 // socket filtered to quotes of our source ports. Paris keeps one source port; classic counts up;
 // multipath flows (ProbeRequest.flow) are source ports of a held range.
-import { randomInt } from 'node:crypto';
+import { randomInt } from './random-int.js';
 import type { IcmpMessage, IcmpSocket } from '../../socket/icmp-socket.js';
 import type { ProbeSocket, ReceivedDatagram } from '../../socket/probe-socket.js';
 import { parseIcmpError } from '../../packet/icmp-error-parse.js';

@@ -6,7 +6,7 @@
 // Classic: the destination port counts up per probe and identifies it, like traceroute.
 // Multipath flows (ProbeRequest.flow) are destination ports port + flow, the probe still
 // identified by its payload.
-import { randomInt } from 'node:crypto';
+import { randomInt } from './random-int.js';
 import type { ProbeSocket, ReceivedDatagram } from '../../socket/probe-socket.js';
 import { ORIGIN_ICMP, ORIGIN_ICMP6 } from '../../socket/received-message.js';
 import { PAYLOAD_MIN, readProbePayload, writeProbePayload } from '../probe-payload.js';

@@ -4,7 +4,7 @@
 // made to come out right by a compensation word in the payload. Classic: the destination port
 // counts up. Multipath flows (ProbeRequest.flow, Paris only) are destination ports port + flow.
 // NAT: a quote whose addresses, ports or checksum differ from what was sent.
-import { randomInt } from 'node:crypto';
+import { randomInt } from './random-int.js';
 import type { IcmpMessage } from '../../socket/icmp-socket.js';
 import { readU16 } from '../../packet/bytes.js';
 import { parseIcmpError } from '../../packet/icmp-error-parse.js';
