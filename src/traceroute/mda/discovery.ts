@@ -413,7 +413,14 @@ export class MultipathDiscovery {
           continue;
         }
         if (!this.answeredAt(h)) break;
-        if (check.meshed || check.asymmetric) {
+        // the hop's rule holds for the hop, not for a vertex few flows reached: such a vertex
+        // could hide a second next hop at far below the stated confidence (a nested diamond's
+        // inner balancer), so the TTL is decided per vertex
+        const undersampled = open.some((key) => {
+          const st = state(key);
+          return !st.atDestination && st.sent < probesToRuleOut(st.found.size, this.config.confidence);
+        });
+        if (check.meshed || check.asymmetric || undersampled) {
           full = true;
           unmeshed = !check.meshed;
           this.fullTtls.add(h);
