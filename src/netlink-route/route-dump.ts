@@ -3,15 +3,12 @@
 // unit tests run it on bytes captured from a real kernel. Only what multipath discovery needs:
 // the table, the destination prefix, the route type and how many next hops the route has.
 
-const NLMSG_HDRLEN = 16;
+import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, netlinkHeader } from '../sockets/netlink/sock-diag-messages.js';
+
 const RTMSG_LEN = 12;
-const NLMSG_ERROR = 2;
-const NLMSG_DONE = 3;
 const RTM_NEWROUTE = 24;
 const RTM_GETROUTE = 26;
-const NLM_F_REQUEST = 0x1;
 const NLM_F_MULTI = 0x2;
-const NLM_F_DUMP = 0x300;
 const RTA_DST = 1;
 const RTA_GATEWAY = 5;
 const RTA_MULTIPATH = 9;
@@ -51,10 +48,7 @@ const align4 = (n: number): number => (n + 3) & ~3;
 /** An RTM_GETROUTE dump request of one family. */
 export function routeDumpRequest(family: typeof AF_INET | typeof AF_INET6, seq: number): Buffer {
   const b = Buffer.alloc(NLMSG_HDRLEN + RTMSG_LEN);
-  b.writeUInt32LE(b.length, 0);
-  b.writeUInt16LE(RTM_GETROUTE, 4);
-  b.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6);
-  b.writeUInt32LE(seq >>> 0, 8);
+  netlinkHeader(b, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, seq >>> 0);
   b.writeUInt8(family, NLMSG_HDRLEN); // rtm_family; the rest zero: every table, every route
   return b;
 }

@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { native } from '../../src/native.js';
+import { netlinkDumpRequest } from '../../src/sockets/netlink/sock-diag-messages.js';
 import { repoRoot } from '../helpers/built-package.js';
 
 const nodeGypBuild = createRequire(import.meta.url).resolve('node-gyp-build');
@@ -23,18 +24,6 @@ const netlinkSockets = (): Set<string> => {
   }
   return out;
 };
-
-/** A SOCK_DIAG_BY_FAMILY dump request of netlink sockets (there is always one: the asker). */
-function netlinkSocketsDump(seq: number): Buffer {
-  const req = Buffer.alloc(36);
-  req.writeUInt32LE(36, 0);
-  req.writeUInt16LE(20, 4);
-  req.writeUInt16LE(0x301, 6);
-  req.writeUInt32LE(seq, 8);
-  req[16] = 16;
-  req[17] = 255;
-  return req;
-}
 
 /** Walks a chain of netlink messages: every one is of `seq`; true when NLMSG_DONE is among them. */
 function endsWithDone(buf: Buffer, n: number, seq: number): boolean {
@@ -69,7 +58,7 @@ describe('netlinkOpen, netlinkSend, netlinkReceive', () => {
     const b = native();
     const fd = b.netlinkOpen(4);
     try {
-      b.netlinkSend(fd, netlinkSocketsDump(42));
+      b.netlinkSend(fd, netlinkDumpRequest(42));
       const buf = Buffer.alloc(1 << 17);
       let done = false;
       for (let reads = 0; !done && reads < 100; reads++) {
@@ -106,7 +95,7 @@ describe('netlinkOpen, netlinkSend, netlinkReceive', () => {
     try {
       expect(() => b.netlinkReceiveAsync(fd, Buffer.alloc(1000))).toThrow(RangeError);
       expect(() => b.netlinkReceiveAsync(-1, Buffer.alloc(1 << 17))).toThrow();
-      b.netlinkSend(fd, netlinkSocketsDump(43));
+      b.netlinkSend(fd, netlinkDumpRequest(43));
       const buf = Buffer.alloc(1 << 17);
       let done = false;
       for (let reads = 0; !done && reads < 100; reads++) {
@@ -129,7 +118,7 @@ describe('netlinkOpen, netlinkSend, netlinkReceive', () => {
     const fd = b.netlinkOpen(4);
     try {
       expect(fd).toBe(idle);
-      b.netlinkSend(fd, netlinkSocketsDump(44));
+      b.netlinkSend(fd, netlinkDumpRequest(44));
       const buf = Buffer.alloc(1 << 17);
       let done = false;
       for (let reads = 0; !done && reads < 100; reads++) done = endsWithDone(buf, b.netlinkReceive(fd, buf), 44);

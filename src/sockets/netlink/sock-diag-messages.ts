@@ -90,7 +90,8 @@ export function writeU16(buf: Buffer, p: number, v: number): void {
   else buf.writeUInt16BE(v, p);
 }
 
-function header(buf: Buffer, type: number, flags: number, seq: number): void {
+/** The nlmsghdr of a request that fills `buf` (the route dump builds on it too). */
+export function netlinkHeader(buf: Buffer, type: number, flags: number, seq: number): void {
   writeU32(buf, 0, buf.length);
   writeU16(buf, 4, type);
   writeU16(buf, 6, flags);
@@ -124,7 +125,7 @@ export interface InetDumpRequest {
 function withBytecode(type: number, fixed: number, bytecode: Buffer | null, seq: number): Buffer {
   const attr = bytecode === null ? 0 : 4 + align4(bytecode.length);
   const buf = Buffer.alloc(NLMSG_HDRLEN + fixed + attr);
-  header(buf, type, NLM_F_REQUEST | NLM_F_DUMP, seq);
+  netlinkHeader(buf, type, NLM_F_REQUEST | NLM_F_DUMP, seq);
   if (bytecode !== null) {
     const a = NLMSG_HDRLEN + fixed;
     writeU16(buf, a, 4 + bytecode.length);
@@ -166,7 +167,7 @@ export function tcpBothFamiliesDumpRequest(r: Omit<InetDumpRequest, 'family' | '
 /** A SOCK_DIAG_BY_FAMILY dump of unix sockets. */
 export function unixDumpRequest(states: number, show: number, seq: number): Buffer {
   const buf = Buffer.alloc(NLMSG_HDRLEN + UNIX_DIAG_REQ_LEN);
-  header(buf, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq);
+  netlinkHeader(buf, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq);
   const p = NLMSG_HDRLEN;
   buf[p] = AF_UNIX;
   writeU32(buf, p + 4, states);
@@ -180,7 +181,7 @@ export function unixDumpRequest(states: number, show: number, seq: number): Buff
 /** SOCK_DESTROY of one inet socket (by its full identity, cookie included), with an ack. */
 export function destroyRequest(socket: InetSocketId, seq: number): Buffer {
   const buf = Buffer.alloc(NLMSG_HDRLEN + INET_DIAG_REQ_V2_LEN);
-  header(buf, SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, seq);
+  netlinkHeader(buf, SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, seq);
   const p = NLMSG_HDRLEN;
   buf[p] = socket.family;
   buf[p + 1] = socket.protocol;
@@ -192,7 +193,7 @@ export function destroyRequest(socket: InetSocketId, seq: number): Buffer {
 /** A dump of packet sockets (packet_diag_req). */
 export function packetDumpRequest(show: number, seq: number): Buffer {
   const buf = Buffer.alloc(NLMSG_HDRLEN + 20);
-  header(buf, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq);
+  netlinkHeader(buf, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq);
   buf[NLMSG_HDRLEN] = AF_PACKET;
   writeU32(buf, NLMSG_HDRLEN + 8, show);
   return buf;
@@ -201,7 +202,7 @@ export function packetDumpRequest(show: number, seq: number): Buffer {
 /** A dump of netlink sockets of every protocol (netlink_diag_req). */
 export function netlinkDumpRequest(seq: number): Buffer {
   const buf = Buffer.alloc(NLMSG_HDRLEN + 20);
-  header(buf, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq);
+  netlinkHeader(buf, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq);
   buf[NLMSG_HDRLEN] = AF_NETLINK;
   buf[NLMSG_HDRLEN + 1] = NDIAG_PROTO_ALL;
   return buf;
