@@ -115,7 +115,7 @@ function countNexthops(p: Buffer): number {
 }
 
 /** Whether a route's prefix covers `address` (4 or 16 bytes). */
-export function routeCovers(route: RouteRecord, address: Buffer): boolean {
+export function routeCovers(route: RouteRecord, address: Uint8Array): boolean {
   const bits = route.dstLength;
   if (bits === 0) return true;
   if (route.dst.length * 8 < bits || address.length * 8 < bits) return false;
