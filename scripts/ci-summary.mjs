@@ -31,8 +31,15 @@ function fromVitest(file) {
   const r = JSON.parse(readFileSync(file, 'utf8'));
   let failed = r.numFailedTests ?? 0;
   const notes = [];
+  const failures = [];
   for (const f of r.testResults ?? []) {
     const inner = (f.assertionResults ?? []).some((a) => a.status === 'failed');
+    // name every failed test, so the tail of the log says what failed without the step log
+    for (const a of f.assertionResults ?? []) {
+      if (a.status !== 'failed') continue;
+      const why = String(a.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 160);
+      failures.push(`${f.name.replace(/.*\/(test\/)/, '$1')} > ${a.fullName ?? a.title}: ${why}`);
+    }
     if (f.status === 'failed' && !inner) {
       failed++;
       notes.push(`${f.name.replace(/.*\/(test\/)/, '$1')} failed to run: ${String(f.message ?? '').split('\n')[0].slice(0, 160)}`);
@@ -43,6 +50,7 @@ function fromVitest(file) {
     failed,
     skipped: (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0),
     notes,
+    failures,
   };
 }
 
@@ -96,6 +104,7 @@ for (const r of rows) {
   }
   const status = r.failed ? 'FAIL' : 'ok  ';
   console.error(`[ci] ${status} ${r.name.padEnd(14)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${r.notes.length ? ' — ' + r.notes.join('; ') : ''}`);
+  for (const f of r.failures ?? []) console.error(`[ci]        failed: ${f}`);
 }
 console.log(`tests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
 process.exit(total.failed ? 1 : 0);

@@ -52,3 +52,22 @@ describe('ci-summary report steps', () => {
     expect(r.code).toBe(1);
   });
 });
+
+describe('ci-summary failed tests', () => {
+  it('names each failed test and its first message line under its step, so the tail of the log says what failed', () => {
+    const report = JSON.stringify({
+      numPassedTests: 1, numFailedTests: 1, numPendingTests: 0, numTodoTests: 0,
+      testResults: [{
+        name: '/x/test/integration/a.test.ts', status: 'failed',
+        assertionResults: [
+          { status: 'passed', fullName: 'a works' },
+          { status: 'failed', fullName: 'a breaks', failureMessages: ['AssertionError: expected 2 to be 1\n    at stack'] },
+        ],
+      }],
+    });
+    const r = summarize({ 'suite.json': report }, [['suite', 'vitest', 'suite.json', 1]]);
+    expect(r.stdout.trim()).toBe('tests: 1 passed, 1 failed, 0 skipped');
+    expect(r.stderr).toContain('failed: test/integration/a.test.ts > a breaks: AssertionError: expected 2 to be 1');
+    expect(r.stderr).not.toContain('at stack');
+  });
+});
