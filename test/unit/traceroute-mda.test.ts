@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { tracerouteMultipath, type MultipathResult } from '../../src/traceroute/index.js';
 import { confidenceAfter, missProbability, perPacketRepeats, probesToRuleOut } from '../../src/traceroute/mda/stopping-rule.js';
-import { MultipathDiscovery, type Prober } from '../../src/traceroute/mda/discovery.js';
+import { expectedShare, MultipathDiscovery, type Prober } from '../../src/traceroute/mda/discovery.js';
 import type { PoolAnswer } from '../../src/traceroute/mda/probe-pool.js';
 import type { MultipathInterface } from '../../src/traceroute/mda/types.js';
 import { multipathPathId } from '../../src/traceroute/mda/paths.js';
@@ -297,6 +297,16 @@ describe('MDA-Lite and the rules that spare probes', () => {
     expect(iface(full.doc, 'b2').probes).toBeGreaterThanOrEqual(6);
     expect(linkSet(full.doc)).toEqual(linkSet(lite.doc));
     expect(full.doc.probes).toBeGreaterThanOrEqual(lite.doc.probes);
+  });
+
+  it('expects a short interface to draw at least an even split of new flows: its own low count is why it is short (bench/multipath width-3 asked 16 new flows for 3 where 9 did)', () => {
+    expect(expectedShare('a', new Map([['a', 3], ['b', 6], ['c', 7]]))).toBeCloseTo(1 / 3);
+    expect(expectedShare('a', new Map([['a', 2], ['b', 14]]))).toBeCloseTo(1 / 2);
+    // a share above the even split is the balancer's own: kept
+    expect(expectedShare('a', new Map([['a', 9], ['b', 4], ['c', 3]]))).toBeCloseTo(9 / 16);
+    // never seen: a quarter, the guess before any count
+    expect(expectedShare('z', new Map([['a', 9]]))).toBe(1 / 4);
+    expect(expectedShare('a', new Map())).toBe(1 / 4);
   });
 
   it('falls back to the per-interface MDA where the meshing test finds the hop pair meshed, and still finds every link', async () => {

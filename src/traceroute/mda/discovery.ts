@@ -39,6 +39,22 @@ function shuffle<T>(list: T[], random: () => number): void {
   }
 }
 
+/**
+ * The share of new flows expected to reach `key`, from the flows counted per vertex: never
+ * below an even split over the vertices counted. A vertex is short of flows mostly because it
+ * drew fewer than its share, so its observed share is low exactly when it is asked for (3 of
+ * 16 flows where a third is due asked for 16 new flows to find 3); an even split is what the
+ * balancer most likely does, and a vertex truly below it costs one more round, not a surplus.
+ * 1/4 when `key` was never counted.
+ */
+export function expectedShare(key: string, counts: ReadonlyMap<string, number>): number {
+  let all = 0;
+  for (const n of counts.values()) all += n;
+  const here = counts.get(key) ?? 0;
+  if (all === 0 || here === 0) return 1 / 4;
+  return Math.max(here / all, 1 / counts.size);
+}
+
 export type MultipathAlgorithm = 'lite' | 'full';
 
 /** How a vertex's next hops were decided (netdiag.multipath/1 `decidedBy`). */
@@ -572,32 +588,27 @@ export class MultipathDiscovery {
     }
   }
 
-  /** Of the flows that stood at a vertex of h-1 and answered at h, the share that stood at `key` (1/4 when unknown). */
+  /** Of the flows that stood at a vertex of h-1 and answered at h, the share that stood at `key`. */
   private shareAt(key: string, h: number): number {
-    let answered = 0;
-    let here = 0;
+    const counts = new Map<string, number>();
     for (const hist of this.seen.values()) {
       const at = hist.get(h);
       const from = hist.get(h - 1);
       if (at === undefined || at === null || from === undefined || from === null) continue;
-      answered++;
-      if (from === key) here++;
+      counts.set(from, (counts.get(from) ?? 0) + 1);
     }
-    return answered === 0 || here === 0 ? 1 / 4 : here / answered;
+    return expectedShare(key, counts);
   }
 
   /** Of the flows answered at v's TTL, the share that landed on v (how many new flows reach it). */
   private shareOf(key: string): number {
     const ttl = this.graph.vertex(key).ttl;
-    let answered = 0;
-    let here = 0;
+    const counts = new Map<string, number>();
     for (const hist of this.seen.values()) {
       const at = hist.get(ttl);
-      if (at === undefined || at === null) continue;
-      answered++;
-      if (at === key) here++;
+      if (at !== undefined && at !== null) counts.set(at, (counts.get(at) ?? 0) + 1);
     }
-    return answered === 0 || here === 0 ? 1 / 4 : here / answered;
+    return expectedShare(key, counts);
   }
 
   /**
