@@ -257,6 +257,9 @@ static void CheckSendDescriptors(napi_env napiEnv, const SendArgs& s) {
     if (d[2] != 0 && (k + 1) * 16 > s.addrsBytes) throw Napi::RangeError::New(env, "argument addresses is too short for count");
     if (d[3] < 0 || d[3] > 65535) throw Napi::RangeError::New(env, which() + " has a port outside 0-65535");
     if (d[4] > 255 || d[5] > 255) throw Napi::RangeError::New(env, which() + ": ttl and tos must be from 0 to 255");
+    if (d[7] < 0 || d[7] > 0xfffff || (d[7] != 0 && d[2] != 6)) {
+      throw Napi::RangeError::New(env, which() + ": a flow label is 0-0xfffff and needs an IPv6 destination");
+    }
   }
 }
 
@@ -282,6 +285,8 @@ static uint32_t Send(int fd, const SendArgs& s) {
     socklen_t sslen = 0;
     if (family == 4 || family == 6) {
       sslen = RawToSockaddr(family, s.addrs + i * 16, port, static_cast<uint32_t>(d[6]), &ss);
+      // the kernel sends it when the socket has IPV6_FLOWINFO_SEND and holds a lease on it
+      if (d[7] != 0) reinterpret_cast<sockaddr_in6*>(&ss)->sin6_flowinfo = htonl(static_cast<uint32_t>(d[7]));
     }
     iovec iov{s.data + offset, static_cast<size_t>(length)};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int)) * 2];
@@ -462,7 +467,7 @@ static RecvArgs RecvArea(const Args& a, size_t i, uint32_t slot, uint32_t max, i
 }
 
 // sendBatchIn(fd, sendArea, count) -> processed
-// desc per message: [offset, length, family (4/6, 0 = connected), port, ttl|-1, tos|-1, scopeId, 0]
+// desc per message: [offset, length, family (4/6, 0 = connected), port, ttl|-1, tos|-1, scopeId, IPv6 flow label|0]
 // out per message: [sec, nsec, errno]. Stops at EAGAIN/ENOBUFS, leaving that message unsent.
 static napi_value SendBatchIn(const Args& a) {
   int fd = a.Fd(0);

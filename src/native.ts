@@ -23,7 +23,7 @@ export const RECV_ADDR_STRIDE = 32;
 export const RECV_FLAG_TRUNC = 1;
 export const RECV_FLAG_CTRUNC = 2;
 
-/** sendBatchIn descriptor layout (Int32Array stride): offset, length, family, port, ttl, tos, scopeId, 0. */
+/** sendBatchIn descriptor layout (Int32Array stride): offset, length, family, port, ttl, tos, scopeId, IPv6 flow label. */
 export const SEND_DESC_STRIDE = 8;
 /** sendBatchIn output layout (Float64Array stride): sec, nsec, errno. */
 export const SEND_OUT_STRIDE = 3;
@@ -89,6 +89,7 @@ export type Constants = Record<
   | 'IPV6_UNICAST_HOPS' | 'IPV6_TCLASS' | 'IPV6_RECVERR' | 'IPV6_RECVHOPLIMIT' | 'IPV6_RECVTCLASS'
   | 'IPV6_MTU_DISCOVER' | 'IPV6_MTU' | 'IPV6_PMTUDISC_DONT' | 'IPV6_PMTUDISC_WANT' | 'IPV6_PMTUDISC_DO'
   | 'IPV6_PMTUDISC_PROBE' | 'IPV6_V6ONLY' | 'IPV6_CHECKSUM' | 'IPV6_RECVPKTINFO' | 'IPV6_RECVERR_RFC4884'
+  | 'IPV6_FLOWLABEL_MGR' | 'IPV6_FLOWINFO_SEND' | 'IPV6_FL_A_GET' | 'IPV6_FL_F_CREATE' | 'IPV6_FL_S_EXCL'
   | 'ICMP_FILTER' | 'ICMPV6_FILTER'
   | 'SHUT_RD' | 'SHUT_WR' | 'SHUT_RDWR'
   | 'SO_EE_ORIGIN_NONE' | 'SO_EE_ORIGIN_LOCAL' | 'SO_EE_ORIGIN_ICMP' | 'SO_EE_ORIGIN_ICMP6',

@@ -50,7 +50,7 @@ export function sendThroughPendingErrors(send: (b: SendBatch) => number, batch: 
       const d = i * SEND_DESC_STRIDE;
       const offset = batch.desc[d]!, length = batch.desc[d + 1]!;
       batch.data.copy(one.data, 0, offset, offset + length);
-      one.push(length, batch.desc[d + 2] as 4 | 6 | 0, batch.addrs, i * 16, batch.desc[d + 3]!, batch.desc[d + 4]!, batch.desc[d + 5]!, batch.desc[d + 6]!);
+      one.push(length, batch.desc[d + 2] as 4 | 6 | 0, batch.addrs, i * 16, batch.desc[d + 3]!, batch.desc[d + 4]!, batch.desc[d + 5]!, batch.desc[d + 6]!, batch.desc[d + 7]!);
       if (send(one) === 0) {
         // stopped by EAGAIN/ENOBUFS: the caller retries this one later
         batch.out[i * SEND_OUT_STRIDE + 2] = constants.errno.EAGAIN;

@@ -34,9 +34,10 @@ export class SendBatch {
 
   /**
    * Adds the message already written at nextOffset(); dest is 16 address bytes (see
-   * address-bytes.ts) or null for a connected socket. Returns its index.
+   * address-bytes.ts) or null for a connected socket; flowLabel (IPv6) needs the socket's
+   * lease on it (flow-label-leases.ts). Returns its index.
    */
-  push(length: number, family: 4 | 6 | 0, dest: Buffer | null, destOffset = 0, port = 0, ttl = -1, tos = -1, scopeId = 0): number {
+  push(length: number, family: 4 | 6 | 0, dest: Buffer | null, destOffset = 0, port = 0, ttl = -1, tos = -1, scopeId = 0, flowLabel = 0): number {
     const i = this.count++;
     const d = i * SEND_DESC_STRIDE;
     this.desc[d] = i * this.slotSize;
@@ -46,6 +47,7 @@ export class SendBatch {
     this.desc[d + 4] = ttl;
     this.desc[d + 5] = tos;
     this.desc[d + 6] = scopeId;
+    this.desc[d + 7] = flowLabel;
     if (dest) {
       // 16 bytes: a loop is cheaper than Buffer#copy's checks at this size
       const addrs = this.addrs, to = i * 16;

@@ -52,7 +52,10 @@ function transportConfig(request: TransportRequest, clock: TraceClock): Transpor
 }
 
 function setupOf(request: TransportRequest): SocketSetup {
-  return { method: request.method, socket: request.socket, tos: request.tos, device: request.device, source: request.source, pmtu: request.pmtu };
+  return {
+    method: request.method, socket: request.socket, tos: request.tos, device: request.device, source: request.source, pmtu: request.pmtu,
+    flowLabelsFor: request.multipath && request.family === 6 ? request.target : undefined,
+  };
 }
 
 /** A backend on the system's clock, resolver and sockets; the real backends differ in where the sockets come from. */

@@ -56,6 +56,12 @@ export interface ProbeTransport {
   /** how many distinct ProbeRequest.flow values this transport can put on the wire; 0 or absent: it cannot choose (tcp-connect) */
   readonly flowIds?: number;
   /**
+   * IPv6 multipath flows also differ in their flow label, which the sending socket must lease:
+   * of flows 0 … flows - 1, how many went out with one, and why one went without (the kernel's
+   * refusal) or null. Null or absent: the transport sends no labels (IPv4, not multipath).
+   */
+  flowLabelStatus?(flows: number): { labelled: number; refused: string | null } | null;
+  /**
    * Starts delivering answers (never from inside send()); onFailure gets errors the transport
    * cannot recover from.
    */

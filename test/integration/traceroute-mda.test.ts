@@ -171,6 +171,46 @@ describeWith(['root', 'net_admin', 'net_raw', 'tool:ip', 'tool:nft', 'tool:setpr
         }, 60_000);
       }
 
+      if (c.prefix === 'ndmda') {
+        it('IPv6 routers hashing as Linux does by default (addresses, flow label, next header): flows with a leased flow label each find both paths; without CAP_NET_ADMIN the kernel leases 32 and the document says so', async () => {
+          const routers = c.desc.routers ?? [];
+          const policy = (value: number): Promise<unknown> => Promise.all(routers.map((r) => net.sysctl(net.node(r).ns, 'net.ipv6.fib_multipath_hash_policy', value)));
+          await policy(0);
+          try {
+            const target = addressOf(net, 'h2', 6);
+            for (const args of [['-U', '--socket', 'raw'], ['-T'], ['-I', '--socket', 'raw'], ['-U', '--socket', 'dgram']]) {
+              const r = await cli(net, ['--mda', '--json', '-n', ...SURE, ...args, target]);
+              expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+              const doc = JSON.parse(r.stdout) as MultipathResult;
+              expect(doc, args.join(' ')).toMatchObject({ flowLabelsRefused: null });
+              expect(doc.flowLabels).toBe(doc.flows);
+              expect(nodeLinks(net, doc), args.join(' ')).toEqual([...c.links].sort());
+            }
+            // nobody with cap_net_raw only: the kernel leases 32 labels per socket, enough for a
+            // width-2 diamond at 95% (about 15 flows); at 99.9999% the flows past 32 go unlabelled,
+            // and the document says so
+            for (const args of [['-U'], ['-I']]) {
+              const r = await cli(net, ['--mda', '--json', '-n', ...args, target], NOBODY);
+              expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+              const doc = JSON.parse(r.stdout) as MultipathResult;
+              expect(doc.flowLabels, args.join(' ')).toBe(Math.min(doc.flows, 32));
+              for (const l of nodeLinks(net, doc)) expect(c.links).toContain(l);
+            }
+            const sure = await cli(net, ['--mda', '--json', '-n', ...SURE, '-U', target], NOBODY);
+            const many = JSON.parse(sure.stdout) as MultipathResult;
+            expect(many.flows).toBeGreaterThan(32);
+            expect(many).toMatchObject({ flowLabels: 32, flowLabelsRefused: expect.stringMatching(/32 flow labels per socket without CAP_NET_ADMIN/) });
+            const text = await cli(net, ['--mda', '-n', ...SURE, '-U', target], NOBODY);
+            expect(text.stdout.trimEnd().split('\n').at(-1)).toMatch(/^32 of \d+ flows carried an IPv6 flow label \(the kernel leases 32 flow labels per socket without CAP_NET_ADMIN\): routers that hash on it/);
+            // IPv4 has no flow label: the fields say so with null
+            const v4 = JSON.parse((await cli(net, ['--mda', '--json', '-n', '-U', addressOf(net, 'h2', 4)])).stdout) as MultipathResult;
+            expect(v4).toMatchObject({ flowLabels: null, flowLabelsRefused: null });
+          } finally {
+            await policy(3);
+          }
+        }, 120_000);
+      }
+
       it('at the default 95%: every link found is a built one, the confidence is stated, exit 0', async () => {
         const r = await cli(net, ['--mda', '--json', '-n', '-U', addressOf(net, 'h2', 6)]);
         expect(r.code).toBe(0);

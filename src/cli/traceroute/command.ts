@@ -2,6 +2,7 @@
 // text, mtr-style --report/--watch, --json. Opens its sockets first, drops every capability,
 // then resolves names and reads answers. Exit 0 reached, 1 not reached, 2 error.
 import { dropAllCapabilities } from '../../capabilities.js';
+import { addressFamily, withoutZone } from '../../packet/address.js';
 import { UsageError } from '../../errors.js';
 import { TargetScopeError } from '../../target/destination.js';
 import { capabilityDropLine } from '../capability-line.js';
@@ -23,6 +24,8 @@ export async function run(argv: string[], out: Output, signal: AbortSignal): Pro
   const o = inv.options;
   const backend = preparedBackend(inv.families, {
     method: o.method!, socket: o.socket ?? 'auto', tos: o.tos, device: o.device, source: o.source, pmtu: o.discoverMtu ? 'probe' : 'dont',
+    // an IPv6 address given as such: its flow labels are leased before the capabilities go
+    flowLabelsFor: inv.mda && addressFamily(withoutZone(inv.host)) === 6 ? inv.host : undefined,
   }, { names: !inv.numeric });
   // sockets are open: nothing after this needs a capability, least of all parsing packets
   const dropped = dropAllCapabilities();

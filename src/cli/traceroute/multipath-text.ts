@@ -44,5 +44,9 @@ export function multipathText(doc: MultipathResult, opts: MultipathTextOptions):
   if (perPacket.length) {
     out += `per-packet load balancing at ${perPacket.join(', ')}: its paths are not fixed per flow\n`;
   }
+  if (doc.flowLabelsRefused !== null) {
+    out += `${doc.flowLabels} of ${doc.flows} flows carried an IPv6 flow label (${doc.flowLabelsRefused}): ` +
+      'routers that hash on it, as Linux does by default, spread only those\n';
+  }
   return out;
 }

@@ -18,6 +18,8 @@ export interface ResultHeader {
   confidence: number;
   algorithm: 'lite' | 'full';
   firstHop: 'routing-table' | 'stopping-rule';
+  /** IPv6: the flows that carried a flow label of their own, and why others did not (null for IPv4) */
+  flowLabels: { labelled: number; refused: string | null } | null;
 }
 
 /** a fraction as percent, to 4 decimals (99.9999 stays itself) */
@@ -69,6 +71,8 @@ export function multipathResult(
     confidence: percent(header.confidence), confidenceReached: percent(discovery.confidenceReached()),
     algorithm: header.algorithm, fullMdaTtls: [...discovery.fullTtls].sort((a, b) => a - b), firstHop: header.firstHop,
     reached: hops.some((h) => h.interfaces.some((i) => i.reached)), aborted, probes, flows: discovery.flowsUsed,
+    flowLabels: header.family === 6 ? header.flowLabels?.labelled ?? 0 : null,
+    flowLabelsRefused: header.family === 6 ? header.flowLabels?.refused ?? (header.flowLabels ? null : 'this transport sends no flow labels') : null,
     hops, links, paths, pathsTruncated: truncated, elapsed,
   };
 }

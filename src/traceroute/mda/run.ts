@@ -72,7 +72,8 @@ export async function tracerouteMultipath(
     if (failure) throw failure;
     const result = multipathResult(
       { target: s.target, address: s.address, family: s.family, method: transport.method as MultipathResult['method'], socket: transport.socket,
-        packetLength: s.packetLength, firstTtl: opts.firstTtl, maxTtl: opts.maxTtl, confidence: opts.confidence, algorithm: opts.algorithm, firstHop },
+        packetLength: s.packetLength, firstTtl: opts.firstTtl, maxTtl: opts.maxTtl, confidence: opts.confidence, algorithm: opts.algorithm, firstHop,
+        flowLabels: transport.flowLabelStatus?.(discovery.flowsUsed) ?? null },
       discovery, pool.sent, aborted, clock.now() - started,
     );
     if (s.names) {

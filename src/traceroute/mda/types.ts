@@ -88,6 +88,13 @@ export interface MultipathResult {
   probes: number;
   /** distinct flow identifiers used */
   flows: number;
+  /**
+   * IPv6: how many flows carried a flow label of their own (routers that hash on it, as Linux
+   * does by default, show their paths only to labelled flows); null for IPv4
+   */
+  flowLabels: number | null;
+  /** IPv6: why a flow went without a label (the kernel leases 32 per socket without CAP_NET_ADMIN), else null */
+  flowLabelsRefused: string | null;
   hops: MultipathHop[];
   links: MultipathLink[];
   /** distinct paths from the first TTL to an end, in discovery order (at most MAX_PATHS) */

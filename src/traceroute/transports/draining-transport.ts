@@ -4,6 +4,7 @@
 // local MTU read from an error queue. Subclasses say which sockets to start, drain and close.
 import { constants } from 'node:os';
 import { writeAddress } from '../../socket/address-bytes.js';
+import type { FlowLabelLeases } from '../../socket/flow-label-leases.js';
 import { ORIGIN_LOCAL, type QueuedError } from '../../socket/received-message.js';
 import type { SendBatch } from '../../socket/send-batch.js';
 import type { ProbeReply, SendOutcome } from '../transport.js';
@@ -29,6 +30,8 @@ export abstract class DrainingTransport {
   /** set while a drain runs: a nested one would overwrite the buffers the outer one reads */
   protected draining = false;
   private deferred: DeferredReplies | null = null;
+  /** IPv6 multipath flows: the flow labels the sending socket leased */
+  private flowLabels: FlowLabelLeases | null = null;
 
   constructor(protected readonly config: TransportConfig) {
     this.family = config.family;
@@ -52,6 +55,23 @@ export abstract class DrainingTransport {
     this.closed = true;
     this.deferred?.cancel();
     this.closeSockets();
+  }
+
+  /** IPv6 multipath: flows carry the labels of `leases` (leased on the socket the transport sends from). */
+  useFlowLabels(leases: FlowLabelLeases): void {
+    this.flowLabels = leases;
+  }
+
+  /** See ProbeTransport.flowLabelStatus. */
+  flowLabelStatus(flows: number): { labelled: number; refused: string | null } | null {
+    if (!this.flowLabels) return null;
+    const labelled = this.flowLabels.labelledOf(flows);
+    return { labelled, refused: labelled < flows ? this.flowLabels.refused ?? 'not leased' : null };
+  }
+
+  /** The IPv6 flow label of a multipath flow (0 for the transport's own flow, and without leases): flows differ in it as in ports or checksum. */
+  protected flowLabel(flow: number | undefined): number {
+    return flow === undefined || this.flowLabels === null ? 0 : this.flowLabels.labelFor(flow);
   }
 
   /** Starts polling the sockets, each calling onSocketEvent. */

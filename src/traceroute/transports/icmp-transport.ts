@@ -77,7 +77,7 @@ export class IcmpTransport extends DrainingTransport implements ProbeTransport {
       const checksum = this.checksumFor(p.flow);
       const len = checksum !== null ? writeEchoWithChecksum(batch.data, off, fields, checksum, 0) : writeEcho(batch.data, off, fields);
       this.ids.noteSent(seq, { checksum: readU16(batch.data, off + 2), payload });
-      batch.push(len, family, this.dest, 0, 0, p.ttl, -1, this.config.scopeId);
+      batch.push(len, family, this.dest, 0, 0, p.ttl, -1, this.config.scopeId, this.flowLabel(p.flow));
     }
     return this.sendProbes(this.sock, batch, (m) => this.queued(m, true));
   }

@@ -3,6 +3,8 @@
 // only the family; createTransport() then binds, reserves ports, installs kernel filters and
 // builds the transport once the destination is known. Which socket a method may use is decided
 // here, with errors that name the missing knob.
+import { writeAddress } from '../../socket/address-bytes.js';
+import { FlowLabelLeases } from '../../socket/flow-label-leases.js';
 import { IcmpSocket } from '../../socket/icmp-socket.js';
 import { acceptNothing, icmpV4ErrorQuotingPorts, icmpV6ErrorQuotingPorts, tcpToPorts } from '../../socket/probe-filters.js';
 import { ProbeSocket } from '../../socket/probe-socket.js';
@@ -13,7 +15,9 @@ import { native } from '../../native.js';
 import { chooseIcmpMode, rawAccess } from '../../privileges.js';
 import type { ProbeTransport } from '../transport.js';
 import type { TracerouteMethod, TracerouteSocketKind, TracerouteSocketRequest } from '../types.js';
+import type { DrainingTransport } from './draining-transport.js';
 import { IcmpTransport } from './icmp-transport.js';
+import { randomInt } from './random-int.js';
 import type { TransportConfig } from './transport-config.js';
 import { CLASSIC_TCP_PORTS, MULTIPATH_TCP_PORTS, TcpSynTransport } from './tcp-syn-transport.js';
 import { TcpConnectTransport } from './tcp-connect-transport.js';
@@ -28,7 +32,15 @@ export interface SocketSetup {
   /** source address: ping and UDP sockets are bound to it when opened (raw ones later) */
   source?: string;
   pmtu: 'dont' | 'probe';
+  /**
+   * Multipath discovery to this IPv6 address: the flows' labels are leased as the sockets open,
+   * while the process may still hold CAP_NET_ADMIN (without it the kernel leases 32 per socket)
+   */
+  flowLabelsFor?: string;
 }
+
+/** Flow labels leased up front for multipath discovery over IPv6 (flow-label-leases.ts); later flows lease their own. */
+const RESERVED_FLOW_LABELS = 128;
 
 /** Sockets opened for one family, waiting for a destination. */
 export interface MethodSockets {
@@ -41,6 +53,8 @@ export interface MethodSockets {
   readonly parts: { icmp?: IcmpSocket; probe?: ProbeSocket };
   /** @internal */
   readonly setup: SocketSetup;
+  /** @internal flow labels leased for setup.flowLabelsFor, or null */
+  readonly flowLabels: FlowLabelLeases | null;
 }
 
 /** The socket kind a method gets for a request; throws PrivilegeError naming the fix. */
@@ -88,8 +102,14 @@ export function openMethodSockets(family: 4 | 6, setup: SocketSetup): MethodSock
     parts.probe?.close();
     throw e;
   }
+  const sending = parts.probe ?? parts.icmp;
+  let flowLabels: FlowLabelLeases | null = null;
+  if (family === 6 && setup.flowLabelsFor !== undefined && sending) {
+    flowLabels = flowLabelLeases(sending.fd, setup.flowLabelsFor);
+    flowLabels.reserve(RESERVED_FLOW_LABELS);
+  }
   return {
-    method: setup.method, kind, family, parts, setup,
+    method: setup.method, kind, family, parts, setup, flowLabels,
     close: () => {
       parts.icmp?.close();
       parts.probe?.close();
@@ -118,6 +138,25 @@ function reserveFlowPorts(family: 4 | 6, source: string): TcpPortRange {
   return TcpPortRange.reserve(family, source, MULTIPATH_TCP_PORTS, MULTIPATH_TCP_PORTS >> 3);
 }
 
+function flowLabelLeases(fd: number, destination: string): FlowLabelLeases {
+  return new FlowLabelLeases(fd, destinationBytes(destination), randomInt(1, 0x40000));
+}
+
+function destinationBytes(address: string): Buffer {
+  const bytes = Buffer.alloc(16);
+  writeAddress(address, bytes, 0);
+  return bytes;
+}
+
+/** Multipath over IPv6: the transport's flows carry flow labels (those leased at open when they are for its destination). */
+function labelled<T extends DrainingTransport>(transport: T, sockets: MethodSockets, config: TransportConfig, fd: number): T {
+  if (config.family === 6 && config.multipath) {
+    const leased = sockets.flowLabels;
+    transport.useFlowLabels(leased !== null && leased.isFor(destinationBytes(config.target)) ? leased : flowLabelLeases(fd, config.target));
+  }
+  return transport;
+}
+
 /** Builds the transport on opened sockets for a destination (no privilege needed any more). */
 export function createTransport(sockets: MethodSockets, config: TransportConfig): ProbeTransport {
   const { parts, method, kind, family } = sockets;
@@ -128,8 +167,8 @@ export function createTransport(sockets: MethodSockets, config: TransportConfig)
       sockets.close();
       return new TcpConnectTransport(config);
     }
-    if (method === 'icmp') return new IcmpTransport(parts.icmp!, config);
-    if (method === 'udp' && kind === 'dgram') return new UdpDgramTransport(parts.probe!, config);
+    if (method === 'icmp') return labelled(new IcmpTransport(parts.icmp!, config), sockets, config, parts.icmp!.fd);
+    if (method === 'udp' && kind === 'dgram') return labelled(new UdpDgramTransport(parts.probe!, config), sockets, config, parts.probe!.fd);
     const probe = parts.probe!;
     const icmp = parts.icmp!;
     probe.bind(source);
@@ -137,7 +176,7 @@ export function createTransport(sockets: MethodSockets, config: TransportConfig)
       const holder = reserveUdpPort(family, source);
       const port = boundPort(holder);
       icmp.attachFilter(family === 4 ? icmpV4ErrorQuotingPorts(C.IPPROTO_UDP, port, port) : icmpV6ErrorQuotingPorts(C.IPPROTO_UDP, port, port));
-      return new UdpRawTransport(probe, icmp, port, config, () => holder.close());
+      return labelled(new UdpRawTransport(probe, icmp, port, config, () => holder.close()), sockets, config, probe.fd);
     }
     // Paris keeps one source port; classic counts up through a range; multipath flows are source ports
     const ports = config.flow === 'classic' ? TcpPortRange.reserveExactly(family, source, CLASSIC_TCP_PORTS)
@@ -146,7 +185,7 @@ export function createTransport(sockets: MethodSockets, config: TransportConfig)
     const hi = ports.last;
     probe.attachFilter(tcpToPorts(family, lo, hi));
     icmp.attachFilter(family === 4 ? icmpV4ErrorQuotingPorts(C.IPPROTO_TCP, lo, hi) : icmpV6ErrorQuotingPorts(C.IPPROTO_TCP, lo, hi));
-    return new TcpSynTransport(probe, icmp, lo, config, () => ports.close(), config.multipath ? hi - lo + 1 : 0);
+    return labelled(new TcpSynTransport(probe, icmp, lo, config, () => ports.close(), config.multipath ? hi - lo + 1 : 0), sockets, config, probe.fd);
   } catch (e) {
     sockets.close();
     throw e;

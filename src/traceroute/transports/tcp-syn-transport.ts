@@ -74,7 +74,7 @@ export class TcpSynTransport extends RawPairTransport implements ProbeTransport 
         srcPort, dstPort: this.config.port, seq: ((this.cookie << 16) | wire) >>> 0, flags: TCP_FLAG.SYN, window: 5840,
         src: this.config.source, dst: this.config.target,
       });
-      batch.push(len, this.family, this.dest, 0, 0, p.ttl, -1, this.config.scopeId);
+      batch.push(len, this.family, this.dest, 0, 0, p.ttl, -1, this.config.scopeId, this.flowLabel(p.flow));
     }
     return this.sendProbes(this.sender, batch);
   }

@@ -64,7 +64,7 @@ export class UdpDgramTransport extends DrainingTransport implements ProbeTranspo
       writeProbePayload(batch.data, batch.nextOffset(), payload, wire, this.cookie);
       const port = p.flow !== undefined && this.flowIds > 0 ? this.config.port + (p.flow % this.flowIds) : this.flow === 'paris' ? this.config.port : wire;
       this.ids.noteSent(wire, { payload, port });
-      batch.push(payload, this.family, this.dest, 0, port, p.ttl, -1, this.config.scopeId);
+      batch.push(payload, this.family, this.dest, 0, port, p.ttl, -1, this.config.scopeId, this.flowLabel(p.flow));
     }
     return this.sendProbes(this.sock, batch, (m) => this.queued(m, true));
   }

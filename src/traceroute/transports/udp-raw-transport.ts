@@ -59,7 +59,7 @@ export class UdpRawTransport extends RawPairTransport implements ProbeTransport 
       const fields = { srcPort: this.sourcePort, dstPort, payloadLength: payload, src: source, dst: target };
       const len = this.flow === 'paris' ? writeUdpWithChecksum(batch.data, off, fields, wire, COMPENSATION_OFFSET) : writeUdp(batch.data, off, fields);
       this.ids.noteSent(wire, { checksum: readU16(batch.data, off + 6), port: dstPort });
-      batch.push(len, this.family, this.dest, 0, 0, p.ttl, -1, this.config.scopeId);
+      batch.push(len, this.family, this.dest, 0, 0, p.ttl, -1, this.config.scopeId, this.flowLabel(p.flow));
     }
     return this.sendProbes(this.sender, batch);
   }
