@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { tracerouteMultipath, type MultipathResult } from '../../src/traceroute/index.js';
 import { confidenceAfter, missProbability, perPacketRepeats, probesToRuleOut } from '../../src/traceroute/mda/stopping-rule.js';
-import { expectedShare, MultipathDiscovery, type Prober } from '../../src/traceroute/mda/discovery.js';
+import { expectedShare, heldInTurn, MultipathDiscovery, type Prober } from '../../src/traceroute/mda/discovery.js';
 import type { PoolAnswer } from '../../src/traceroute/mda/probe-pool.js';
 import type { MultipathInterface } from '../../src/traceroute/mda/types.js';
 import { multipathPathId } from '../../src/traceroute/mda/paths.js';
@@ -297,6 +297,24 @@ describe('MDA-Lite and the rules that spare probes', () => {
     expect(iface(full.doc, 'b2').probes).toBeGreaterThanOrEqual(6);
     expect(linkSet(full.doc)).toEqual(linkSet(lite.doc));
     expect(full.doc.probes).toBeGreaterThanOrEqual(lite.doc.probes);
+  });
+
+  it('spends held flows on the interfaces short of their own stopping rule first, in turn, then the rest at random (bench/multipath nested: a branch with half the flows used them while its siblings went short)', () => {
+    const random = seeded(7);
+    const picked = heldInTurn([
+      { key: 'a', flows: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], want: 2 },
+      { key: 'b', flows: [11, 12, 13], want: 6 },
+      { key: 'c', flows: [21, 22, 23, 24], want: 6 },
+    ], 8, random);
+    expect(picked).toHaveLength(8);
+    // a wants 2, b all 3 it has, c all 4: 9 wanted, 8 allowed, taken in turn a b c a b c b c
+    expect(picked.map((p) => `${p.key}${p.flow}`)).toEqual(['a1', 'b11', 'c21', 'a2', 'b12', 'c22', 'b13', 'c23']);
+    // past what each wants, the rest (a's) fill up to the limit
+    const more = heldInTurn([{ key: 'a', flows: [1, 2, 3, 4], want: 1 }, { key: 'b', flows: [11], want: 6 }], 4, random);
+    expect(more.slice(0, 2).map((p) => p.flow)).toEqual([1, 11]);
+    expect(new Set(more.map((p) => p.flow)).size).toBe(4);
+    expect(more.slice(2).every((p) => p.key === 'a' && p.flow !== 1)).toBe(true);
+    expect(heldInTurn([{ key: 'a', flows: [1], want: 3 }], 5, random)).toEqual([{ key: 'a', flow: 1 }]);
   });
 
   it('expects a short interface to draw at least an even split of new flows: its own low count is why it is short (bench/multipath width-3 asked 16 new flows for 3 where 9 did)', () => {

@@ -40,6 +40,29 @@ function shuffle<T>(list: T[], random: () => number): void {
 }
 
 /**
+ * Up to `limit` of the flows the vertices hold: one of each vertex in turn while it wants more
+ * (its lists are in shuffled order already), then the others in one shuffled order.
+ */
+export function heldInTurn(
+  vertices: ReadonlyArray<{ key: string; flows: readonly number[]; want: number }>, limit: number, random: () => number,
+): Array<{ key: string; flow: number }> {
+  const out: Array<{ key: string; flow: number }> = [];
+  const next = vertices.map(() => 0);
+  for (let progress = true; progress && out.length < limit;) {
+    progress = false;
+    vertices.forEach((v, i) => {
+      if (out.length >= limit || next[i]! >= v.flows.length || next[i]! >= v.want) return;
+      out.push({ key: v.key, flow: v.flows[next[i]!]! });
+      next[i]!++;
+      progress = true;
+    });
+  }
+  const rest = vertices.flatMap((v, i) => v.flows.slice(next[i]).map((flow) => ({ key: v.key, flow })));
+  shuffle(rest, random);
+  return out.concat(rest.slice(0, Math.max(0, limit - out.length)));
+}
+
+/**
  * The share of new flows expected to reach `key`, from the flows counted per vertex: never
  * below an even split over the vertices counted. A vertex is short of flows mostly because it
  * drew fewer than its share, so its observed share is low exactly when it is asked for (3 of
@@ -404,11 +427,18 @@ export class MultipathDiscovery {
         }
         let deficit = probesToRuleOut(found.size, this.config.confidence) - sent;
         if (deficit > 0) {
-          // the flows the hop's vertices hold, in one shuffled order: they spread as the hop does
-          const held = open.flatMap((key) => (waiting.get(key) ?? []).map((flow) => ({ key, flow })));
+          // the flows the hop's vertices hold, a vertex at a time while it is short of its own
+          // stopping rule (one the hop's count leaves short is decided per vertex next, and a
+          // flow it holds is cheaper than new ones that must land on it), then the rest at random
+          const held = heldInTurn(open.map((key) => {
+            const st = state(key);
+            return { key, flows: waiting.get(key) ?? [], want: probesToRuleOut(st.found.size, this.config.confidence) - st.sent };
+          }), deficit, this.config.random);
+          // sent in an order of their own: taken in turn, a round-robin balancer would deal them
+          // back to the vertices they came from, and per-packet balancing would pass for per-flow
           shuffle(held, this.config.random);
-          for (const { key, flow } of held.slice(0, deficit)) tasks.push(probeFrom(key, flow));
-          deficit -= Math.min(deficit, held.length);
+          for (const { key, flow } of held) tasks.push(probeFrom(key, flow));
+          deficit -= held.length;
           for (; deficit > 0; deficit--) {
             const f = this.freshFlow();
             if (f === null) break;
