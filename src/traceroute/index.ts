@@ -16,4 +16,6 @@ export { ReverseDnsCache } from '../runtime/reverse-dns.js';
 export { traceroute, tracerouteStream } from './trace-api.js';
 export { tracerouteReport, tracerouteReportStream } from './report-api.js';
 export { tracerouteMultipath } from './mda/run.js';
+export { DEFAULT_MULTIPATH_INTERVAL_MS, MultipathHistory, tracerouteMultipathCycles } from './mda/watch.js';
+export type { MultipathCycle, MultipathPathChange, MultipathPathRecord, MultipathWatchOptions } from './mda/watch.js';
 export type * from './mda/types.js';

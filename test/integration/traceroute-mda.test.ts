@@ -172,6 +172,47 @@ describeWith(['root', 'net_admin', 'net_raw', 'tool:ip', 'tool:nft', 'tool:setpr
       }
 
       if (c.prefix === 'ndmda') {
+        it('--mda --watch: a branch taken away between cycles is flagged at the next cycle, with its time, and the path history says which cycles had it', async () => {
+          const target = addressOf(net, 'h2', 4);
+          const p = net.start(net.node('h1').ns, process.execPath, [cliPath(), 'traceroute', '--mda', '-n', ...SURE, '-U', '--watch', '--cycles', '5', '--interval', '1', target], { timeoutMs: 60_000 });
+          let before = 0;
+          let after = 0;
+          try {
+            // a cycle takes a fraction of a second, the interval a second: the route moves between cycles 2 and 3
+            await new Promise<void>((resolve, reject) => {
+              let text = '';
+              const onData = (d: Buffer): void => {
+                text += d.toString();
+                if (/^cycle 2 /m.test(text)) {
+                  p.child.stdout?.off('data', onData);
+                  resolve();
+                }
+              };
+              p.child.stdout?.on('data', onData);
+              void p.done.then((r) => reject(new Error(`netdiag exited ${r.code} before cycle 2: ${r.stderr}`)));
+            });
+            before = Date.now();
+            await addMultipathRoute(net, 'r1', 'h2', ['r2']);
+            after = Date.now();
+            const r = await p.done;
+            expect(r.code, r.stderr).toBe(0);
+            const lines = r.stdout.trimEnd().split('\n');
+            expect(lines.filter((l) => /^cycle \d+ /.test(l)).map((l) => /^cycle \d+ \(\S+\): (\d+) paths?/.exec(l)?.[1])).toEqual(['2', '2', '1', '1', '1']);
+            const changes = lines.filter((l) => l.startsWith('Paths changed at cycle'));
+            // once as it happened, once in the summary
+            expect(changes).toHaveLength(2);
+            expect(changes[0]).toBe(changes[1]);
+            const m = /^Paths changed at cycle 3 \((\S+)\): -([0-9a-f]{16})$/.exec(changes[0]!);
+            expect(m, changes[0]).not.toBeNull();
+            const time = Date.parse(m![1]!.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+            expect(time).toBeGreaterThanOrEqual(before);
+            expect(time).toBeLessThanOrEqual(after + 1000 + 200);
+            expect(lines.at(-1)).toMatch(new RegExp(`^Paths: (?=.*${m![2]} cycles 1-2 \\(2\\))(?=.*[0-9a-f]{16} cycles 1-5 \\(5\\)).*$`));
+          } finally {
+            await addMultipathRoute(net, 'r1', 'h2', ['r2', 'r3']);
+          }
+        }, 60_000);
+
         it('IPv6 routers hashing as Linux does by default (addresses, flow label, next header): flows with a leased flow label each find both paths; without CAP_NET_ADMIN the kernel leases 32 and the document says so', async () => {
           const routers = c.desc.routers ?? [];
           const policy = (value: number): Promise<unknown> => Promise.all(routers.map((r) => net.sysctl(net.node(r).ns, 'net.ipv6.fib_multipath_hash_policy', value)));

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { parseInvocation } from '../../src/cli/traceroute/args.js';
 import { multipathText } from '../../src/cli/traceroute/multipath-text.js';
-import { tracerouteMultipath } from '../../src/traceroute/index.js';
+import { MultipathHistory, tracerouteMultipath, tracerouteMultipathCycles, type MultipathCycle } from '../../src/traceroute/index.js';
+import { historyText } from '../../src/cli/traceroute/multipath-watch-output.js';
+import type { SimTopology } from '../sim/multipath-topology.js';
 import { FakeClock } from '../sim/fake-network.js';
 import { MultipathSim, simBackend } from '../sim/multipath-topology.js';
 
@@ -16,6 +18,11 @@ describe('--mda flags', () => {
     expect(parseInvocation(['--mda', '10.0.0.1'])!.confidence).toBeUndefined();
   });
 
+  it('repeats discovery with --report/--watch: cycles and interval as for a report', () => {
+    expect(parseInvocation(['--mda', '--report', '--cycles', '3', '--interval', '2', 'h'])).toMatchObject({ mda: true, report: true, watch: false, cycles: 3, intervalMs: 2000 });
+    expect(parseInvocation(['--mda', '--watch', 'h'])).toMatchObject({ mda: true, report: true, watch: true, cycles: undefined });
+  });
+
   it('runs MDA-Lite unless --mda-full asks for the per-interface MDA everywhere', () => {
     expect(parseInvocation(['--mda', '10.0.0.1'])!.algorithm).toBe('lite');
     expect(parseInvocation(['--mda', '--mda-full', '10.0.0.1'])!.algorithm).toBe('full');
@@ -25,8 +32,6 @@ describe('--mda flags', () => {
     [['--confidence', '90', 'h'], /--confidence belongs to multipath discovery/],
     [['--mda-full', 'h'], /--mda-full belongs to multipath discovery/],
     [['--mda', '--tcp-connect', 'h'], /--mda cannot use --tcp-connect/],
-    [['--mda', '--report', 'h'], /--mda does not combine with --report/],
-    [['--mda', '--watch', 'h'], /--mda does not combine with --report/],
     [['--mda', '--mtu', 'h'], /--mda does not combine with --mtu/],
     [['--mda', '-q', '2', 'h'], /-q does not combine with --mda/],
     [['--mda', '--classic', 'h'], /--mda chooses a flow per probe/],
@@ -53,5 +58,37 @@ describe('--mda text', () => {
     expect(lines[5]).toBe('paths (2):');
     expect(lines.slice(6, 8).sort()).toEqual(doc.paths.map((p) => `  ${p.pathId}  ${p.hops.map((h) => h ?? '*').join(' ')}`).sort());
     expect(lines[8]).toBe(`4 interfaces, 4 links, 2 paths, ${doc.probes} probes, confidence reached ${doc.confidenceReached}%`);
+  });
+});
+
+describe('--mda --report/--watch cycles', () => {
+  it('flags the cycle whose path set changed: a branch taken away after cycle 2 is gone from cycle 3 on, and the history says so', async () => {
+    const clock = new FakeClock();
+    const dest = '10.9.9.9';
+    const topology: SimTopology = { a: { next: ['b1', 'b2'] }, b1: { next: ['c'] }, b2: { next: ['c'] }, c: { next: [dest] }, [dest]: { next: [] } };
+    const sim = new MultipathSim(clock, topology, 'a', dest);
+    const history = new MultipathHistory();
+    const seen: MultipathCycle[] = [];
+    await clock.run((async () => {
+      for await (const c of tracerouteMultipathCycles(dest, { backend: simBackend(clock, sim), wait: { maxMs: 100 }, firstHop: () => 'stopping-rule', cycles: 4, intervalMs: 1000, confidence: 99.99 }, history)) {
+        seen.push(c);
+        if (c.cycle === 2) topology.a!.next = ['b1'];
+      }
+    })());
+    expect(seen.map((c) => c.result.paths.length)).toEqual([2, 2, 1, 1]);
+    expect(seen.map((c) => c.change === null)).toEqual([true, true, false, true]);
+    const viaB2 = seen[0]!.result.paths.find((p) => p.hops.includes('b2'))!;
+    const viaB1 = seen[0]!.result.paths.find((p) => p.hops.includes('b1'))!;
+    expect(seen[2]!.change).toMatchObject({ cycle: 3, added: [], removed: [viaB2.pathId] });
+    // cycles start an interval after the one before ends
+    expect(seen[2]!.time - seen[1]!.time).toBeGreaterThanOrEqual(1000);
+    expect(history.paths().map((p) => [p.pathId, p.firstCycle, p.lastCycle, p.cycles]).sort()).toEqual(
+      [[viaB1.pathId, 1, 4, 4], [viaB2.pathId, 1, 2, 2]].sort(),
+    );
+    expect(sim.closed).toBe(true);
+    const text = historyText(history.paths(), history.changes()).trimEnd().split('\n');
+    expect(text[0]).toMatch(new RegExp(`^Paths changed at cycle 3 \\(\\S+\\): -${viaB2.pathId}$`));
+    expect(text[1]).toContain(`${viaB2.pathId} cycles 1-2 (2)`);
+    expect(historyText(history.paths(), [])).toBe('');
   });
 });

@@ -33,7 +33,7 @@ export const specs: OptionSpec[] = [
   { key: 'classic', names: ['--classic'], kind: 'flag', help: 'a new flow per probe (port or checksum changes), like classic traceroute' },
   { key: 'report', names: ['--report'], kind: 'flag', help: 'mtr-style report: per-hop Loss%, Snt, Last, Avg, Best, Wrst, StDev, Javg' },
   { key: 'cycles', names: ['--cycles'], kind: 'integer', value: 'N', min: 1, max: 1_000_000, example: '--cycles 10', help: 'report cycles (default 10; --watch: until interrupted)' },
-  { key: 'interval', names: ['--interval'], kind: 'number', value: 's', min: 0, max: 3600, example: '--interval 1', help: 'seconds between report cycles (default 0.25; routers rate-limit ICMP to ~1/s after a burst of 6)' },
+  { key: 'interval', names: ['--interval'], kind: 'number', value: 's', min: 0, max: 3600, example: '--interval 1', help: 'seconds between report cycles (default 0.25, with --mda 5; routers rate-limit ICMP to ~1/s after a burst of 6)' },
   { key: 'watch', names: ['--watch'], kind: 'flag', help: 'report that redraws after every cycle until interrupted' },
   { key: 'mda', names: ['--mda'], kind: 'flag', help: 'multipath discovery (MDA): vary the flow to find every load-balanced path (with -I, -U or -T)' },
   { key: 'confidence', names: ['--confidence'], kind: 'number', value: 'PCT', min: 50, max: 99.9999, example: '--confidence 99', help: 'with --mda: rule out a missed next hop at this confidence (default 95)' },
@@ -97,7 +97,7 @@ export function parseInvocation(argv: string[]): Invocation | null {
   if (o.queries !== undefined && report) throw new UsageError('-q does not combine with --report/--watch (a report sends one probe per hop per cycle)', 'use --cycles to send more');
   if (o.mtu && report) throw new UsageError('--mtu does not combine with --report/--watch', 'trace with --mtu on its own');
   if (o.mtu && (method === 'tcp' || method === 'tcp-connect')) throw new UsageError('--mtu needs ICMP or UDP probes (TCP probes have a fixed size)', 'use -I or -U with --mtu');
-  checkMultipath(o, method, report);
+  checkMultipath(o, method);
   let wait: TracerouteOptions['wait'];
   if (o.wait !== undefined) {
     const w = parseWaitArgument(String(o.wait));
@@ -136,7 +136,7 @@ export function parseInvocation(argv: string[]): Invocation | null {
 }
 
 /** --mda picks its own flows and sends as many probes per hop as the stopping rule needs. */
-function checkMultipath(o: Record<string, unknown>, method: TracerouteMethod, report: boolean): void {
+function checkMultipath(o: Record<string, unknown>, method: TracerouteMethod): void {
   if (!o.mda) {
     if (o.confidence !== undefined) throw new UsageError('--confidence belongs to multipath discovery', 'add --mda');
     if (o.mdaFull) throw new UsageError('--mda-full belongs to multipath discovery', 'add --mda');
@@ -145,7 +145,6 @@ function checkMultipath(o: Record<string, unknown>, method: TracerouteMethod, re
   if (method === 'tcp-connect') {
     throw new UsageError('--mda cannot use --tcp-connect: the kernel picks the source port of each connect(), so no flow can be chosen', 'use -T (TCP SYN, needs CAP_NET_RAW), -U or -I');
   }
-  if (report) throw new UsageError('--mda does not combine with --report/--watch', 'run --mda on its own');
   if (o.mtu) throw new UsageError('--mda does not combine with --mtu', 'run --mtu on its own');
   if (o.queries !== undefined) throw new UsageError('-q does not combine with --mda (the stopping rule decides how many probes each hop needs)', 'use --confidence to ask for more certainty');
   if (o.classic || o.paris) throw new UsageError('--mda chooses a flow per probe itself', 'drop --paris/--classic');

@@ -46,11 +46,18 @@ export async function run(argv: string[], out: Output, signal: AbortSignal): Pro
   }
 }
 
-/** --mda: the graph when discovery ends (text or JSON); exit 0 when the destination answered. */
+/** --mda: the graph when discovery ends (text or JSON), or each cycle's with --report/--watch; exit 0 when the destination answered. */
 async function runMultipath(inv: Invocation, options: TracerouteOptions & { signal: AbortSignal; backend: TracerouteBackend }, out: Output): Promise<number> {
   const { flow: _flow, queries: _queries, discoverMtu: _mtu, method, ...rest } = options;
+  const mda = { ...rest, method: method as 'icmp' | 'udp' | 'tcp', confidence: inv.confidence, algorithm: inv.algorithm };
+  if (inv.report) {
+    const [{ MultipathHistory, tracerouteMultipathCycles }, { printMultipathCycles }] = await Promise.all([import('../../traceroute/mda/watch.js'), import('./multipath-watch-output.js')]);
+    const history = new MultipathHistory();
+    const cycles = tracerouteMultipathCycles(inv.host, { ...mda, cycles: inv.cycles ?? (inv.watch ? Infinity : 10), intervalMs: inv.intervalMs }, history);
+    return printMultipathCycles(cycles, history, inv, out);
+  }
   const [{ tracerouteMultipath }, { multipathText }] = await Promise.all([import('../../traceroute/mda/run.js'), import('./multipath-text.js')]);
-  const doc = await tracerouteMultipath(inv.host, { ...rest, method: method as 'icmp' | 'udp' | 'tcp', confidence: inv.confidence, algorithm: inv.algorithm });
+  const doc = await tracerouteMultipath(inv.host, mda);
   if (inv.json) printJson(out, doc);
   else out.out(multipathText(doc, { names: !inv.numeric }));
   return doc.reached ? 0 : 1;

@@ -3,10 +3,10 @@
 import type { TracerouteHop, TraceroutePath, TracerouteRouteChange } from '../../traceroute/types.js';
 import { RATE_LIMIT_MARKER, startStamp } from './report-text.js';
 /** A watched report can change route often (per-packet balancing): the text shows the latest. */
-const CHANGES_SHOWN = 10;
+export const CHANGES_SHOWN = 10;
 
 /** startStamp with milliseconds: cycles can be a fraction of a second apart. */
-function changeStamp(ms: number): string {
+export function changeStamp(ms: number): string {
   const d = new Date(ms);
   const s = startStamp(d);
   return `${s.slice(0, 19)}.${String(d.getMilliseconds()).padStart(3, '0')}${s.slice(19)}`;
