@@ -90,7 +90,7 @@ export class FlowLabelLeases {
       const code = (e as { code?: string }).code;
       if (code === 'EEXIST' || code === 'EPERM') return 0;
       this.refused = code === 'ENOBUFS'
-        ? 'the kernel leases 32 flow labels per socket without CAP_NET_ADMIN'
+        ? 'the kernel leases no more to this socket: 32 per socket without CAP_NET_ADMIN, fewer while the system holds many'
         : `the kernel refused a flow label lease (${code ?? String(e)})`;
       return 0;
     }

@@ -227,22 +227,27 @@ describeWith(['root', 'net_admin', 'net_raw', 'tool:ip', 'tool:nft', 'tool:setpr
               expect(doc.flowLabels).toBe(doc.flows);
               expect(nodeLinks(net, doc), args.join(' ')).toEqual([...c.links].sort());
             }
-            // nobody with cap_net_raw only: the kernel leases 32 labels per socket, enough for a
-            // width-2 diamond at 95% (about 15 flows); at 99.9999% the flows past 32 go unlabelled,
-            // and the document says so
+            // nobody with cap_net_raw only: the kernel leases at most 32 labels per socket (fewer
+            // while the system holds many: other tests' leases linger 6 s), enough for a width-2
+            // diamond at 95% (about 15 flows); at 99.9999% the flows past them go unlabelled, and
+            // the document says so
             for (const args of [['-U'], ['-I']]) {
               const r = await cli(net, ['--mda', '--json', '-n', ...args, target], NOBODY);
               expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
               const doc = JSON.parse(r.stdout) as MultipathResult;
-              expect(doc.flowLabels, args.join(' ')).toBe(Math.min(doc.flows, 32));
+              expect(doc.flowLabels, args.join(' ')).toBeGreaterThan(0);
+              expect(doc.flowLabels).toBeLessThanOrEqual(Math.min(doc.flows, 32));
+              if (doc.flowLabels! < doc.flows) expect(doc.flowLabelsRefused).toMatch(/32 per socket without CAP_NET_ADMIN/);
               for (const l of nodeLinks(net, doc)) expect(c.links).toContain(l);
             }
             const sure = await cli(net, ['--mda', '--json', '-n', ...SURE, '-U', target], NOBODY);
             const many = JSON.parse(sure.stdout) as MultipathResult;
             expect(many.flows).toBeGreaterThan(32);
-            expect(many).toMatchObject({ flowLabels: 32, flowLabelsRefused: expect.stringMatching(/32 flow labels per socket without CAP_NET_ADMIN/) });
+            expect(many.flowLabels).toBeGreaterThan(0);
+            expect(many.flowLabels).toBeLessThanOrEqual(32);
+            expect(many.flowLabelsRefused).toMatch(/^the kernel leases no more to this socket: 32 per socket without CAP_NET_ADMIN/);
             const text = await cli(net, ['--mda', '-n', ...SURE, '-U', target], NOBODY);
-            expect(text.stdout.trimEnd().split('\n').at(-1)).toMatch(/^32 of \d+ flows carried an IPv6 flow label \(the kernel leases 32 flow labels per socket without CAP_NET_ADMIN\): routers that hash on it/);
+            expect(text.stdout.trimEnd().split('\n').at(-1)).toMatch(/^\d+ of \d+ flows carried an IPv6 flow label \(the kernel leases no more to this socket: .*CAP_NET_ADMIN.*\): routers that hash on it/);
             // IPv4 has no flow label: the fields say so with null
             const v4 = JSON.parse((await cli(net, ['--mda', '--json', '-n', '-U', addressOf(net, 'h2', 4)])).stdout) as MultipathResult;
             expect(v4).toMatchObject({ flowLabels: null, flowLabelsRefused: null });

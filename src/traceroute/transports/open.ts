@@ -40,7 +40,7 @@ export interface SocketSetup {
 }
 
 /** Flow labels leased up front for multipath discovery over IPv6 (flow-label-leases.ts); later flows lease their own. */
-const RESERVED_FLOW_LABELS = 128;
+const RESERVED_FLOW_LABELS = 256;
 
 /** Sockets opened for one family, waiting for a destination. */
 export interface MethodSockets {
