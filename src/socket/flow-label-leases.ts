@@ -14,6 +14,8 @@ const REQUEST_BYTES = 32;
 const STATELESS = 0x80000;
 /** labels tried for one flow when others hold the candidates (EEXIST, or EPERM for an exclusive one) */
 const CONFLICT_TRIES = 16;
+/** Labels a lease may ask for: 1 … 0x7ffff (0 is no label, the stateless range is never leased). */
+export const LEASABLE_LABELS = STATELESS - 1;
 const LITTLE_ENDIAN = endianness() === 'LE';
 
 export class FlowLabelLeases {
@@ -26,10 +28,11 @@ export class FlowLabelLeases {
 
   /**
    * fd: an IPv6 socket; destination: its 16 address bytes (the kernel leases for a destination);
-   * first: the first label to ask for (1 … 0x7ffff, drawn at random by the caller)
+   * pick: a label drawn at random from 1 … LEASABLE_LABELS: the first one asked for, and where
+   * asking goes on after a label another socket holds (other leases come in runs of labels too)
    */
-  constructor(private readonly fd: number, private readonly destination: Buffer, first: number) {
-    this.candidate = first;
+  constructor(private readonly fd: number, private readonly destination: Buffer, private readonly pick: () => number) {
+    this.candidate = pick();
   }
 
   /** Whether the labels are for this destination (16 address bytes). */
@@ -55,7 +58,10 @@ export class FlowLabelLeases {
     if (known !== undefined) return known;
     let label = 0;
     if (this.refused === null) {
-      for (let i = 0; i < CONFLICT_TRIES && label === 0 && this.refused === null; i++) label = this.lease(this.nextCandidate());
+      for (let i = 0; i < CONFLICT_TRIES && label === 0 && this.refused === null; i++) {
+        label = this.lease(this.nextCandidate());
+        if (label === 0) this.candidate = this.pick();
+      }
       if (label === 0) this.refused ??= `other sockets hold the ${CONFLICT_TRIES} flow labels tried`;
     }
     this.labels.set(flow, label);

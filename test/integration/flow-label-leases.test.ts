@@ -4,7 +4,7 @@
 // That the labels reach the wire and spread flows over ECMP routers that hash them is shown by
 // traceroute-mda.test.ts (Linux's default IPv6 hash policy in namespaces).
 import { afterEach, expect, it } from 'vitest';
-import { FlowLabelLeases } from '../../src/socket/flow-label-leases.js';
+import { FlowLabelLeases, LEASABLE_LABELS } from '../../src/socket/flow-label-leases.js';
 import { IcmpSocket } from '../../src/socket/icmp-socket.js';
 import { SendBatch } from '../../src/socket/send-batch.js';
 import { writeAddress } from '../../src/socket/address-bytes.js';
@@ -20,9 +20,9 @@ function socket(family: 4 | 6 = 6): IcmpSocket {
   return s;
 }
 
-/** A label base no other test run is likely to hold (leases linger 6 s after their socket closes). */
-function base(): number {
-  return 1 + Math.floor(Math.random() * 0x70000);
+/** Labels drawn at random, as the transports draw them. */
+function pick(): number {
+  return 1 + Math.floor(Math.random() * LEASABLE_LABELS);
 }
 
 afterEach(() => {
@@ -39,7 +39,7 @@ function echoRequest(batch: SendBatch): number {
 
 describeWith(['root', 'net_admin', 'net_raw'], 'IPv6 flow label leases', () => {
   it('gives each flow a label of its own, nonzero and within 20 bits, the same one every time', () => {
-    const leases = new FlowLabelLeases(socket().fd, LOOPBACK, base());
+    const leases = new FlowLabelLeases(socket().fd, LOOPBACK, pick);
     const labels = [0, 1, 2, 3].map((f) => leases.labelFor(f));
     expect(new Set(labels).size).toBe(4);
     for (const l of labels) expect(l).toBeGreaterThan(0);
@@ -52,11 +52,13 @@ describeWith(['root', 'net_admin', 'net_raw'], 'IPv6 flow label leases', () => {
   });
 
   it('passes over a label another socket holds and takes the next free one', () => {
-    const holder = new FlowLabelLeases(socket().fd, LOOPBACK, base());
+    const holder = new FlowLabelLeases(socket().fd, LOOPBACK, pick);
     // the base itself when no other socket holds it (other tests' leases linger), else a later one
     const held = holder.labelFor(0);
     expect(held).toBeGreaterThan(0);
-    const other = new FlowLabelLeases(socket().fd, LOOPBACK, held);
+    // the other socket asks for the held label first, then for random ones
+    let first = true;
+    const other = new FlowLabelLeases(socket().fd, LOOPBACK, () => (first ? ((first = false), held) : pick()));
     const got = other.labelFor(0);
     expect(got).not.toBe(held);
     expect(got).toBeGreaterThan(0);
@@ -65,7 +67,7 @@ describeWith(['root', 'net_admin', 'net_raw'], 'IPv6 flow label leases', () => {
 
   it('sends a probe with a leased label; the addon refuses a label over 20 bits or with an IPv4 destination', () => {
     const s = socket();
-    const leases = new FlowLabelLeases(s.fd, LOOPBACK, base());
+    const leases = new FlowLabelLeases(s.fd, LOOPBACK, pick);
     const label = leases.labelFor(0);
     const batch = new SendBatch(1, 64);
     batch.push(echoRequest(batch), 6, LOOPBACK, 0, 0, -1, -1, 0, label);

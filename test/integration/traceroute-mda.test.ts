@@ -235,19 +235,18 @@ describeWith(['root', 'net_admin', 'net_raw', 'tool:ip', 'tool:nft', 'tool:setpr
               const r = await cli(net, ['--mda', '--json', '-n', ...args, target], NOBODY);
               expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
               const doc = JSON.parse(r.stdout) as MultipathResult;
-              expect(doc.flowLabels, args.join(' ')).toBeGreaterThan(0);
-              expect(doc.flowLabels).toBeLessThanOrEqual(Math.min(doc.flows, 32));
-              if (doc.flowLabels! < doc.flows) expect(doc.flowLabelsRefused).toMatch(/32 per socket without CAP_NET_ADMIN/);
+              expect(doc.flowLabels, args.join(' ')).toBeLessThanOrEqual(Math.min(doc.flows, 32));
+              expect(doc.flowLabelsRefused === null, doc.flowLabelsRefused ?? '').toBe(doc.flowLabels === doc.flows);
               for (const l of nodeLinks(net, doc)) expect(c.links).toContain(l);
             }
             const sure = await cli(net, ['--mda', '--json', '-n', ...SURE, '-U', target], NOBODY);
             const many = JSON.parse(sure.stdout) as MultipathResult;
             expect(many.flows).toBeGreaterThan(32);
-            expect(many.flowLabels).toBeGreaterThan(0);
             expect(many.flowLabels).toBeLessThanOrEqual(32);
-            expect(many.flowLabelsRefused).toMatch(/^the kernel leases no more to this socket: 32 per socket without CAP_NET_ADMIN/);
+            // the kernel's refusal, in its words: usually its 32-per-socket allowance
+            expect(many.flowLabelsRefused).toMatch(/flow label|leases no more/);
             const text = await cli(net, ['--mda', '-n', ...SURE, '-U', target], NOBODY);
-            expect(text.stdout.trimEnd().split('\n').at(-1)).toMatch(/^\d+ of \d+ flows carried an IPv6 flow label \(the kernel leases no more to this socket: .*CAP_NET_ADMIN.*\): routers that hash on it/);
+            expect(text.stdout.trimEnd().split('\n').at(-1)).toMatch(/^\d+ of \d+ flows carried an IPv6 flow label \(.+\): routers that hash on it/);
             // IPv4 has no flow label: the fields say so with null
             const v4 = JSON.parse((await cli(net, ['--mda', '--json', '-n', '-U', addressOf(net, 'h2', 4)])).stdout) as MultipathResult;
             expect(v4).toMatchObject({ flowLabels: null, flowLabelsRefused: null });

@@ -4,7 +4,7 @@
 // builds the transport once the destination is known. Which socket a method may use is decided
 // here, with errors that name the missing knob.
 import { writeAddress } from '../../socket/address-bytes.js';
-import { FlowLabelLeases } from '../../socket/flow-label-leases.js';
+import { FlowLabelLeases, LEASABLE_LABELS } from '../../socket/flow-label-leases.js';
 import { IcmpSocket } from '../../socket/icmp-socket.js';
 import { acceptNothing, icmpV4ErrorQuotingPorts, icmpV6ErrorQuotingPorts, tcpToPorts } from '../../socket/probe-filters.js';
 import { ProbeSocket } from '../../socket/probe-socket.js';
@@ -40,7 +40,7 @@ export interface SocketSetup {
 }
 
 /** Flow labels leased up front for multipath discovery over IPv6 (flow-label-leases.ts); later flows lease their own. */
-const RESERVED_FLOW_LABELS = 256;
+const RESERVED_FLOW_LABELS = 128;
 
 /** Sockets opened for one family, waiting for a destination. */
 export interface MethodSockets {
@@ -139,7 +139,7 @@ function reserveFlowPorts(family: 4 | 6, source: string): TcpPortRange {
 }
 
 function flowLabelLeases(fd: number, destination: string): FlowLabelLeases {
-  return new FlowLabelLeases(fd, destinationBytes(destination), randomInt(1, 0x40000));
+  return new FlowLabelLeases(fd, destinationBytes(destination), () => randomInt(1, LEASABLE_LABELS + 1));
 }
 
 function destinationBytes(address: string): Buffer {
