@@ -5,6 +5,7 @@
 // block up front, before it drops its capabilities; the rest are leased as flows first use them. Routers that hash IPv6 on the flow label (Linux's default
 // fib_multipath_hash_policy 0: addresses, flow label, next header) send every unlabelled probe
 // one way; a flow that gets no label goes with 0 and `refused` says why.
+import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { native } from '../native.js';
 
@@ -100,5 +101,22 @@ export class FlowLabelLeases {
         : `the kernel refused a flow label lease (${code ?? String(e)})`;
       return 0;
     }
+  }
+}
+
+/**
+ * Turns on the kernel's own flow label for a UDP or TCP socket (IPV6_AUTOFLOWLABEL): a hash of
+ * the addresses, protocol and ports, so flows that differ in their ports differ in their label
+ * with no lease. False where the namespace has them off (net.ipv6.auto_flowlabels 0) or the
+ * kernel refuses; raw and ping sockets get one label for every flow (the kernel sees no ports).
+ */
+export function useAutomaticFlowLabels(fd: number): boolean {
+  try {
+    if (readFileSync('/proc/sys/net/ipv6/auto_flowlabels', 'latin1').trim() === '0') return false;
+    const n = native();
+    n.setsockoptInt(fd, n.constants.IPPROTO_IPV6, n.constants.IPV6_AUTOFLOWLABEL, 1);
+    return true;
+  } catch {
+    return false;
   }
 }

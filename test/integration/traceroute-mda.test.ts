@@ -213,7 +213,7 @@ describeWith(['root', 'net_admin', 'net_raw', 'tool:ip', 'tool:nft', 'tool:setpr
           }
         }, 60_000);
 
-        it('IPv6 routers hashing as Linux does by default (addresses, flow label, next header): flows with a leased flow label each find both paths; without CAP_NET_ADMIN the kernel leases 32 and the document says so', async () => {
+        it('IPv6 routers hashing as Linux does by default (addresses, flow label, next header): flows with a flow label of their own (leased, or chosen by the kernel from the ports of a UDP socket) find both paths; without CAP_NET_ADMIN the kernel leases at most 32 and the document says so', async () => {
           const routers = c.desc.routers ?? [];
           const policy = (value: number): Promise<unknown> => Promise.all(routers.map((r) => net.sysctl(net.node(r).ns, 'net.ipv6.fib_multipath_hash_policy', value)));
           await policy(0);
@@ -227,25 +227,23 @@ describeWith(['root', 'net_admin', 'net_raw', 'tool:ip', 'tool:nft', 'tool:setpr
               expect(doc.flowLabels).toBe(doc.flows);
               expect(nodeLinks(net, doc), args.join(' ')).toEqual([...c.links].sort());
             }
-            // nobody with cap_net_raw only: the kernel leases at most 32 labels per socket (fewer
-            // while the system holds many: other tests' leases linger 6 s), enough for a width-2
-            // diamond at 95% (about 15 flows); at 99.9999% the flows past them go unlabelled, and
-            // the document says so
-            for (const args of [['-U'], ['-I']]) {
-              const r = await cli(net, ['--mda', '--json', '-n', ...args, target], NOBODY);
-              expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-              const doc = JSON.parse(r.stdout) as MultipathResult;
-              expect(doc.flowLabels, args.join(' ')).toBeLessThanOrEqual(Math.min(doc.flows, 32));
-              expect(doc.flowLabelsRefused === null, doc.flowLabelsRefused ?? '').toBe(doc.flowLabels === doc.flows);
-              for (const l of nodeLinks(net, doc)) expect(c.links).toContain(l);
-            }
-            const sure = await cli(net, ['--mda', '--json', '-n', ...SURE, '-U', target], NOBODY);
-            const many = JSON.parse(sure.stdout) as MultipathResult;
-            expect(many.flows).toBeGreaterThan(32);
-            expect(many.flowLabels).toBeLessThanOrEqual(32);
-            // the kernel's refusal, in its words: usually its 32-per-socket allowance
-            expect(many.flowLabelsRefused).toMatch(/flow label|leases no more/);
-            const text = await cli(net, ['--mda', '-n', ...SURE, '-U', target], NOBODY);
+            // nobody, UDP: the kernel's own labels follow the ports (no lease), every flow has one
+            const udp = await cli(net, ['--mda', '--json', '-n', ...SURE, '-U', target], NOBODY);
+            expect(udp.code, udp.stderr).toBe(0);
+            const byPorts = JSON.parse(udp.stdout) as MultipathResult;
+            expect(byPorts).toMatchObject({ socket: 'dgram', flowLabels: byPorts.flows, flowLabelsRefused: null });
+            expect(nodeLinks(net, byPorts)).toEqual([...c.links].sort());
+            // nobody, ICMP over a ping socket: leased labels, at most 32 per socket without
+            // CAP_NET_ADMIN (fewer while the system holds many); past them flows go unlabelled
+            // and the document says so
+            const icmp = await cli(net, ['--mda', '--json', '-n', ...SURE, '-I', target], NOBODY);
+            expect(icmp.code, icmp.stderr).toBe(0);
+            const leased = JSON.parse(icmp.stdout) as MultipathResult;
+            expect(leased.flows).toBeGreaterThan(32);
+            expect(leased.flowLabels).toBeLessThanOrEqual(32);
+            expect(leased.flowLabelsRefused).toMatch(/flow label|leases no more/);
+            for (const l of nodeLinks(net, leased)) expect(c.links).toContain(l);
+            const text = await cli(net, ['--mda', '-n', ...SURE, '-I', target], NOBODY);
             expect(text.stdout.trimEnd().split('\n').at(-1)).toMatch(/^\d+ of \d+ flows carried an IPv6 flow label \(.+\): routers that hash on it/);
             // IPv4 has no flow label: the fields say so with null
             const v4 = JSON.parse((await cli(net, ['--mda', '--json', '-n', '-U', addressOf(net, 'h2', 4)])).stdout) as MultipathResult;

@@ -30,8 +30,8 @@ export abstract class DrainingTransport {
   /** set while a drain runs: a nested one would overwrite the buffers the outer one reads */
   protected draining = false;
   private deferred: DeferredReplies | null = null;
-  /** IPv6 multipath flows: the flow labels the sending socket leased */
-  private flowLabels: FlowLabelLeases | null = null;
+  /** IPv6 multipath flows: the flow labels the sending socket leased, or the kernel's own ('automatic', UDP) */
+  private flowLabels: FlowLabelLeases | 'automatic' | null = null;
 
   constructor(protected readonly config: TransportConfig) {
     this.family = config.family;
@@ -57,21 +57,25 @@ export abstract class DrainingTransport {
     this.closeSockets();
   }
 
-  /** IPv6 multipath: flows carry the labels of `leases` (leased on the socket the transport sends from). */
-  useFlowLabels(leases: FlowLabelLeases): void {
-    this.flowLabels = leases;
+  /**
+   * IPv6 multipath: flows carry the labels of `leases` (leased on the socket the transport sends
+   * from), or 'automatic': the kernel labels each by its ports (flow-label-leases.ts).
+   */
+  useFlowLabels(labels: FlowLabelLeases | 'automatic'): void {
+    this.flowLabels = labels;
   }
 
   /** See ProbeTransport.flowLabelStatus. */
   flowLabelStatus(flows: number): { labelled: number; refused: string | null } | null {
-    if (!this.flowLabels) return null;
+    if (this.flowLabels === null) return null;
+    if (this.flowLabels === 'automatic') return { labelled: flows, refused: null };
     const labelled = this.flowLabels.labelledOf(flows);
     return { labelled, refused: labelled < flows ? this.flowLabels.refused ?? 'not leased' : null };
   }
 
-  /** The IPv6 flow label of a multipath flow (0 for the transport's own flow, and without leases): flows differ in it as in ports or checksum. */
+  /** The IPv6 flow label of a multipath flow (0 for the transport's own flow, and where the kernel chooses): flows differ in it as in ports or checksum. */
   protected flowLabel(flow: number | undefined): number {
-    return flow === undefined || this.flowLabels === null ? 0 : this.flowLabels.labelFor(flow);
+    return flow === undefined || this.flowLabels === null || this.flowLabels === 'automatic' ? 0 : this.flowLabels.labelFor(flow);
   }
 
   /** Starts polling the sockets, each calling onSocketEvent. */

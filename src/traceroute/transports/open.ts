@@ -4,7 +4,7 @@
 // builds the transport once the destination is known. Which socket a method may use is decided
 // here, with errors that name the missing knob.
 import { writeAddress } from '../../socket/address-bytes.js';
-import { FlowLabelLeases, LEASABLE_LABELS } from '../../socket/flow-label-leases.js';
+import { FlowLabelLeases, LEASABLE_LABELS, useAutomaticFlowLabels } from '../../socket/flow-label-leases.js';
 import { IcmpSocket } from '../../socket/icmp-socket.js';
 import { acceptNothing, icmpV4ErrorQuotingPorts, icmpV6ErrorQuotingPorts, tcpToPorts } from '../../socket/probe-filters.js';
 import { ProbeSocket } from '../../socket/probe-socket.js';
@@ -104,7 +104,8 @@ export function openMethodSockets(family: 4 | 6, setup: SocketSetup): MethodSock
   }
   const sending = parts.probe ?? parts.icmp;
   let flowLabels: FlowLabelLeases | null = null;
-  if (family === 6 && setup.flowLabelsFor !== undefined && sending) {
+  // UDP sockets label their flows by port themselves (useAutomaticFlowLabels): no lease
+  if (family === 6 && setup.flowLabelsFor !== undefined && sending && !(setup.method === 'udp' && kind === 'dgram')) {
     flowLabels = flowLabelLeases(sending.fd, setup.flowLabelsFor);
     flowLabels.reserve(RESERVED_FLOW_LABELS);
   }
@@ -148,9 +149,16 @@ function destinationBytes(address: string): Buffer {
   return bytes;
 }
 
-/** Multipath over IPv6: the transport's flows carry flow labels (those leased at open when they are for its destination). */
+/**
+ * Multipath over IPv6: the transport's flows carry flow labels: the kernel's own on a UDP socket
+ * (they follow the ports), else leased ones (those leased at open when they are for its destination).
+ */
 function labelled<T extends DrainingTransport>(transport: T, sockets: MethodSockets, config: TransportConfig, fd: number): T {
   if (config.family === 6 && config.multipath) {
+    if (sockets.method === 'udp' && sockets.kind === 'dgram' && useAutomaticFlowLabels(fd)) {
+      transport.useFlowLabels('automatic');
+      return transport;
+    }
     const leased = sockets.flowLabels;
     transport.useFlowLabels(leased !== null && leased.isFor(destinationBytes(config.target)) ? leased : flowLabelLeases(fd, config.target));
   }
