@@ -239,12 +239,11 @@ describeWith(['root', 'net_admin', 'net_raw', 'tool:ip', 'tool:nft', 'tool:setpr
             const icmp = await cli(net, ['--mda', '--json', '-n', ...SURE, '-I', target], NOBODY);
             expect(icmp.code, icmp.stderr).toBe(0);
             const leased = JSON.parse(icmp.stdout) as MultipathResult;
-            expect(leased.flows).toBeGreaterThan(32);
-            expect(leased.flowLabels).toBeLessThanOrEqual(32);
-            expect(leased.flowLabelsRefused).toMatch(/flow label|leases no more/);
+            expect(leased.flowLabels).toBeLessThanOrEqual(Math.min(32, leased.flows));
+            // at 99.9999% both branches need more than 32 flows: the kernel's refusal is stated
+            if (leased.flows > 32) expect(leased.flowLabelsRefused).toMatch(/flow label|leases no more/);
+            expect(leased.flowLabelsRefused === null).toBe(leased.flowLabels === leased.flows);
             for (const l of nodeLinks(net, leased)) expect(c.links).toContain(l);
-            const text = await cli(net, ['--mda', '-n', ...SURE, '-I', target], NOBODY);
-            expect(text.stdout.trimEnd().split('\n').at(-1)).toMatch(/^\d+ of \d+ flows carried an IPv6 flow label \(.+\): routers that hash on it/);
             // IPv4 has no flow label: the fields say so with null
             const v4 = JSON.parse((await cli(net, ['--mda', '--json', '-n', '-U', addressOf(net, 'h2', 4)])).stdout) as MultipathResult;
             expect(v4).toMatchObject({ flowLabels: null, flowLabelsRefused: null });

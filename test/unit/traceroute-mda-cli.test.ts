@@ -61,6 +61,21 @@ describe('--mda text', () => {
   });
 });
 
+describe('--mda text on IPv6 flow labels', () => {
+  it('ends with a line saying how many flows carried a label and why the others did not, and says nothing when all did', async () => {
+    const clock = new FakeClock();
+    const dest = '10.9.9.9';
+    const sim = new MultipathSim(clock, { a: { next: [dest] }, [dest]: { next: [] } }, 'a', dest);
+    const doc = await clock.run(tracerouteMultipath(dest, { backend: simBackend(clock, sim), wait: { maxMs: 100 }, firstHop: () => 'stopping-rule' }));
+    expect(doc).toMatchObject({ family: 4, flowLabels: null, flowLabelsRefused: null });
+    expect(multipathText(doc, { names: false })).not.toMatch(/flow label/);
+    const refused = { ...doc, family: 6 as const, flows: 49, flowLabels: 32, flowLabelsRefused: 'the kernel leases no more to this socket' };
+    expect(multipathText(refused, { names: false }).trimEnd().split('\n').at(-1)).toBe(
+      '32 of 49 flows carried an IPv6 flow label (the kernel leases no more to this socket): routers that hash on it, as Linux does by default, spread only those',
+    );
+  });
+});
+
 describe('--mda --report/--watch cycles', () => {
   it('flags the cycle whose path set changed: a branch taken away after cycle 2 is gone from cycle 3 on, and the history says so', async () => {
     const clock = new FakeClock();
