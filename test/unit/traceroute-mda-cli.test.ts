@@ -106,4 +106,14 @@ describe('--mda --report/--watch cycles', () => {
     expect(text[1]).toContain(`${viaB2.pathId} cycles 1-2 (2)`);
     expect(historyText(history.paths(), [])).toBe('');
   });
+
+  it('refuses cycles and intervals it cannot run, naming the option', async () => {
+    const clock = new FakeClock();
+    const sim = new MultipathSim(clock, { a: { next: ['10.9.9.9'] }, '10.9.9.9': { next: [] } }, 'a', '10.9.9.9');
+    for (const bad of [{ cycles: 0 }, { cycles: 2.5 }, { cycles: Number.NaN }, { intervalMs: -1 }, { intervalMs: Infinity }]) {
+      const run = tracerouteMultipathCycles('10.9.9.9', { backend: simBackend(clock, sim), ...bad });
+      await expect(run.next()).rejects.toThrow(Object.keys(bad)[0]!);
+    }
+    expect(sim.sent).toHaveLength(0);
+  });
 });

@@ -4,6 +4,7 @@
 // flagged at its cycle with its time. A path missed at the stated confidence reads as a change
 // too, so a watch that must not flap asks for more confidence. Bounded for an endless watch:
 // the latest MAX_ENTRIES changes and the MAX_ENTRIES paths seen most recently are kept.
+import { optionRangeError } from '../../errors.js';
 import { MultipathRunner, type MultipathRunOptions } from './run.js';
 import type { MultipathPath, MultipathResult } from './types.js';
 
@@ -97,7 +98,8 @@ export async function* tracerouteMultipathCycles(
   target: string, options: MultipathWatchOptions = {}, history: MultipathHistory = new MultipathHistory(),
 ): AsyncGenerator<MultipathCycle> {
   const { cycles = Infinity, intervalMs = DEFAULT_MULTIPATH_INTERVAL_MS, ...rest } = options;
-  if (!(cycles >= 1) || !(intervalMs >= 0)) throw new RangeError(`cycles must be 1 or more and intervalMs 0 or more, got ${cycles} and ${intervalMs}`);
+  if (!(cycles === Infinity || (Number.isInteger(cycles) && cycles >= 1))) throw optionRangeError('cycles', 'a whole number 1 or more (Infinity: until aborted)', cycles);
+  if (!(Number.isFinite(intervalMs) && intervalMs >= 0)) throw optionRangeError('intervalMs', 'a number of ms, 0 or more', intervalMs);
   const runner = await MultipathRunner.open(target, rest);
   // the session's monotonic clock paces the cycles; wall-clock time only stamps them, from this anchor
   const wallStart = Date.now();
