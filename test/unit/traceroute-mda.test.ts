@@ -415,3 +415,33 @@ describe('asking silence again', () => {
     }
   });
 });
+
+describe('a branch the stopping rule missed', () => {
+  const reply = (ttl: number, from: string, reached = false): PoolAnswer => ({
+    rtt: 1,
+    reply: { id: 0, stamp: ttl, from, icmp: reached ? { type: 3, code: 3 } : { type: 11, code: 0 }, annotation: null, final: reached, reached, mtu: null, mpls: [], extensions: null, replyTtl: 64, flags: [] },
+  });
+  const config = { firstTtl: 1, maxTtl: 5, confidence: 0.95, flowLimit: 1000, gapLimit: 3, algorithm: 'lite' as const, firstHopSingle: true, random: () => 0.5 };
+
+  it('asks new flows placed behind the only interface seen where a next hop rests on them alone: no false link, the missed interface found, its balancer\'s confidence revised (bench/multipath nested drew a false path once in 60 runs)', async () => {
+    // a balances over b1 and b2, but its first 6 flows all took b1 (the rule's stated miss);
+    // b1 balances over c1 and c3 (so it needs more flows than a sent it), b2 leads to c2; all reach d
+    const branch = (flow: number): 'b1' | 'b2' => (flow < 6 || flow % 2 === 0 ? 'b1' : 'b2');
+    const prober: Prober = async (ttl, flow) => {
+      if (ttl === 1) return reply(1, 'a');
+      const b = branch(flow);
+      if (ttl === 2) return reply(2, b);
+      if (ttl === 3) return reply(3, b === 'b2' ? 'c2' : flow % 3 === 0 ? 'c3' : 'c1');
+      return reply(4, 'd', true);
+    };
+    const d = new MultipathDiscovery(config, prober, () => false, async () => {});
+    await d.run();
+    const links = [...d.graph.links.keys()].sort();
+    expect(links).not.toContain('2 b1>3 c2');
+    expect(links).toEqual(expect.arrayContaining(['1 a>2 b1', '1 a>2 b2', '2 b1>3 c1', '2 b1>3 c3', '2 b2>3 c2']));
+    // a was decided with 6 probes for one next hop; with two it cannot claim 95%
+    expect(d.vertexDecision('1 a')!.confidence).toBeLessThan(0.95);
+    expect(d.confidenceReached()).toBeLessThan(0.95);
+  });
+});
+

@@ -497,11 +497,14 @@ export class MultipathDiscovery {
         let short = deficit - flows.length;
         if (short > 0 && key !== SOURCE && v.ttl === h - 1 && this.soleAt(h - 1) === key) {
           // the only interface at h-1 (a second was ruled out there): every new flow passes it,
-          // so no node control is needed (as MDA-Lite does on hops without a balancer)
+          // so no node control is needed (as MDA-Lite does on hops without a balancer); its
+          // interface is inferred, and asked where a next hop rests on inferred flows alone
           for (; short > 0; short--) {
             const f = this.freshFlow();
             if (f === null) break;
             this.record(f, h - 1, key);
+            inferred.add(f);
+            this.inferred.add(`${f}@${h - 1}`);
             tasks.push(probeFrom(key, f));
           }
         }
@@ -541,6 +544,7 @@ export class MultipathDiscovery {
       // a TTL where nothing answers (a silent router on every branch, a silent destination)
       // has no next hops to find: more rounds would each cost a full wait
       if (!this.answeredAt(h)) break;
+      await this.checkInferred(h, inferred, state);
     }
     const vertices: Vertex[] = [];
     for (const [key, st] of states) {
@@ -596,26 +600,71 @@ export class MultipathDiscovery {
     return { meshed: branching && merging, asymmetric, verify };
   }
 
-  /** Asks an inferred flow at h-1: where it disagrees, the link moves and the hop pair is meshed. */
-  private async verifyInferred(h: number, flow: number, inferred: Set<number>, state: (key: string) => TtlState): Promise<void> {
+  /**
+   * A next hop at h that only flows with an inferred interface at h-1 reached may stand behind
+   * an interface h-1 never showed: one the stopping rule missed there (its stated 1 - confidence),
+   * which would draw a false link and a false path. One such flow is asked at h-1; once one was
+   * wrong, every inferred flow of the TTL is. A flow moved to an interface new at h-1 makes it
+   * a vertex of its own, probed as any other from the next round on.
+   */
+  private async checkInferred(h: number, inferred: Set<number>, state: (key: string) => TtlState): Promise<void> {
+    const observed = new Set<string>();
+    const onlyInferred = new Map<string, number>();
+    for (const [flow, hist] of this.seen) {
+      const at = hist.get(h);
+      const from = hist.get(h - 1);
+      if (at === undefined || at === null || from === undefined || from === null) continue;
+      if (inferred.has(flow)) {
+        if (!onlyInferred.has(at)) onlyInferred.set(at, flow);
+      } else observed.add(at);
+    }
+    const ask = [...onlyInferred].filter(([at]) => !observed.has(at)).map(([, flow]) => flow);
+    if (ask.length === 0) return;
+    const moved = await Promise.all(ask.map((f) => this.verifyInferred(h, f, inferred, state)));
+    if (moved.some(Boolean)) await Promise.all([...inferred].map((f) => this.verifyInferred(h, f, inferred, state)));
+  }
+
+  /**
+   * Asks an inferred flow at h-1: where it disagrees, the link moves (the hop pair is meshed, or
+   * h-1 has an interface its stopping rule missed); returns whether it moved.
+   */
+  private async verifyInferred(h: number, flow: number, inferred: Set<number>, state: (key: string) => TtlState): Promise<boolean> {
     inferred.delete(flow);
     this.inferred.delete(`${flow}@${h - 1}`);
     const hist = this.seen.get(flow)!;
     const guessed = hist.get(h - 1)!;
     const next = hist.get(h)!;
     const a = await this.probe(h - 1, flow);
-    if (!a) return;
+    if (!a) return false;
     const key = this.graph.answered(h - 1, a.reply, a.rtt);
-    if (key === guessed) return;
+    if (key === guessed) return false;
     hist.set(h - 1, key);
-    if (next !== null) this.graph.unlink(guessed, next, flow);
-    state(guessed).sent--;
+    // an interface new at h-1 behind the only one at h-2: the link the stopping rule missed there
+    this.linkFromSole(flow, h - 1, key);
+    this.reviseDecision(this.positionOf(flow, h - 1));
+    const was = state(guessed);
+    was.sent--;
+    if (next !== null) {
+      this.graph.unlink(guessed, next, flow);
+      if (!this.graph.vertex(guessed).successors.has(next)) was.found.delete(next);
+    }
     const st = state(key);
     st.sent++;
     if (next !== null) {
       st.found.add(next);
       this.graph.link(key, next, flow);
     }
+    return true;
+  }
+
+  /** A vertex decided before h-1 that gained a next hop since: its confidence is what its probes give for the next hops it has now. */
+  private reviseDecision(key: string | null): void {
+    if (key === null) return;
+    const d = this.decided.get(key);
+    if (!d || d.rule === 'destination') return;
+    const v = this.graph.vertex(key);
+    const next = this.nextHopsAt(v, v.ttl + 1).length;
+    this.decided.set(key, { confidence: Math.min(d.confidence, confidenceAfter(next, v.probes)), rule: d.rule === 'routing-table' ? 'stopping-rule' : d.rule });
   }
 
   /** Of the flows that stood at a vertex of h-1 and answered at h, the share that stood at `key`. */
