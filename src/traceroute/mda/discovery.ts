@@ -614,7 +614,9 @@ export class MultipathDiscovery {
       const at = hist.get(h);
       const from = hist.get(h - 1);
       if (at === undefined || at === null || from === undefined || from === null) continue;
-      if (inferred.has(flow)) {
+      // the host's routing table, not the stopping rule, put the flow there: nothing to doubt
+      const trusted = this.decided.get(this.positionOf(flow, h - 1) ?? '')?.rule === 'routing-table';
+      if (inferred.has(flow) && !trusted) {
         if (!onlyInferred.has(at)) onlyInferred.set(at, flow);
       } else observed.add(at);
     }
