@@ -7,6 +7,9 @@ import type { ProbeSocket } from '../../socket/probe-socket.js';
 import { DrainingTransport } from './draining-transport.js';
 import type { TransportConfig } from './transport-config.js';
 
+/** Pending errors in a row one drain reads past before it leaves the rest to the next poll. */
+const PENDING_READS = 64;
+
 export abstract class RawPairTransport extends DrainingTransport {
   constructor(
     protected readonly sender: ProbeSocket,
@@ -28,17 +31,19 @@ export abstract class RawPairTransport extends DrainingTransport {
   }
 
   /**
-   * Reads the ICMP socket's errors whole. With IP_RECVERR an ICMP error also leaves a pending
-   * error that fails the next read once (EHOSTUNREACH, seen under CI): the queues are emptied
-   * and the read goes on, as the ICMP transport does.
+   * Reads the ICMP socket's errors whole. An ICMP error that quotes an ICMP packet also leaves a
+   * pending error on this socket, which fails the next read once (EHOSTUNREACH, seen under CI).
+   * This socket sends nothing, so such an error is never its own: the queues are emptied and
+   * the read goes on; a stream of them (answers that keep quoting ICMP, faster than we read)
+   * ends this look, not the trace, and the next poll reads on.
    */
   protected drainErrors(onMessage: (m: IcmpMessage) => void): void {
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; attempt < PENDING_READS; attempt++) {
       try {
         this.errors.drain(false, onMessage);
         return;
       } catch (e) {
-        if (attempt >= 8 || !isPendingSocketError(e)) throw e;
+        if (!isPendingSocketError(e)) throw e;
         this.discardErrorQueues();
       }
     }
