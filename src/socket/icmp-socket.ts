@@ -21,6 +21,8 @@ export interface IcmpSocketOptions extends SocketOptions {
   /** raw sockets: attach the BPF identifier filter (default true) */
   filterIdentifier?: boolean;
   source?: string;
+  /** see DatagramSocketOptions: for a socket that sends nothing, whose pending errors are never its own */
+  readPastPendingErrors?: boolean;
 }
 
 /** A received ICMP message as the ping engine reads it (ICMP has no ports; ee_data unused). */

@@ -1,11 +1,15 @@
 // The shared ICMP socket against loopback: raw IPv4/IPv6 echo with kernel timestamps, the
 // identifier filter, the error queue for local errors, and the batched send-then-read.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IcmpSocket, type IcmpMessage } from '../../src/socket/icmp-socket.js';
 import { SendBatch } from '../../src/socket/send-batch.js';
 import { writeAddress } from '../../src/socket/address-bytes.js';
 import { native, SEND_DESC_STRIDE } from '../../src/native.js';
 import { describeWith } from '../helpers/requirements.js';
+import { repoRoot } from '../helpers/built-package.js';
+import { functionScript } from '../../src/testing/function-script.js';
 
 function echo(buf: Buffer, off: number, family: 4 | 6, id: number, seq: number, payload: number): number {
   buf[off] = family === 4 ? 8 : 128;
@@ -194,5 +198,71 @@ describe('sendRecvBatchIn arguments', () => {
       n.close(a);
       n.close(b);
     }
+  });
+});
+
+/**
+ * Runs in a network namespace of its own (every raw ICMP socket gets the errors it forges, so
+ * they must not reach other tests' sockets): 20 ICMP host-unreachables from 127.0.0.1 quoting
+ * an echo request 127.0.0.1 -> 127.0.0.2, then one echo request. The kernel hands each error to
+ * every raw ICMP socket and, with IP_RECVERR on, leaves a pending error (EHOSTUNREACH) that
+ * fails the socket's next read. Reports what a reader opened with and without
+ * readPastPendingErrors saw.
+ */
+async function pendingErrorsChild(dist: string): Promise<{ plain: string; unreachables: number; echoes: number }> {
+  const { IcmpSocket } = await import(`${dist}/socket/icmp-socket.js`);
+  const { SendBatch } = await import(`${dist}/socket/send-batch.js`);
+  const { writeAddress } = await import(`${dist}/socket/address-bytes.js`);
+  const checksum = (b: Buffer, off: number, len: number): void => {
+    let sum = 0;
+    for (let i = 0; i < len; i += 2) sum += (b[off + i]! << 8) + (i + 1 < len ? b[off + i + 1]! : 0);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    b.writeUInt16BE(~sum & 0xffff, off + 2);
+  };
+  const plain = new IcmpSocket({ family: 4, mode: 'raw', filterIdentifier: false });
+  const past = new IcmpSocket({ family: 4, mode: 'raw', filterIdentifier: false, readPastPendingErrors: true });
+  const sender = new IcmpSocket({ family: 4, mode: 'raw' });
+  const dest = Buffer.alloc(16);
+  writeAddress('127.0.0.1', dest, 0);
+  const batch = new SendBatch(21, 128);
+  for (let i = 0; i < 20; i++) {
+    const off = batch.nextOffset();
+    batch.data.fill(0, off, off + 36);
+    batch.data.set([3, 1], off);
+    batch.data.set([0x45, 0, 0, 84, 0, 1, 0x40, 0, 64, 1, 0, 0, 127, 0, 0, 1, 127, 0, 0, 2, 8, 0, 0, 0, 0x12, 0x34, 0, 1], off + 8);
+    checksum(batch.data, off, 36);
+    batch.push(36, 4, dest);
+  }
+  const off = batch.nextOffset();
+  batch.data.fill(0, off, off + 16);
+  batch.data.set([8, 0, 0, 0], off);
+  batch.data.writeUInt16BE(sender.identifier, off + 4);
+  batch.data.writeUInt16BE(9, off + 6);
+  checksum(batch.data, off, 16);
+  batch.push(16, 4, dest);
+  sender.send(batch);
+  await new Promise((r) => setTimeout(r, 100));
+  let plainOutcome = 'read';
+  try {
+    plain.drain(false, () => {});
+  } catch (e) {
+    plainOutcome = (e as { code?: string }).code ?? String(e);
+  }
+  let unreachables = 0, echoes = 0;
+  past.drain(false, (m: { buf: Buffer; offset: number }) => {
+    if (m.buf[m.offset] === 3) unreachables++;
+    if (m.buf[m.offset] === 8 && m.buf.readUInt16BE(m.offset + 6) === 9) echoes++;
+  });
+  for (const s of [plain, past, sender]) s.close();
+  return { plain: plainOutcome, unreachables, echoes };
+}
+
+describeWith(['root', 'tool:unshare', 'tool:ip'], 'pending errors on a raw ICMP socket (own network namespace)', () => {
+  it('a plain read fails with the pending error; readPastPendingErrors steps over it and delivers what follows', () => {
+    const marker = '__pending_errors__';
+    const script = functionScript(pendingErrorsChild.toString(), marker);
+    const r = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0" --input-type=module -e "$1" "$2"', process.execPath, script, JSON.stringify(join(repoRoot, 'dist'))], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.slice(r.stdout.lastIndexOf(marker) + marker.length))).toEqual({ plain: 'EHOSTUNREACH', unreachables: 20, echoes: 1 });
   });
 });

@@ -94,7 +94,9 @@ export function openMethodSockets(family: 4 | 6, setup: SocketSetup): MethodSock
       const protocol = setup.method === 'udp' ? C.IPPROTO_UDP : C.IPPROTO_TCP;
       // until the filters know our ports, the raw sockets take nothing
       parts.probe = new ProbeSocket({ family, type: 'raw', protocol, tos: setup.tos, device: setup.device, pmtu: setup.pmtu, filter: acceptNothing() });
-      parts.icmp = new IcmpSocket({ ...icmpOptions, mode: 'raw', filterIdentifier: false, receiveBuffer: 1 << 18 });
+      // it sends nothing: the pending error an ICMP error quoting an ICMP packet leaves on every
+      // raw ICMP socket (one per such answer) is never the trace's, so reads step over it
+      parts.icmp = new IcmpSocket({ ...icmpOptions, mode: 'raw', filterIdentifier: false, receiveBuffer: 1 << 18, readPastPendingErrors: true });
       parts.icmp.attachFilter(acceptNothing());
     }
   } catch (e) {

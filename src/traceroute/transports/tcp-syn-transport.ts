@@ -55,7 +55,7 @@ export class TcpSynTransport extends RawPairTransport implements ProbeTransport 
     if (errorQueue) this.discardErrorQueues();
     if (readable) {
       this.sender.drain(false, (m) => this.segment(m));
-      this.drainErrors((m) => this.error(m));
+      this.errors.drain(false, (m) => this.error(m));
     }
   }
 

@@ -44,7 +44,7 @@ export class UdpRawTransport extends RawPairTransport implements ProbeTransport 
 
   protected override drainSockets(readable: boolean, errorQueue: boolean): void {
     if (errorQueue) this.discardErrorQueues();
-    if (readable) this.drainErrors((m) => this.received(m));
+    if (readable) this.errors.drain(false, (m) => this.received(m));
   }
 
   send(probes: readonly ProbeRequest[]): SendOutcome[] {
