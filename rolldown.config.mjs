@@ -24,5 +24,8 @@ export default {
     format: 'cjs',
     entryFileNames: '[name].js',
     chunkFileNames: '[name]-[hash].js',
+    // import('node:dns/promises') and the like become require(): a chunk loaded through a
+    // code cache has no import() (bin/code-cache-loader.js), and require starts no ESM loader
+    dynamicImportInCjs: false,
   },
 };

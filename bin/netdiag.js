@@ -1,12 +1,19 @@
 #!/usr/bin/env node
 // The installed command. The CLI is one CommonJS bundle (dist/bin/, written by npm run build;
-// bin/package.json makes this file CommonJS too), so no run starts Node's ESM loader. Node's
-// on-disk compile cache (Node >= 22.1) spares the parse of it on every later run.
+// bin/package.json makes this file CommonJS too), so no run starts Node's ESM loader. Where
+// the build left V8 code caches for this Node, the bundle's chunks load through them;
+// elsewhere Node's own compile cache (Node >= 22.1) spares the parse on later runs.
 'use strict';
-require('node:module').enableCompileCache?.();
+const { join } = require('node:path');
+const bundle = join(__dirname, '../dist/bin');
 let cli;
 try {
-  cli = require('../dist/bin/cli.js');
+  const cached = require('./code-cache-loader.js').codeCacheLoaderFor(bundle);
+  if (cached) cli = cached.load(join(bundle, 'cli.js'));
+  else {
+    require('node:module').enableCompileCache?.();
+    cli = require('../dist/bin/cli.js');
+  }
 } catch (e) {
   process.stderr.write(`netdiag: cannot load the compiled CLI: ${String(e.message).split('\n')[0]} (run npm run build)\n`);
   process.exitCode = 2;

@@ -259,6 +259,25 @@ export function packageRoot(): string {
   return join(here, '..');
 }
 
+/**
+ * The addon where node-gyp-build would find it in this package's own layouts, looked up
+ * without it (loading and running it costs some 3 ms of every run): the local build when
+ * there is one, else, with no build/ at all, the prebuild of this arch. null: ask node-gyp-build.
+ */
+function knownAddonPath(root: string): string | null {
+  const local = join(root, 'build', 'Release', 'netdiag.node');
+  if (existsSync(local)) return local;
+  const prebuild = join(root, 'prebuilds', `linux-${process.arch}`, 'netdiag.node');
+  return !existsSync(join(root, 'build')) && existsSync(prebuild) ? prebuild : null;
+}
+
+function resolveWithNodeGypBuild(root: string): string {
+  const path = (require('node-gyp-build') as { resolve(dir: string): string }).resolve(root);
+  // node-gyp-build takes the first .node file of build/Release or prebuilds/<platform>-<arch>/,
+  // and netdiag_test.node (the TUN addon of netdiag/testing) lives there too: never that one
+  return basename(path) === 'netdiag_test.node' ? join(dirname(path), 'netdiag.node') : path;
+}
+
 let cached: { binding: NativeBinding; info: AddonInfo } | undefined;
 
 function load(): { binding: NativeBinding; info: AddonInfo } {
@@ -269,11 +288,8 @@ function load(): { binding: NativeBinding; info: AddonInfo } {
   if (override) {
     path = override;
   } else {
-    const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
-    path = nodeGypBuild.resolve(packageRoot());
-    // node-gyp-build takes the first .node file of build/Release or prebuilds/<platform>-<arch>/,
-    // and netdiag_test.node (the TUN addon of netdiag/testing) lives there too: never that one
-    if (basename(path) === 'netdiag_test.node') path = join(dirname(path), 'netdiag.node');
+    const root = packageRoot();
+    path = knownAddonPath(root) ?? resolveWithNodeGypBuild(root);
   }
   const binding = require(path) as NativeBinding;
   const source = override ? 'override' : path.includes(`${'/'}prebuilds${'/'}`) ? 'prebuild' : 'local-build';

@@ -13,8 +13,11 @@ import { useLoopbackNamespace } from '../helpers/topology.js';
 const MARK = 'netdiag-startup-modules:';
 const dir = mkdtempSync(join(tmpdir(), 'netdiag-trace-startup-'));
 const preload = join(dir, 'record-modules.cjs');
+// chunks come through Node's require or, where the build left code caches, through the loader
 writeFileSync(preload, `process.on('exit', () => {
-  const chunks = Object.keys(require.cache).filter((f) => f.includes('/dist/bin/'));
+  const loader = Object.keys(require.cache).find((f) => f.endsWith('/bin/code-cache-loader.js'));
+  const viaLoader = loader ? require.cache[loader].exports.loadedChunks() : [];
+  const chunks = [...Object.keys(require.cache).filter((f) => f.includes('/dist/bin/')), ...viaLoader];
   require('node:fs').writeSync(2, ${JSON.stringify(MARK)} + JSON.stringify({ builtins: process.moduleLoadList, chunks }) + '\\n');
 });\n`);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

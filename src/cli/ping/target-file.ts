@@ -123,9 +123,10 @@ export function parseTargetList(text: string): string[] {
  * Reads the targets of `path`, or of `stdin` for '-'. Throws InputError past a cap,
  * InterruptedError when `signal` aborts, and the system error when the file cannot be read.
  */
-export async function readTargetFile(path: string, stdin: NodeJS.ReadableStream = process.stdin, signal?: AbortSignal): Promise<string[]> {
+export async function readTargetFile(path: string, stdin?: NodeJS.ReadableStream, signal?: AbortSignal): Promise<string[]> {
   if (signal?.aborted) throw new InterruptedError('interrupted before the targets were read');
-  const stream = (path === '-' ? stdin : createReadStream(path, { highWaterMark: 64 * 1024 })) as Readable;
+  // process.stdin is touched only for '-': touching it opens a stream, a cost no other run pays
+  const stream = (path === '-' ? (stdin ?? process.stdin) : createReadStream(path, { highWaterMark: 64 * 1024 })) as Readable;
   if (signal) addAbortSignal(signal, stream);
   const parser = new TargetListParser();
   try {

@@ -8,7 +8,7 @@ import type { PingCliConfig } from './options.js';
 
 const RANGE_EXAMPLE = 'e.g. netdiag ping -g 10.0.0.0/24, or netdiag ping -g 10.0.0.1 10.0.0.20';
 
-export async function targetList(cfg: PingCliConfig, positionals: string[], signal: AbortSignal, stdin: NodeJS.ReadableStream = process.stdin): Promise<string[]> {
+export async function targetList(cfg: PingCliConfig, positionals: string[], signal: AbortSignal, stdin?: NodeJS.ReadableStream): Promise<string[]> {
   if (cfg.generate) {
     try {
       return positionals.length === 1 ? expandCidr(positionals[0]!) : expandRange(positionals[0]!, positionals[1]!);
