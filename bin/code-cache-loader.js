@@ -15,8 +15,7 @@ function cacheDirOf(bundleDir) {
 }
 
 class CodeCacheLoader {
-  constructor(bundleDir, cacheDir) {
-    this.bundleDir = bundleDir;
+  constructor(cacheDir) {
     this.cacheDir = cacheDir;
     /** chunk file -> module, as require.cache holds them */
     this.modules = new Map();
@@ -40,7 +39,12 @@ class CodeCacheLoader {
     const dir = path.dirname(file);
     // chunks name each other as ./name.js; anything else (node:*, node-gyp-build) is Node's
     const requireChunk = (id) => (id.startsWith('./') ? this.load(path.join(dir, id)) : outside(id));
-    script.runInThisContext()(module.exports, requireChunk, module, file, dir);
+    try {
+      script.runInThisContext()(module.exports, requireChunk, module, file, dir);
+    } catch (e) {
+      this.modules.delete(file); // as Node's require: a chunk that failed is not half-loaded next time
+      throw e;
+    }
     module.loaded = true;
     return module.exports;
   }
@@ -91,7 +95,7 @@ const loaders = [];
 function codeCacheLoaderFor(bundleDir) {
   const cacheDir = cacheDirOf(bundleDir);
   if (!fs.existsSync(cacheDir)) return null;
-  const loader = new CodeCacheLoader(bundleDir, cacheDir);
+  const loader = new CodeCacheLoader(cacheDir);
   loaders.push(loader);
   return loader;
 }

@@ -6,6 +6,6 @@ const { join } = require('node:path');
 const { CodeCacheLoader, cacheDirOf } = require('../bin/code-cache-loader.js');
 
 const bundle = join(__dirname, '../dist/bin');
-const loader = new CodeCacheLoader(bundle, cacheDirOf(bundle));
+const loader = new CodeCacheLoader(cacheDirOf(bundle));
 process.on('exit', () => loader.save());
 loader.load(join(bundle, 'cli.js')).main();

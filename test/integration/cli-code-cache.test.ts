@@ -1,0 +1,73 @@
+// The CLI's chunks load through the V8 code caches the build wrote (issue 9: start-up at
+// Node's floor). Under the Node that built dist/, every chunk a run loads must be taken from
+// its cache, not refused; a cache that does not fit (another V8, a damaged file) is refused
+// and the chunk is compiled instead, with the same output.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cliPath, repoRoot } from '../helpers/built-package.js';
+
+const loaderPath = join(repoRoot, 'bin/code-cache-loader.js');
+const cacheDir = join(repoRoot, 'dist/bin/code-cache', `${process.version}-${process.arch}`);
+const cached = existsSync(cacheDir);
+if (!cached) console.log(`skipped: dist/ was built by another Node than ${process.version} (no ${cacheDir})`);
+
+/** Runs the CLI with `args` through the loader of `bundle`; returns its output and what the loader saw. */
+function runThroughLoader(bundle: string, args: string[]): { stdout: string; loaded: number; rejected: string[] } {
+  const script = `
+    const { codeCacheLoaderFor } = require(${JSON.stringify(loaderPath)});
+    const loader = codeCacheLoaderFor(${JSON.stringify(bundle)});
+    if (!loader) throw new Error('no code cache for this Node');
+    process.on('exit', () => process.stderr.write('\\nloader:' + JSON.stringify({ loaded: loader.loadedChunks().length, rejected: loader.rejected }) + '\\n'));
+    loader.load(${JSON.stringify(join(bundle, 'cli.js'))}).main();`;
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const r = spawnSync(process.execPath, ['-e', script, '--', 'argv1', ...args], { encoding: 'utf8', env, timeout: 30_000 });
+  const line = r.stderr.split('\n').find((l) => l.startsWith('loader:'));
+  expect(line, r.stderr).toBeDefined();
+  return { stdout: r.stdout, ...JSON.parse(line!.slice('loader:'.length)) };
+}
+
+const copies: string[] = [];
+afterAll(() => {
+  for (const d of copies) rmSync(d, { recursive: true, force: true });
+});
+
+describe.skipIf(!cached)('CLI code cache', () => {
+  it('every chunk of a run comes from its cache', () => {
+    const r = runThroughLoader(join(repoRoot, 'dist/bin'), ['ping', '--help']);
+    expect(r.stdout).toMatch(/^usage: netdiag ping/);
+    expect(r.loaded).toBeGreaterThan(2);
+    expect(r.rejected).toEqual([]);
+  });
+
+  it('a cache that does not fit is refused and the chunk compiled, with the same output', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netdiag-code-cache-'));
+    copies.push(dir);
+    const bundle = join(dir, 'bin');
+    cpSync(join(repoRoot, 'dist/bin'), bundle, { recursive: true });
+    const copyCache = join(bundle, 'code-cache', `${process.version}-${process.arch}`);
+    for (const f of readdirSync(copyCache)) writeFileSync(join(copyCache, f), Buffer.alloc(256, 7));
+    const damaged = runThroughLoader(bundle, ['ping', '--help']);
+    const good = runThroughLoader(join(repoRoot, 'dist/bin'), ['ping', '--help']);
+    expect(damaged.rejected.length).toBe(damaged.loaded);
+    expect(damaged.stdout).toBe(good.stdout);
+  });
+
+  it('the installed command loads every chunk through it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netdiag-code-cache-'));
+    copies.push(dir);
+    const preload = join(dir, 'record.cjs');
+    writeFileSync(preload, `process.on('exit', () => {
+      const files = Object.keys(require.cache);
+      process.stderr.write('\\nrequired:' + JSON.stringify({ loader: files.some((f) => f.endsWith('/bin/code-cache-loader.js')), chunks: files.filter((f) => f.includes('/dist/bin/')) }) + '\\n');
+    });`);
+    const r = spawnSync(process.execPath, ['-r', preload, cliPath(), '--version'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^netdiag \d+\.\d+\.\d+\n$/);
+    const line = r.stderr.split('\n').find((l) => l.startsWith('required:'));
+    expect(JSON.parse(line!.slice('required:'.length))).toEqual({ loader: true, chunks: [] });
+  });
+});
