@@ -265,6 +265,8 @@ export function packageRoot(): string {
  * there is one, else, with no build/ at all, the prebuild of this arch. null: ask node-gyp-build.
  */
 function knownAddonPath(root: string): string | null {
+  // node-gyp-build's own switches: another package root, or prebuilds only
+  if (process.env.NETDIAG_PREBUILD || process.env.PREBUILDS_ONLY) return null;
   const local = join(root, 'build', 'Release', 'netdiag.node');
   if (existsSync(local)) return local;
   const prebuild = join(root, 'prebuilds', `linux-${process.arch}`, 'netdiag.node');
