@@ -10,9 +10,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// the package root: this checkout, or the copy a test names
+const root = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = join(root, 'dist/bin');
 const { cacheDirOf, compileChunk } = createRequire(import.meta.url)('../bin/code-cache-loader.js');
+const TRAINING_RUN = fileURLToPath(new URL('./code-cache-training-run.cjs', import.meta.url));
 
 const TRAINING_RUNS = [
   ['ping', '-c', '1', '127.0.0.1'],
@@ -32,7 +34,7 @@ for (const name of readdirSync(bundle).filter((f) => f.endsWith('.js'))) {
 const env = { ...process.env };
 delete env.NODE_OPTIONS;
 for (const args of TRAINING_RUNS) {
-  spawnSync(process.execPath, [join(root, 'scripts/code-cache-training-run.cjs'), ...args], { stdio: 'ignore', env, timeout: 30_000 });
+  spawnSync(process.execPath, [TRAINING_RUN, bundle, ...args], { stdio: 'ignore', env, timeout: 30_000 });
 }
 const bytes = readdirSync(cacheDir).reduce((n, f) => n + readFileSync(join(cacheDir, f)).length, 0);
-process.stderr.write(`code cache: ${readdirSync(cacheDir).length} chunks, ${(bytes / 1024).toFixed(0)} KiB in ${cacheDir.slice(root.length + 1)}\n`);
+process.stderr.write(`code cache: ${readdirSync(cacheDir).length} chunks, ${(bytes / 1024).toFixed(0)} KiB in ${cacheDir}\n`);

@@ -1,18 +1,37 @@
-// The CLI's chunks load through the V8 code caches the build wrote (issue 9: start-up at
-// Node's floor). Under the Node that built dist/, every chunk a run loads must be taken from
-// its cache, not refused; a cache that does not fit (another V8, a damaged file) is refused
-// and the chunk is compiled instead, with the same output.
+// The CLI's chunks load through V8 code caches the build writes (issue 9: start-up at Node's
+// floor). A copy of the package gets caches from this Node, by the build's own script: every
+// chunk a run loads must then come from its cache, not be refused; a cache that does not fit
+// (another V8, a damaged file) is refused and the chunk compiled instead, with the same output.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { cliPath, repoRoot } from '../helpers/built-package.js';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../helpers/built-package.js';
 
 const loaderPath = join(repoRoot, 'bin/code-cache-loader.js');
-const cacheDir = join(repoRoot, 'dist/bin/code-cache', `${process.version}-${process.arch}`);
-const cached = existsSync(cacheDir);
-if (!cached) console.log(`skipped: dist/ was built by another Node than ${process.version} (no ${cacheDir})`);
+const copies: string[] = [];
+afterAll(() => {
+  for (const d of copies) rmSync(d, { recursive: true, force: true });
+});
+
+/**
+ * A copy of the package (bin/, dist/bin/ without its caches, the addon) whose caches this
+ * Node writes with the build's own script: whichever Node runs the tests, its caches are tested.
+ */
+function packageWithCachesForThisNode(): string {
+  const root = mkdtempSync(join(tmpdir(), 'netdiag-code-cache-'));
+  copies.push(root);
+  const addon = ['build/Release/netdiag.node', `prebuilds/linux-${process.arch}/netdiag.node`].find((f) => existsSync(join(repoRoot, f)));
+  for (const part of ['package.json', 'binding.gyp', 'bin', 'dist/bin', ...(addon ? [addon] : [])]) {
+    mkdirSync(dirname(join(root, part)), { recursive: true });
+    cpSync(join(repoRoot, part), join(root, part), { recursive: true });
+  }
+  rmSync(join(root, 'dist/bin/code-cache'), { recursive: true, force: true });
+  const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/build-code-cache.mjs'), root], { encoding: 'utf8', timeout: 120_000 });
+  expect(r.status, r.stderr).toBe(0);
+  return root;
+}
 
 /** Runs the CLI with `args` through the loader of `bundle`; returns its output and what the loader saw. */
 function runThroughLoader(bundle: string, args: string[]): { stdout: string; loaded: number; rejected: string[] } {
@@ -30,14 +49,14 @@ function runThroughLoader(bundle: string, args: string[]): { stdout: string; loa
   return { stdout: r.stdout, ...JSON.parse(line!.slice('loader:'.length)) };
 }
 
-const copies: string[] = [];
-afterAll(() => {
-  for (const d of copies) rmSync(d, { recursive: true, force: true });
-});
+describe('CLI code cache', () => {
+  let pkg = '';
+  beforeAll(() => {
+    pkg = packageWithCachesForThisNode();
+  }, 120_000);
 
-describe.skipIf(!cached)('CLI code cache', () => {
   it('every chunk of a run comes from its cache', () => {
-    const r = runThroughLoader(join(repoRoot, 'dist/bin'), ['ping', '--help']);
+    const r = runThroughLoader(join(pkg, 'dist/bin'), ['ping', '--help']);
     expect(r.stdout).toMatch(/^usage: netdiag ping/);
     expect(r.loaded).toBeGreaterThan(2);
     expect(r.rejected).toEqual([]);
@@ -47,11 +66,11 @@ describe.skipIf(!cached)('CLI code cache', () => {
     const dir = mkdtempSync(join(tmpdir(), 'netdiag-code-cache-'));
     copies.push(dir);
     const bundle = join(dir, 'bin');
-    cpSync(join(repoRoot, 'dist/bin'), bundle, { recursive: true });
+    cpSync(join(pkg, 'dist/bin'), bundle, { recursive: true });
     const copyCache = join(bundle, 'code-cache', `${process.version}-${process.arch}`);
     for (const f of readdirSync(copyCache)) writeFileSync(join(copyCache, f), Buffer.alloc(256, 7));
     const damaged = runThroughLoader(bundle, ['ping', '--help']);
-    const good = runThroughLoader(join(repoRoot, 'dist/bin'), ['ping', '--help']);
+    const good = runThroughLoader(join(pkg, 'dist/bin'), ['ping', '--help']);
     expect(damaged.rejected.length).toBe(damaged.loaded);
     expect(damaged.stdout).toBe(good.stdout);
   });
@@ -64,7 +83,7 @@ describe.skipIf(!cached)('CLI code cache', () => {
       const files = Object.keys(require.cache);
       process.stderr.write('\\nrequired:' + JSON.stringify({ loader: files.some((f) => f.endsWith('/bin/code-cache-loader.js')), chunks: files.filter((f) => f.includes('/dist/bin/')) }) + '\\n');
     });`);
-    const r = spawnSync(process.execPath, ['-r', preload, cliPath(), '--version'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['-r', preload, join(pkg, 'bin/netdiag.js'), '--version'], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^netdiag \d+\.\d+\.\d+\n$/);
     const line = r.stderr.split('\n').find((l) => l.startsWith('required:'));
