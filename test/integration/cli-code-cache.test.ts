@@ -43,6 +43,7 @@ function runThroughLoader(bundle: string, args: string[]): { stdout: string; loa
     loader.load(${JSON.stringify(join(bundle, 'cli.js'))}).main();`;
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
+  // -e puts no script path in argv; main() reads its arguments from argv[2] on
   const r = spawnSync(process.execPath, ['-e', script, '--', 'argv1', ...args], { encoding: 'utf8', env, timeout: 30_000 });
   const line = r.stderr.split('\n').find((l) => l.startsWith('loader:'));
   expect(line, r.stderr).toBeDefined();

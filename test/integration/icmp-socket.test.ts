@@ -213,12 +213,8 @@ async function pendingErrorsChild(dist: string): Promise<{ plain: string; unreac
   const { IcmpSocket } = await import(`${dist}/socket/icmp-socket.js`);
   const { SendBatch } = await import(`${dist}/socket/send-batch.js`);
   const { writeAddress } = await import(`${dist}/socket/address-bytes.js`);
-  const checksum = (b: Buffer, off: number, len: number): void => {
-    let sum = 0;
-    for (let i = 0; i < len; i += 2) sum += (b[off + i]! << 8) + (i + 1 < len ? b[off + i + 1]! : 0);
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    b.writeUInt16BE(~sum & 0xffff, off + 2);
-  };
+  const { internetChecksum } = await import(`${dist}/packet/checksum.js`);
+  const checksum = (b: Buffer, off: number, len: number): void => void b.writeUInt16BE(internetChecksum(b, off, len), off + 2);
   const plain = new IcmpSocket({ family: 4, mode: 'raw', filterIdentifier: false });
   const past = new IcmpSocket({ family: 4, mode: 'raw', filterIdentifier: false, readPastPendingErrors: true });
   const sender = new IcmpSocket({ family: 4, mode: 'raw' });
