@@ -1,7 +1,7 @@
 // Base of the transports that build packets in user space on a raw socket (the sender) and read
 // ICMP errors whole from a raw ICMP socket (errors) filtered to quotes of their source ports.
 // The caller holds those ports with bound sockets and releases them in onClose.
-import type { IcmpMessage, IcmpSocket } from '../../socket/icmp-socket.js';
+import type { IcmpSocket } from '../../socket/icmp-socket.js';
 import type { ProbeSocket } from '../../socket/probe-socket.js';
 import { DrainingTransport } from './draining-transport.js';
 import type { TransportConfig } from './transport-config.js';
