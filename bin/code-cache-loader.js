@@ -23,6 +23,8 @@ class CodeCacheLoader {
     this.scripts = new Map();
     /** chunks whose cache V8 refused (another V8 build or flags): they were compiled */
     this.rejected = [];
+    /** Node's require, for what chunks import from outside the bundle */
+    this.outside = null;
   }
 
   /** require() of a chunk: its exports, loading it once. */
@@ -35,10 +37,10 @@ class CodeCacheLoader {
     const script = compileChunk(file, cachedData);
     if (cachedData && script.cachedDataRejected) this.rejected.push(file);
     this.scripts.set(file, script);
-    const outside = createRequire(file);
     const dir = path.dirname(file);
-    // chunks name each other as ./name.js; anything else (node:*, node-gyp-build) is Node's
-    const requireChunk = (id) => (id.startsWith('./') ? this.load(path.join(dir, id)) : outside(id));
+    // chunks name each other as ./name.js; anything else (node:*, node-gyp-build) is Node's,
+    // resolved from the bundle's one directory by one require made when first needed
+    const requireChunk = (id) => (id.startsWith('./') ? this.load(path.join(dir, id)) : (this.outside ??= createRequire(file))(id));
     try {
       script.runInThisContext()(module.exports, requireChunk, module, file, dir);
     } catch (e) {

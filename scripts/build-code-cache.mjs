@@ -5,7 +5,7 @@
 // privilege still leaves what it compiled. Another Node or V8 flags refuse the caches and
 // compile as before.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,5 +36,6 @@ delete env.NODE_OPTIONS;
 for (const args of TRAINING_RUNS) {
   spawnSync(process.execPath, [TRAINING_RUN, bundle, ...args], { stdio: 'ignore', env, timeout: 30_000 });
 }
-const bytes = readdirSync(cacheDir).reduce((n, f) => n + readFileSync(join(cacheDir, f)).length, 0);
-process.stderr.write(`code cache: ${readdirSync(cacheDir).length} chunks, ${(bytes / 1024).toFixed(0)} KiB in ${cacheDir}\n`);
+const caches = readdirSync(cacheDir);
+const bytes = caches.reduce((n, f) => n + statSync(join(cacheDir, f)).size, 0);
+process.stderr.write(`code cache: ${caches.length} chunks, ${(bytes / 1024).toFixed(0)} KiB in ${cacheDir}\n`);
