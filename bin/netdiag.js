@@ -2,7 +2,10 @@
 // The installed command. The CLI is one CommonJS bundle (dist/bin/, written by npm run build;
 // bin/package.json makes this file CommonJS too), so no run starts Node's ESM loader. Where
 // the build left V8 code caches for this Node, the bundle's chunks load through them;
-// elsewhere Node's own compile cache (Node >= 22.1) spares the parse on later runs.
+// elsewhere Node's own compile cache (Node >= 22.1) spares the parse on later runs. That cache
+// lives in the package: Node's default, under os.tmpdir(), is a directory any user can create
+// first, and a privileged run would then take bytecode planted there. The package directory is
+// as trusted as the code in it; where the user cannot write it, runs just go without a cache.
 'use strict';
 const { join } = require('node:path');
 const bundle = join(__dirname, '../dist/bin');
@@ -11,7 +14,7 @@ try {
   const cached = require('./code-cache-loader.js').codeCacheLoaderFor(bundle);
   if (cached) cli = cached.load(join(bundle, 'cli.js'));
   else {
-    require('node:module').enableCompileCache?.();
+    require('node:module').enableCompileCache?.(join(bundle, 'compile-cache'));
     cli = require('../dist/bin/cli.js');
   }
 } catch (e) {

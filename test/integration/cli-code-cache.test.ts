@@ -4,6 +4,7 @@
 // (another V8, a damaged file) is refused and the chunk compiled instead, with the same output.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,5 +90,27 @@ describe('CLI code cache', () => {
     expect(r.stdout).toMatch(/^netdiag \d+\.\d+\.\d+\n$/);
     const line = r.stderr.split('\n').find((l) => l.startsWith('required:'));
     expect(JSON.parse(line!.slice('required:'.length))).toEqual({ loader: true, chunks: [] });
+  });
+
+  it('without caches for this Node, Node\'s compile cache is kept in the package, never under TMPDIR', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netdiag-code-cache-'));
+    copies.push(dir);
+    const copy = join(dir, 'pkg');
+    const tmp = join(dir, 'tmp');
+    mkdirSync(tmp);
+    cpSync(pkg, copy, { recursive: true });
+    rmSync(join(copy, 'dist/bin/code-cache'), { recursive: true, force: true });
+    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
+    delete env.NODE_OPTIONS;
+    delete env.NODE_COMPILE_CACHE;
+    delete env.NODE_DISABLE_COMPILE_CACHE;
+    const r = spawnSync(process.execPath, [join(copy, 'bin/netdiag.js'), 'ping', '--help'], { encoding: 'utf8', env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^usage: netdiag ping/);
+    expect(readdirSync(tmp)).toEqual([]);
+    // Node 20 has no compile cache: nothing is written anywhere
+    const written = existsSync(join(copy, 'dist/bin/compile-cache'));
+    expect(written).toBe('enableCompileCache' in nodeModule);
+    if (written) expect(readdirSync(join(copy, 'dist/bin/compile-cache'), { recursive: true }).length).toBeGreaterThan(1);
   });
 });
