@@ -5,7 +5,8 @@
 // elsewhere Node's own compile cache (Node >= 22.1) spares the parse on later runs. That cache
 // lives in the package: Node's default, under os.tmpdir(), is a directory any user can create
 // first, and a privileged run would then take bytecode planted there. The package directory is
-// as trusted as the code in it; where the user cannot write it, runs just go without a cache.
+// as trusted as the code in it. Only a run by the package's owner keeps it: a sudo run of a
+// user's own install would leave files there the user cannot remove. Other runs go without.
 'use strict';
 const { join } = require('node:path');
 const bundle = join(__dirname, '../dist/bin');
@@ -14,7 +15,9 @@ try {
   const cached = require('./code-cache-loader.js').codeCacheLoaderFor(bundle);
   if (cached) cli = cached.load(join(bundle, 'cli.js'));
   else {
-    require('node:module').enableCompileCache?.(join(bundle, 'compile-cache'));
+    if (require('node:fs').statSync(bundle).uid === process.geteuid()) {
+      require('node:module').enableCompileCache?.(join(bundle, 'compile-cache'));
+    }
     cli = require('../dist/bin/cli.js');
   }
 } catch (e) {

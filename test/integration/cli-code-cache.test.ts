@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/built-package.js';
+import { unmet } from '../helpers/requirements.js';
 
 const loaderPath = join(repoRoot, 'bin/code-cache-loader.js');
 const copies: string[] = [];
@@ -92,7 +93,8 @@ describe('CLI code cache', () => {
     expect(JSON.parse(line!.slice('required:'.length))).toEqual({ loader: true, chunks: [] });
   });
 
-  it('without caches for this Node, Node\'s compile cache is kept in the package, never under TMPDIR', () => {
+  /** A copy of `pkg` without caches for this Node, run with TMPDIR empty: its output, TMPDIR's entries, what it wrote in the package. */
+  function runWithoutBuildCaches(owner?: number): { stdout: string; tmp: string[]; compileCache: string[] | null } {
     const dir = mkdtempSync(join(tmpdir(), 'netdiag-code-cache-'));
     copies.push(dir);
     const copy = join(dir, 'pkg');
@@ -100,17 +102,32 @@ describe('CLI code cache', () => {
     mkdirSync(tmp);
     cpSync(pkg, copy, { recursive: true });
     rmSync(join(copy, 'dist/bin/code-cache'), { recursive: true, force: true });
+    rmSync(join(copy, 'dist/bin/compile-cache'), { recursive: true, force: true });
+    if (owner !== undefined) spawnSync('chown', ['-R', String(owner), copy]);
     const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
     delete env.NODE_OPTIONS;
     delete env.NODE_COMPILE_CACHE;
     delete env.NODE_DISABLE_COMPILE_CACHE;
     const r = spawnSync(process.execPath, [join(copy, 'bin/netdiag.js'), 'ping', '--help'], { encoding: 'utf8', env });
     expect(r.status, r.stderr).toBe(0);
+    const cache = join(copy, 'dist/bin/compile-cache');
+    return { stdout: r.stdout, tmp: readdirSync(tmp), compileCache: existsSync(cache) ? readdirSync(cache, { recursive: true }).map(String) : null };
+  }
+
+  it('without caches for this Node, Node\'s compile cache is kept in the package, never under TMPDIR', () => {
+    const r = runWithoutBuildCaches();
     expect(r.stdout).toMatch(/^usage: netdiag ping/);
-    expect(readdirSync(tmp)).toEqual([]);
-    // Node 20 has no compile cache: nothing is written anywhere
-    const written = existsSync(join(copy, 'dist/bin/compile-cache'));
-    expect(written).toBe('enableCompileCache' in nodeModule);
-    if (written) expect(readdirSync(join(copy, 'dist/bin/compile-cache'), { recursive: true }).length).toBeGreaterThan(1);
+    expect(r.tmp).toEqual([]);
+    // a Node without module.enableCompileCache (Node 20) writes nothing anywhere
+    if ('enableCompileCache' in nodeModule) expect(r.compileCache?.length).toBeGreaterThan(1);
+    else expect(r.compileCache).toBeNull();
+  });
+
+  const notRoot = unmet(['root']);
+  it.skipIf(notRoot !== null)(`a run by another user than the package's owner (sudo of a user's install) writes no compile cache${notRoot ? ` (skipped: ${notRoot})` : ''}`, () => {
+    const r = runWithoutBuildCaches(65534);
+    expect(r.stdout).toMatch(/^usage: netdiag ping/);
+    expect(r.tmp).toEqual([]);
+    expect(r.compileCache).toBeNull();
   });
 });
