@@ -127,6 +127,10 @@ export class MultipathDiscovery {
   readonly fullTtls = new Set<number>();
   /** `flow@ttl` of flows whose vertex at ttl was inferred, not observed (MDA-Lite's new flows) */
   private readonly inferred = new Set<string>();
+  /** vertices whose decision a verified flow showed short (a next hop their rule missed), to be probed up to it again */
+  private readonly revised = new Set<string>();
+  /** topped-up vertices that branch, with their next hops' TTL: the per-packet check may still be owed them */
+  private branchedLate: Array<{ v: Vertex; h: number }> = [];
 
   constructor(
     private readonly config: DiscoveryConfig, private readonly probe: Prober, private readonly stopped: () => boolean, private readonly pause: Pause,
@@ -143,7 +147,9 @@ export class MultipathDiscovery {
     let pending: Array<{ v: Vertex; h: number }> = [];
     for (let h = this.config.firstTtl; h <= this.config.maxTtl && !this.stopped(); h++) {
       const vertices = await this.enumerate(h);
-      const unsettled = pending.filter((p) => !this.perFlowShown(p.v, p.h));
+      const late = this.branchedLate.filter((l) => !pending.some((p) => p.v === l.v));
+      const unsettled = [...pending, ...late].filter((p) => !this.perFlowShown(p.v, p.h));
+      this.branchedLate = [];
       pending = vertices.filter((v) => this.nextHopsAt(v, h).length >= 2).map((v) => ({ v, h }));
       await this.checkPerPacket(unsettled);
       if (vertices.length === 0) break;
@@ -153,6 +159,14 @@ export class MultipathDiscovery {
 
   private nextHopsAt(v: Vertex, h: number): string[] {
     return [...v.successors].filter((s) => this.graph.vertex(s).ttl === h);
+  }
+
+  /** Next hops found one TTL after v (the source's first hops are listed, not linked). */
+  private nextHopCount(v: Vertex): number {
+    if (v.key !== SOURCE) return this.nextHopsAt(v, v.ttl + 1).length;
+    let n = 0;
+    for (const w of this.graph.vertices.values()) if (w.ttl === this.config.firstTtl && w.address !== null) n++;
+    return n;
   }
 
   /**
@@ -456,6 +470,7 @@ export class MultipathDiscovery {
           // the meshing test: flows whose vertex at h-1 was inferred are asked there, so each
           // vertex at h has MESHING_FLOWS flows with an observed predecessor
           await Promise.all(check.verify.map((f) => this.verifyInferred(h, f, inferred, state)));
+          await this.topUpRevised(h);
           continue;
         }
         if (!this.answeredAt(h)) break;
@@ -624,6 +639,7 @@ export class MultipathDiscovery {
     if (ask.length === 0) return;
     const moved = await Promise.all(ask.map((f) => this.verifyInferred(h, f, inferred, state)));
     if (moved.some(Boolean)) await Promise.all([...inferred].map((f) => this.verifyInferred(h, f, inferred, state)));
+    await this.topUpRevised(h);
   }
 
   /**
@@ -659,14 +675,68 @@ export class MultipathDiscovery {
     return true;
   }
 
-  /** A vertex decided before h-1 that gained a next hop since: its confidence is what its probes give for the next hops it has now. */
+  /**
+   * A vertex decided before h-1 that gained a next hop since: its confidence is what its probes
+   * give for the next hops it has now, until topUpRevised() brings them up to its rule again.
+   */
   private reviseDecision(key: string | null): void {
     if (key === null) return;
     const d = this.decided.get(key);
     if (!d || d.rule === 'destination') return;
     const v = this.graph.vertex(key);
-    const next = this.nextHopsAt(v, v.ttl + 1).length;
-    this.decided.set(key, { confidence: Math.min(d.confidence, confidenceAfter(next, v.probes)), rule: d.rule === 'routing-table' ? 'stopping-rule' : d.rule });
+    const confidence = Math.min(d.confidence, confidenceAfter(this.nextHopCount(v), v.probes));
+    this.decided.set(key, { confidence, rule: d.rule === 'routing-table' ? 'stopping-rule' : d.rule });
+    if (confidence < this.config.confidence) this.revised.add(key);
+  }
+
+  /**
+   * Probes each revised vertex (at h-2) at h-1 until its stopping rule holds for the next hops
+   * it has now: the miss the rule allows happened there once, and a stated confidence below the
+   * one asked for would leave the next miss to chance. Flows reach it as anywhere else (the only
+   * interface of its TTL is passed by every new flow, else node control); what they find at h-1
+   * is probed at h by the rounds that follow, as any vertex there.
+   */
+  private async topUpRevised(h: number): Promise<void> {
+    for (const key of [...this.revised]) {
+      this.revised.delete(key);
+      const v = this.graph.vertex(key);
+      // across a silent TTL new flows would have to be walked over it first: the lower confidence stands
+      if (v.ttl !== h - 2) continue;
+      const sole = key === SOURCE || this.soleAt(v.ttl) === key;
+      let controlSent = 0;
+      for (let round = 0; round < MAX_ROUNDS && !this.stopped(); round++) {
+        const target = probesToRuleOut(this.nextHopCount(v), this.config.confidence);
+        const want = target - v.probes;
+        if (want <= 0) break;
+        const flows: number[] = [];
+        for (const [flow, hist] of this.seen) if (flows.length < want && hist.get(v.ttl) === key && !hist.has(h - 1)) flows.push(flow);
+        const landing: Promise<unknown>[] = [];
+        for (let i = flows.length; i < want; i++) {
+          if (!sole && controlSent >= CONTROL_FACTOR * target) break;
+          const f = this.freshFlow();
+          if (f === null) break;
+          if (sole) {
+            if (key !== SOURCE) {
+              this.record(f, v.ttl, key);
+              this.inferred.add(`${f}@${v.ttl}`);
+            }
+            flows.push(f);
+          } else {
+            // node control: the flows that land on v are used next round
+            controlSent++;
+            landing.push(this.probeAt(v.ttl, f));
+          }
+        }
+        if (flows.length === 0 && landing.length === 0) break;
+        await Promise.all([...landing, ...flows.map(async (f) => {
+          v.probes++;
+          const next = await this.probeAt(h - 1, f);
+          if (next !== null && key !== SOURCE) this.graph.link(key, next, f);
+        })]);
+      }
+      this.decided.set(key, { confidence: confidenceAfter(this.nextHopCount(v), v.probes), rule: 'stopping-rule' });
+      if (key !== SOURCE && this.nextHopCount(v) >= 2) this.branchedLate.push({ v, h: h - 1 });
+    }
   }
 
   /** Of the flows that stood at a vertex of h-1 and answered at h, the share that stood at `key`. */
