@@ -245,6 +245,17 @@ describe('multipath discovery past a silent router', () => {
     expect(linkSet(doc)).toContain('1:a -> 3:c1');
     expect(doc.confidenceReached).toBeGreaterThanOrEqual(95);
   });
+
+  it('probes the only interface before a silent router up to the stopping rule of what it finds past it: its new flows only placed, not probed, still walk on (the rounds ended there, at 74%)', async () => {
+    const topo: SimTopology = {
+      a: { next: ['s'] }, s: { next: ['b1', 'b2'], silent: true }, b1: { next: ['d'] }, b2: { next: ['d'] }, d: { next: [DEST] }, [DEST]: { next: [] },
+    };
+    const { doc } = await discover(topo, 'a', { firstHop: 'routing-table' });
+    expect(linkSet(doc)).toEqual(builtLinks(topo, 'a'));
+    expect(doc.confidenceReached).toBeGreaterThanOrEqual(95);
+    // n_2 = 11 flows crossed the gap from a, besides its 6 at the silent TTL itself
+    expect(doc.hops[0]!.interfaces[0]!.probes).toBeGreaterThanOrEqual(6 + 11);
+  });
 });
 
 describe('MDA-Lite and the rules that spare probes', () => {
@@ -444,6 +455,31 @@ describe('a branch the stopping rule missed', () => {
     const a = d.graph.vertex('1 a');
     expect(a.probes).toBeGreaterThanOrEqual(probesToRuleOut(2, 0.95));
     expect(d.vertexDecision('1 a')).toEqual({ confidence: confidenceAfter(2, a.probes), rule: 'stopping-rule' });
+    expect(d.confidenceReached()).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('asks a new flow at the TTL before where it would give the only interface there a next hop none of its own probes showed: no false link, the missed branch found and probed up to its rule (bench/multipath nested drew b1 -> c3 2 times in 10,000 simulated runs)', async () => {
+    // a balances over b1 and b2, but its first 11 flows all took b1; b1 leads to c1 and c2,
+    // b2 to c3, all to d. The first flow to reach c3 is one sent straight to TTL 4 and asked at 3.
+    const branch = (flow: number): 'b1' | 'b2' => (flow <= 10 || flow % 2 === 0 ? 'b1' : 'b2');
+    const prober: Prober = async (ttl, flow) => {
+      if (ttl === 1) return reply(1, 'a');
+      const b = branch(flow);
+      if (ttl === 2) return reply(2, b);
+      // b1's own split, of flows b1 takes among the first 11 and after them (every other flow)
+      if (ttl === 3) return reply(3, b === 'b2' ? 'c3' : (flow <= 10 ? flow % 2 === 1 : flow % 4 === 0) ? 'c1' : 'c2');
+      if (ttl === 4) return reply(4, 'd');
+      return reply(5, 'e', true);
+    };
+    const d = new MultipathDiscovery(config, prober, () => false, async () => {});
+    await d.run();
+    const links = [...d.graph.links.keys()].sort();
+    expect(links).not.toContain('2 b1>3 c3');
+    expect(links).toEqual(['1 a>2 b1', '1 a>2 b2', '2 b1>3 c1', '2 b1>3 c2', '2 b2>3 c3', '3 c1>4 d', '3 c2>4 d', '3 c3>4 d', '4 d>5 e']);
+    for (const key of ['1 a', '2 b2']) {
+      const v = d.graph.vertex(key);
+      expect(v.probes, key).toBeGreaterThanOrEqual(probesToRuleOut(d.graph.vertex(key).successors.size, 0.95));
+    }
     expect(d.confidenceReached()).toBeGreaterThanOrEqual(0.95);
   });
 });

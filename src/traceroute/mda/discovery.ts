@@ -8,7 +8,8 @@
 // TTLs one round at a time. Silence where others answer is asked again once (a lost answer
 // would otherwise draw a false link across the TTL). Every interface with two or more next hops
 // is then probed again with one flow: a different next hop for the same flow is per-packet
-// balancing, not per-flow ECMP. Rounds run in parallel through the probe pool.
+// balancing, not per-flow ECMP. A next hop an interface's rule missed, found later, has it
+// probed again up to the rule for what it has now. Rounds run in parallel through the probe pool.
 import { confidenceAfter, perPacketRepeats, probesToRuleOut } from './stopping-rule.js';
 import { MultipathGraph, SOURCE, type Vertex } from './graph.js';
 import type { PoolAnswer } from './probe-pool.js';
@@ -127,10 +128,10 @@ export class MultipathDiscovery {
   readonly fullTtls = new Set<number>();
   /** `flow@ttl` of flows whose vertex at ttl was inferred, not observed (MDA-Lite's new flows) */
   private readonly inferred = new Set<string>();
-  /** vertices whose decision a verified flow showed short (a next hop their rule missed), to be probed up to it again */
+  /** decided vertices a flow showed a next hop their rule missed, to be probed up to it again (topUp) */
   private readonly revised = new Set<string>();
   /** topped-up vertices that branch, with their next hops' TTL: the per-packet check may still be owed them */
-  private branchedLate: Array<{ v: Vertex; h: number }> = [];
+  private readonly branchedLate = new Map<string, { v: Vertex; h: number }>();
 
   constructor(
     private readonly config: DiscoveryConfig, private readonly probe: Prober, private readonly stopped: () => boolean, private readonly pause: Pause,
@@ -147,9 +148,9 @@ export class MultipathDiscovery {
     let pending: Array<{ v: Vertex; h: number }> = [];
     for (let h = this.config.firstTtl; h <= this.config.maxTtl && !this.stopped(); h++) {
       const vertices = await this.enumerate(h);
-      const late = this.branchedLate.filter((l) => !pending.some((p) => p.v === l.v));
+      const late = [...this.branchedLate.values()].filter((l) => !pending.some((p) => p.v === l.v));
+      this.branchedLate.clear();
       const unsettled = [...pending, ...late].filter((p) => !this.perFlowShown(p.v, p.h));
-      this.branchedLate = [];
       pending = vertices.filter((v) => this.nextHopsAt(v, h).length >= 2).map((v) => ({ v, h }));
       await this.checkPerPacket(unsettled);
       if (vertices.length === 0) break;
@@ -267,7 +268,7 @@ export class MultipathDiscovery {
       let byKey = this.answers.get(ttl);
       if (!byKey) this.answers.set(ttl, (byKey = new Map()));
       byKey.set(key, (byKey.get(key) ?? 0) + 1);
-      this.linkFromSole(flow, ttl, key);
+      await this.linkFromSole(flow, ttl, key);
     }
     return key;
   }
@@ -280,12 +281,26 @@ export class MultipathDiscovery {
   /**
    * A flow first probed at `ttl` (node control sends new flows straight to their TTL) passed the
    * one interface of ttl-1, when there is only one: link it, or the interface it found would
-   * start a path of its own with an unknown first hop.
+   * start a path of its own with an unknown first hop. A next hop none of that interface's own
+   * probes showed is asked at ttl-1 instead: "only one" rests on the stopping rule one TTL
+   * before, and where that missed an interface, the flow came through the missed one (a false
+   * link otherwise; 2 in 10,000 simulated nested diamonds). Asked, it links the interface that
+   * answered, whose predecessor's decision is revised the same way (probeAt asks one TTL back).
    */
-  private linkFromSole(flow: number, ttl: number, key: string): void {
+  private async linkFromSole(flow: number, ttl: number, key: string): Promise<void> {
     if (ttl <= this.config.firstTtl || this.seen.get(flow)?.has(ttl - 1)) return;
     const sole = this.soleAt(ttl - 1);
     if (sole === null) return;
+    if (!this.graph.vertex(sole).successors.has(key)) {
+      const at = await this.probeAt(ttl - 1, flow);
+      if (at !== null) {
+        this.graph.link(at, key, flow);
+        this.reviseDecision(at);
+        // a first hop the source's rule missed (further back, the ask one TTL back revised it)
+        if (at !== sole && ttl - 1 === this.config.firstTtl) this.reviseDecision(SOURCE);
+        return;
+      }
+    }
     this.record(flow, ttl - 1, sole);
     this.graph.link(sole, key, flow);
   }
@@ -424,6 +439,7 @@ export class MultipathDiscovery {
         }
         if (tasks.length > 0) {
           await Promise.all(tasks);
+          await this.topUpRevised(h);
           continue;
         }
       }
@@ -460,6 +476,7 @@ export class MultipathDiscovery {
           }
           if (tasks.length > 0) {
             await Promise.all(tasks);
+            await this.topUpRevised(h);
             if (!this.answeredAt(h)) break;
             continue;
           }
@@ -554,8 +571,11 @@ export class MultipathDiscovery {
         if (f === null) break;
         tasks.push(probeFresh(f, present));
       }
-      if (tasks.length === 0) break;
+      // node control for the only interface before a silent TTL only places its new flows:
+      // they walk across the gap from the next round on
+      if (tasks.length === 0 && filling.size === 0) break;
       await Promise.all(tasks);
+      await this.topUpRevised(h);
       // a TTL where nothing answers (a silent router on every branch, a silent destination)
       // has no next hops to find: more rounds would each cost a full wait
       if (!this.answeredAt(h)) break;
@@ -658,7 +678,7 @@ export class MultipathDiscovery {
     if (key === guessed) return false;
     hist.set(h - 1, key);
     // an interface new at h-1 behind the only one at h-2: the link the stopping rule missed there
-    this.linkFromSole(flow, h - 1, key);
+    await this.linkFromSole(flow, h - 1, key);
     this.reviseDecision(this.positionOf(flow, h - 1));
     const was = state(guessed);
     was.sent--;
@@ -690,53 +710,66 @@ export class MultipathDiscovery {
   }
 
   /**
-   * Probes each revised vertex (at h-2) at h-1 until its stopping rule holds for the next hops
-   * it has now: the miss the rule allows happened there once, and a stated confidence below the
-   * one asked for would leave the next miss to chance. Flows reach it as anywhere else (the only
-   * interface of its TTL is passed by every new flow, else node control); what they find at h-1
-   * is probed at h by the rounds that follow, as any vertex there.
+   * Probes each revised vertex again until its stopping rule holds for the next hops it has now:
+   * the miss the rule allows happened there once, and a confidence below the one asked for would
+   * leave the next miss to chance. Called after each round at h; revisions come from its probes.
    */
   private async topUpRevised(h: number): Promise<void> {
-    for (const key of [...this.revised]) {
-      this.revised.delete(key);
-      const v = this.graph.vertex(key);
-      // across a silent TTL new flows would have to be walked over it first: the lower confidence stands
-      if (v.ttl !== h - 2) continue;
-      const sole = key === SOURCE || this.soleAt(v.ttl) === key;
-      let controlSent = 0;
-      for (let round = 0; round < MAX_ROUNDS && !this.stopped(); round++) {
-        const target = probesToRuleOut(this.nextHopCount(v), this.config.confidence);
-        const want = target - v.probes;
-        if (want <= 0) break;
-        const flows: number[] = [];
-        for (const [flow, hist] of this.seen) if (flows.length < want && hist.get(v.ttl) === key && !hist.has(h - 1)) flows.push(flow);
-        const landing: Promise<unknown>[] = [];
-        for (let i = flows.length; i < want; i++) {
-          if (!sole && controlSent >= CONTROL_FACTOR * target) break;
-          const f = this.freshFlow();
-          if (f === null) break;
-          if (sole) {
-            if (key !== SOURCE) {
-              this.record(f, v.ttl, key);
-              this.inferred.add(`${f}@${v.ttl}`);
-            }
-            flows.push(f);
-          } else {
-            // node control: the flows that land on v are used next round
-            controlSent++;
-            landing.push(this.probeAt(v.ttl, f));
-          }
-        }
-        if (flows.length === 0 && landing.length === 0) break;
-        await Promise.all([...landing, ...flows.map(async (f) => {
-          v.probes++;
-          const next = await this.probeAt(h - 1, f);
-          if (next !== null && key !== SOURCE) this.graph.link(key, next, f);
-        })]);
-      }
-      this.decided.set(key, { confidence: confidenceAfter(this.nextHopCount(v), v.probes), rule: 'stopping-rule' });
-      if (key !== SOURCE && this.nextHopCount(v) >= 2) this.branchedLate.push({ v, h: h - 1 });
+    while (this.revised.size > 0 && !this.stopped()) {
+      const [key] = this.revised;
+      this.revised.delete(key!);
+      await this.topUp(key!, h);
     }
+  }
+
+  /**
+   * Probes a vertex before h-1 at its next TTL until the stopping rule holds for its next hops:
+   * flows that stood there and went no further first, then new ones asked at its own TTL first
+   * (node control, not inference: the rule that would place them is what just failed). A next
+   * hop found before h-1 was missed at a TTL done already: it is probed on the same way; those
+   * at h-1 are probed at h by the rounds that follow, as any vertex there.
+   */
+  private async topUp(key: string, h: number): Promise<void> {
+    const v = this.graph.vertex(key);
+    // across a silent TTL, new flows would have to be walked over it first: the lower confidence stands
+    if (v.ttl > h - 2 || (key !== SOURCE && this.seenSilentAfter(key))) return;
+    let flowsSent = 0;
+    for (let round = 0; round < MAX_ROUNDS && !this.stopped(); round++) {
+      const target = probesToRuleOut(this.nextHopCount(v), this.config.confidence);
+      const want = target - v.probes;
+      if (want <= 0) break;
+      const held: number[] = [];
+      if (key !== SOURCE) for (const [flow, hist] of this.seen) if (held.length < want && hist.get(v.ttl) === key && !hist.has(v.ttl + 1)) held.push(flow);
+      const tasks = held.map((f) => this.probeFromPast(v, f));
+      for (let i = held.length; i < want && flowsSent < CONTROL_FACTOR * target; i++) {
+        const f = this.freshFlow();
+        if (f === null) break;
+        flowsSent++;
+        tasks.push((async () => {
+          if (key === SOURCE || (await this.probeAt(v.ttl, f)) === key) await this.probeFromPast(v, f);
+        })());
+      }
+      if (tasks.length === 0) break;
+      await Promise.all(tasks);
+    }
+    this.decided.set(key, { confidence: confidenceAfter(this.nextHopCount(v), v.probes), rule: 'stopping-rule' });
+    if (key === SOURCE) return;
+    if (this.nextHopCount(v) >= 2) this.branchedLate.set(key, { v, h: v.ttl + 1 });
+    for (const next of this.nextHopsAt(v, v.ttl + 1)) if (!this.decided.has(next) && !this.graph.vertex(next).final) await this.topUp(next, h);
+  }
+
+  /** One probe of v's next hops, of a flow that stood at v (a top-up). */
+  private async probeFromPast(v: Vertex, flow: number): Promise<void> {
+    v.probes++;
+    const next = await this.probeAt(v.ttl + 1, flow);
+    if (next !== null && v.key !== SOURCE) this.graph.link(v.key, next, flow);
+  }
+
+  /** Whether a flow that answered from `key` went unanswered one TTL on. */
+  private seenSilentAfter(key: string): boolean {
+    const ttl = this.graph.vertex(key).ttl;
+    for (const hist of this.seen.values()) if (hist.get(ttl) === key && hist.get(ttl + 1) === null) return true;
+    return false;
   }
 
   /** Of the flows that stood at a vertex of h-1 and answered at h, the share that stood at `key`. */
