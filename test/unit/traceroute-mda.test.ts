@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { tracerouteMultipath, type MultipathResult } from '../../src/traceroute/index.js';
 import { confidenceAfter, missProbability, perPacketRepeats, probesToRuleOut } from '../../src/traceroute/mda/stopping-rule.js';
-import { expectedShare, heldInTurn, MultipathDiscovery, type Prober } from '../../src/traceroute/mda/discovery.js';
+import { controlFlows, expectedShare, heldInTurn, MultipathDiscovery, type Prober } from '../../src/traceroute/mda/discovery.js';
 import type { PoolAnswer } from '../../src/traceroute/mda/probe-pool.js';
 import type { MultipathInterface } from '../../src/traceroute/mda/types.js';
 import { multipathPathId } from '../../src/traceroute/mda/paths.js';
@@ -326,6 +326,15 @@ describe('MDA-Lite and the rules that spare probes', () => {
     expect(new Set(more.map((p) => p.flow)).size).toBe(4);
     expect(more.slice(2).every((p) => p.key === 'a' && p.flow !== 1)).toBe(true);
     expect(heldInTurn([{ key: 'a', flows: [1], want: 3 }], 5, random)).toEqual([{ key: 'a', flow: 1 }]);
+  });
+
+  it('sends node control the new flows a short interface is expected to need, and none where that is more than its budget left: flows past a lost answer stand at an interface as if across a silent router, but new ones are hardly ever silent there (10% answer loss cost 42% more probes with the budget doubled)', () => {
+    // a silent router on one of two branches: half the new flows cross it
+    expect(controlFlows(5, 1 / 2, 96)).toBe(10);
+    expect(controlFlows(5, 1 / 10, 96)).toBe(50);
+    // one answer in 40 lost: 200 new flows expected for 5 probes
+    expect(controlFlows(5, 1 / 40, 96)).toBe(0);
+    expect(controlFlows(5, 1 / 40, 200)).toBe(200);
   });
 
   it('expects a short interface to draw at least an even split of new flows: its own low count is why it is short (bench/multipath width-3 asked 16 new flows for 3 where 9 did)', () => {

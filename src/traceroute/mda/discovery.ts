@@ -79,6 +79,17 @@ export function expectedShare(key: string, counts: ReadonlyMap<string, number>):
   return Math.max(here / all, 1 / counts.size);
 }
 
+/**
+ * New flows node control sends for an interface `short` probes short, which `share` of new flows
+ * are expected to reach (and stand at it one TTL on): none when more than the `budget` left is
+ * needed. That spending would be futile, mostly: flows past a lost answer stand at an interface
+ * as if across a silent router, and new ones are hardly ever silent there too.
+ */
+export function controlFlows(short: number, share: number, budget: number): number {
+  const needed = Math.ceil(short / share);
+  return needed > budget ? 0 : needed;
+}
+
 export type MultipathAlgorithm = 'lite' | 'full';
 
 /** How a vertex's next hops were decided (netdiag.multipath/1 `decidedBy`). */
@@ -556,7 +567,11 @@ export class MultipathDiscovery {
           // node control: new flows to v's TTL; those that land on v can be used next round.
           // Past silent TTLs they walk on to h-1 first (filling), and only the silent ones come.
           const gapped = v.ttl < h - 1;
-          const n = Math.min(Math.ceil(short / (this.shareOf(key) * (gapped ? this.silentShareAfter(key) : 1))), budget);
+          const n = controlFlows(short, this.shareOf(key) * (gapped ? this.silentShareAfter(key) : 1), budget);
+          if (n === 0) {
+            if (flows.length === 0 && filling.size === 0) st.exhausted = true;
+            continue;
+          }
           const sole = this.soleAt(v.ttl) === key;
           for (let i = 0; i < n; i++) {
             const f = this.freshFlow();
