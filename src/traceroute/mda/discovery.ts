@@ -5,11 +5,12 @@
 // v are used; the only interface at h-1 needs no such check (every flow passes it). Flows that
 // went unanswered at h-1 keep their last answering interface, so a silent hop is crossed with a
 // link that spans it; node control for such an interface walks its new flows across the silent
-// TTLs one round at a time. Silence where others answer is asked again once (a lost answer
-// would otherwise draw a false link across the TTL). Every interface with two or more next hops
-// is then probed again with one flow: a different next hop for the same flow is per-packet
-// balancing, not per-flow ECMP. A next hop an interface's rule missed, found later, has it
-// probed again up to the rule for what it has now. Rounds run in parallel through the probe pool.
+// TTLs one round at a time. Silence where others answer is asked again at once, and once more
+// before the flow goes past it (a lost answer would otherwise draw a false link across the
+// TTL). Every interface with two or more next hops is then probed again with one flow: a
+// different next hop for the same flow is per-packet balancing, not per-flow ECMP. A next hop
+// an interface's rule missed, found later, has it probed again up to the rule for what it has
+// now. Rounds run in parallel through the probe pool.
 import { confidenceAfter, perPacketRepeats, probesToRuleOut } from './stopping-rule.js';
 import { MultipathGraph, SOURCE, type Vertex } from './graph.js';
 import type { PoolAnswer } from './probe-pool.js';
@@ -266,9 +267,10 @@ export class MultipathDiscovery {
     if (!hist.has(ttl) || hist.get(ttl) === null) hist.set(ttl, key);
   }
 
-  private async probeAt(ttl: number, flow: number): Promise<string | null> {
+  /** Probes `flow` at `ttl` (`asks` times at most while silent) and records where it answered from. */
+  private async probeAt(ttl: number, flow: number, asks = 2): Promise<string | null> {
     let a = await this.probe(ttl, flow);
-    if (!a && this.answeredAt(ttl) && !this.stopped()) {
+    for (let ask = 1; !a && ask < asks && this.answeredAt(ttl) && !this.stopped(); ask++) {
       // Silence where others answer at this TTL is a lost answer or a router's ICMP rate limit
       // more likely than a silent router, and recorded it would draw a false link across the
       // TTL: ask once more. Where an interface here has answered a burst already, the limit is
@@ -286,6 +288,26 @@ export class MultipathDiscovery {
       await this.linkFromSole(flow, ttl, key);
     }
     return key;
+  }
+
+  /**
+   * A flow that stood at `key` and went silent at h-1 although `key` has next hops answering
+   * there is asked at h-1 once more before it crosses the TTL: two lost answers in a row are
+   * likelier than a silent branch on a lossy path (10% loss drew a false link across a TTL in
+   * half the simulated runs), and asked a while later, one answers. Returns where the flow
+   * stands before h: what answered at h-1, `key` when it is silent still, null when it ended.
+   */
+  private async beforeSpanning(key: string, flow: number, h: number): Promise<string | null> {
+    const v = this.graph.vertex(key);
+    if (v.ttl !== h - 2 || this.seen.get(flow)?.get(h - 1) !== null || this.nextHopCount(v) === 0) return key;
+    if (this.nearRateLimit(h - 1)) await this.pause(RATE_LIMIT_REFILL_MS);
+    const before = this.nextHopCount(v);
+    const at = this.stopped() ? null : await this.probeAt(h - 1, flow, 1);
+    if (at === null) return key;
+    if (key !== SOURCE) this.graph.link(key, at, flow);
+    // a next hop key's rule missed
+    if (this.nextHopCount(v) > before) this.reviseDecision(key);
+    return this.graph.vertex(at).final ? null : at;
   }
 
   private nearRateLimit(ttl: number): boolean {
@@ -383,15 +405,22 @@ export class MultipathDiscovery {
     let full = this.config.algorithm === 'full';
     /** MDA-Lite found the hop pair unmeshed but not uniform: per vertex, yet new flows still go straight to h */
     let unmeshed = false;
-    const probeFrom = (key: string, f: number): Promise<unknown> => {
-      const st = state(key);
+    const probeFrom = async (key: string, f: number): Promise<void> => {
+      let st = state(key);
       st.sent++;
-      return this.probeAt(h, f).then((next) => {
-        if (next === null) return;
-        st.found.add(next);
-        if (this.graph.vertex(next).reached) st.atDestination = true;
-        this.graph.link(key, next, f);
-      });
+      const from = await this.beforeSpanning(key, f, h);
+      if (from !== key) {
+        st.sent--;
+        // the flow ended at h-1 (its answer there was final)
+        if (from === null) return;
+        st = state(from);
+        st.sent++;
+      }
+      const next = await this.probeAt(h, f);
+      if (next === null) return;
+      st.found.add(next);
+      if (this.graph.vertex(next).reached) st.atDestination = true;
+      this.graph.link(from, next, f);
     };
     /** a new flow straight to h; its vertex at h-1 is inferred when the one it answered from has one predecessor here, else asked */
     const probeFresh = (f: number, present: ReadonlySet<string>): Promise<unknown> => this.probeAt(h, f).then(async (next) => {
