@@ -111,8 +111,8 @@ export type Pause = (ms: number) => Promise<void>;
 
 /**
  * New flows node control may spend on one interface at one TTL, as a multiple of its
- * stopping-rule count: 16 reaches an interface one in 14 new flows land on (two balancers deep
- * behind a 4-way one); 8 left 2% of simulated such runs at 93.75% where 95% was asked.
+ * stopping-rule count. 8 left an interface that one in 8 new flows reach (a 2-way balancer
+ * behind a 4-way one) short in 2% of simulated runs, at 93.75% where 95% was asked.
  */
 const CONTROL_FACTOR = 16;
 /** Rounds at one TTL before giving up on what is still short (each round waits for its answers). */
