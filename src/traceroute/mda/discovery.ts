@@ -358,6 +358,12 @@ export class MultipathDiscovery {
 
   /** Of the flows that answered from `key`, the share silent at the next TTL (how many new ones cross the gap). */
   private silentShareAfter(key: string): number {
+    const { probed, silent } = this.silenceAfter(key);
+    return probed === 0 || silent === 0 ? 1 / 4 : silent / probed;
+  }
+
+  /** Of the flows that answered from `key`, how many were probed one TTL on, and how many of those went unanswered. */
+  private silenceAfter(key: string): { probed: number; silent: number } {
     const ttl = this.graph.vertex(key).ttl;
     let probed = 0;
     let silent = 0;
@@ -366,7 +372,7 @@ export class MultipathDiscovery {
       probed++;
       if (hist.get(ttl + 1) === null) silent++;
     }
-    return probed === 0 || silent === 0 ? 1 / 4 : silent / probed;
+    return { probed, silent };
   }
 
   /** The vertex every flow probed at `ttl` answered from, if there is exactly one and no flow went unanswered there. */
@@ -780,7 +786,7 @@ export class MultipathDiscovery {
   private async topUp(key: string, h: number): Promise<void> {
     const v = this.graph.vertex(key);
     // across a silent TTL, new flows would have to be walked over it first: the lower confidence stands
-    if (v.ttl > h - 2 || (key !== SOURCE && this.seenSilentAfter(key))) return;
+    if (v.ttl > h - 2 || (key !== SOURCE && this.silenceAfter(key).silent > 0)) return;
     let flowsSent = 0;
     for (let round = 0; round < MAX_ROUNDS && !this.stopped(); round++) {
       const target = probesToRuleOut(this.nextHopCount(v), this.config.confidence);
@@ -811,13 +817,6 @@ export class MultipathDiscovery {
     v.probes++;
     const next = await this.probeAt(v.ttl + 1, flow);
     if (next !== null && v.key !== SOURCE) this.graph.link(v.key, next, flow);
-  }
-
-  /** Whether a flow that answered from `key` went unanswered one TTL on. */
-  private seenSilentAfter(key: string): boolean {
-    const ttl = this.graph.vertex(key).ttl;
-    for (const hist of this.seen.values()) if (hist.get(ttl) === key && hist.get(ttl + 1) === null) return true;
-    return false;
   }
 
   /** Of the flows that stood at a vertex of h-1 and answered at h, the share that stood at `key`. */
